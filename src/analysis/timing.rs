@@ -1,0 +1,149 @@
+//! Time accounting: how long each sentence and part took, against the guide's budget.
+//!
+//! A word's slot runs from its start to the next word's start (the last word: start to end), so a
+//! pause belongs to the sentence before it and the parts add up to the whole answer. The
+//! evaluation scores durations with the same rule.
+
+use super::sentences::Sentence;
+use super::{AnswerPart, Budget, Budgets, PartReport, Verdict};
+use crate::transcript::Word;
+
+/// Below this a part counts as missing rather than short.
+const MISSING_BELOW_S: f64 = 1.0;
+
+/// The four budgeted parts in report order.
+pub(crate) const BUDGETED: [AnswerPart; 4] = [
+    AnswerPart::Choose,
+    AnswerPart::Describe,
+    AnswerPart::Own,
+    AnswerPart::Learn,
+];
+
+/// Slot of each word: start to the next word's start, the last word start to end.
+pub(crate) fn word_slots(words: &[Word]) -> Vec<f64> {
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let until = words.get(i + 1).map_or(w.end_s, |next| next.start_s);
+            (until - w.start_s).max(0.0)
+        })
+        .collect()
+}
+
+/// Seconds each sentence takes, pauses after it included.
+pub(crate) fn sentence_durations(sentences: &[Sentence], slots: &[f64]) -> Vec<f64> {
+    sentences
+        .iter()
+        .map(|s| slots[s.first_word..s.end_word].iter().sum())
+        .collect()
+}
+
+/// Where a duration falls against a budget.
+pub(crate) fn verdict(duration_s: f64, budget: Budget) -> Verdict {
+    if duration_s < MISSING_BELOW_S {
+        Verdict::Missing
+    } else if duration_s < budget.min_s {
+        Verdict::Under
+    } else if duration_s > budget.max_s {
+        Verdict::Over
+    } else {
+        Verdict::Within
+    }
+}
+
+/// Per-part durations, budgets, verdicts and shares of the four budgeted parts.
+pub(crate) fn part_reports(
+    parts: &[AnswerPart],
+    durations: &[f64],
+    budgets: &Budgets,
+) -> Vec<PartReport> {
+    let seconds = |part: AnswerPart| -> f64 {
+        parts
+            .iter()
+            .zip(durations)
+            .filter(|(p, _)| **p == part)
+            .map(|(_, d)| d)
+            .sum()
+    };
+    let totals: Vec<f64> = BUDGETED.iter().map(|&p| seconds(p)).collect();
+    let content: f64 = totals.iter().sum();
+    BUDGETED
+        .iter()
+        .zip(totals)
+        .map(|(&part, duration_s)| {
+            let budget = budgets.for_part(part);
+            PartReport {
+                part,
+                duration_s,
+                budget_min_s: budget.min_s,
+                budget_max_s: budget.max_s,
+                share: if content > 0.0 {
+                    duration_s / content
+                } else {
+                    0.0
+                },
+                verdict: verdict(duration_s, budget),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(start_s: f64, end_s: f64) -> Word {
+        Word {
+            text: "w".into(),
+            start_s,
+            end_s,
+            probability: 1.0,
+        }
+    }
+
+    #[test]
+    fn slots_run_to_the_next_start_and_sum_to_the_span() {
+        let words = [word(1.0, 1.5), word(2.0, 2.2), word(4.0, 4.6)];
+        let slots = word_slots(&words);
+        for (got, want) in slots.iter().zip([1.0, 2.0, 0.6]) {
+            assert!((got - want).abs() < 1e-9, "{slots:?}");
+        }
+        assert!((slots.iter().sum::<f64>() - 3.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn verdicts_against_a_budget() {
+        let b = Budget {
+            min_s: 20.0,
+            max_s: 40.0,
+        };
+        assert_eq!(verdict(0.2, b), Verdict::Missing);
+        assert_eq!(verdict(12.0, b), Verdict::Under);
+        assert_eq!(verdict(30.0, b), Verdict::Within);
+        assert_eq!(verdict(41.0, b), Verdict::Over);
+    }
+
+    #[test]
+    fn shares_sum_to_one_and_small_talk_is_left_out() {
+        use AnswerPart::*;
+        let parts = [Other, Choose, Describe, Own, Learn, Learn];
+        let durations = [3.0, 30.0, 60.0, 30.0, 40.0, 40.0];
+        let reports = part_reports(&parts, &durations, &Budgets::default());
+        assert_eq!(reports.len(), 4);
+        let sum: f64 = reports.iter().map(|r| r.share).sum();
+        assert!((sum - 1.0).abs() < 1e-9);
+        assert_eq!(reports[3].duration_s, 80.0);
+        assert_eq!(reports[3].verdict, Verdict::Within);
+        assert_eq!(reports[0].verdict, Verdict::Within);
+    }
+
+    #[test]
+    fn missing_parts_have_zero_share() {
+        use AnswerPart::*;
+        let reports = part_reports(&[Describe], &[50.0], &Budgets::default());
+        assert_eq!(reports[1].share, 1.0);
+        assert_eq!(reports[2].verdict, Verdict::Missing);
+        assert_eq!(reports[2].share, 0.0);
+    }
+}

@@ -1,0 +1,339 @@
+//! One function per subcommand: each reads its inputs, runs the pipeline pieces it needs and
+//! prints. Errors go back to `main` as one line that says what to do.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::analysis::{self, AnalysisOptions, Level};
+use crate::capture::{self, AudioSource, Microphone, WavFileSource};
+use crate::cli::{AnalyzeArgs, LevelArg, SessionArgs, TranscribeArgs, WhisperArgs};
+use crate::config::Config;
+use crate::models::{self, convert, fetch};
+use crate::session::endpoint::EndpointRules;
+use crate::session::listen::TranscriptionWorker;
+use crate::session::live::LiveView;
+use crate::session::record::SessionRecord;
+use crate::session::{questions, Session, SessionEnd, SessionSettings};
+use crate::speak::{SpeakError, SystemVoice, Voice};
+use crate::transcribe::{self, WhisperSpeechToText};
+use crate::transcript::Transcript;
+use crate::vad::VoiceDetector;
+use crate::{audio, eval as corpus_eval, paths};
+
+/// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
+pub fn init_logging(verbose: u8) {
+    let filter = match verbose {
+        0 => "warn,whisper_rs=error",
+        1 => "info,whisper_rs=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REHEARSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn load_config() -> Result<Config> {
+    Config::load(&paths::config_file()?)
+}
+
+/// Chooses, checks and loads the Whisper model.
+fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
+    let config = load_config()?;
+    let (path, source) = models::choose_model(args.model.as_deref(), &config)?;
+    models::check_model(&path, source)?;
+    tracing::info!(model = %path.display(), %source, "loading model");
+    Ok(WhisperSpeechToText::load(&path, args.threads)?)
+}
+
+/// Reads a WAV and transcribes it with the chosen model.
+pub fn transcribe_file(file: &Path, whisper: &WhisperArgs) -> Result<Transcript> {
+    let audio = audio::read_wav_16k_mono(file)?;
+    let mut stt = load_whisper(whisper)?;
+    Ok(transcribe::transcribe_audio(
+        &mut stt,
+        &audio,
+        &file.display().to_string(),
+    )?)
+}
+
+/// `transcribe --json` output: the transcript plus its text.
+#[derive(Serialize)]
+struct TranscriptJson<'a> {
+    #[serde(flatten)]
+    transcript: &'a Transcript,
+    text: String,
+}
+
+pub fn transcribe(args: &TranscribeArgs) -> Result<()> {
+    let transcript = transcribe_file(&args.file, &args.whisper)?;
+    if args.json {
+        let json = TranscriptJson {
+            transcript: &transcript,
+            text: transcript.text(),
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!("{}", transcript.text());
+    }
+    Ok(())
+}
+
+pub fn models_list(json: bool) -> Result<()> {
+    let entries = models::list_models()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(());
+    }
+    println!("{:<10} {:>8}  {:<40}  STATUS", "NAME", "SIZE", "SHA-1");
+    for entry in entries {
+        let status = if entry.installed {
+            format!("installed at {}", entry.path.display())
+        } else {
+            "not installed".to_string()
+        };
+        println!(
+            "{:<10} {:>8}  {:<40}  {status}",
+            entry.name, entry.size, entry.sha1
+        );
+    }
+    Ok(())
+}
+
+pub fn models_check(model: Option<&str>) -> Result<()> {
+    let (path, source) = models::choose_model(model, &load_config()?)?;
+    models::check_model(&path, source)?;
+    let info = convert::inspect_ggml(&path)?;
+    println!(
+        "{} (from {source}) is a valid Whisper model: {} tensors, {} audio layers, {:.1} MiB",
+        path.display(),
+        info.n_tensors,
+        info.hparams.n_audio_layer,
+        info.bytes as f64 / (1024.0 * 1024.0)
+    );
+    Ok(())
+}
+
+pub fn models_dir() -> Result<()> {
+    println!("{}", paths::models_dir()?.display());
+    Ok(())
+}
+
+pub fn models_fetch(name: &str, url: Option<&str>, sha1: Option<&str>) -> Result<()> {
+    let model = fetch::find_known_model(name).with_context(|| {
+        let names: Vec<&str> = fetch::KNOWN_MODELS.iter().map(|m| m.name).collect();
+        format!("unknown model {name:?}; known models: {}", names.join(", "))
+    })?;
+    let dest_dir = paths::models_dir()?;
+    std::fs::create_dir_all(&dest_dir)
+        .with_context(|| format!("cannot create the models directory {}", dest_dir.display()))?;
+    let path = fetch::fetch_model(&fetch::FetchRequest {
+        model,
+        base_url: url.unwrap_or(fetch::DEFAULT_BASE_URL),
+        expected_sha1: sha1.unwrap_or(model.sha1),
+        dest_dir: &dest_dir,
+        show_progress: std::io::stderr().is_terminal(),
+    })?;
+    println!("{} is installed at {}", model.name, path.display());
+    Ok(())
+}
+
+pub fn models_convert(dir: &Path, out: Option<&Path>, quantize: &str) -> Result<()> {
+    let quantization: convert::Quantization = quantize.parse()?;
+    let summary = match out {
+        Some(out) => convert::convert_ctranslate2_dir(dir, out, quantization)?,
+        None => {
+            let models_dir = paths::models_dir()?;
+            std::fs::create_dir_all(&models_dir).with_context(|| {
+                format!(
+                    "cannot create the models directory {}",
+                    models_dir.display()
+                )
+            })?;
+            let staging = models_dir.join(format!(".converting-{}.bin", std::process::id()));
+            let summary = convert::convert_ctranslate2_dir(dir, &staging, quantization)?;
+            let name = model_file_name(&summary.hparams, quantization);
+            let output = models_dir.join(name);
+            std::fs::rename(&staging, &output).with_context(|| {
+                format!("cannot move the converted model to {}", output.display())
+            })?;
+            convert::ConvertSummary { output, ..summary }
+        }
+    };
+    println!(
+        "converted {} into {} ({} tensors, {:.1} MiB)",
+        dir.display(),
+        summary.output.display(),
+        summary.n_tensors,
+        summary.bytes as f64 / (1024.0 * 1024.0)
+    );
+    Ok(())
+}
+
+/// Names a converted model the way the official files are named (ggml-tiny.en.bin).
+fn model_file_name(hparams: &convert::Hparams, quantization: convert::Quantization) -> String {
+    let size = match (hparams.n_audio_layer, hparams.n_audio_state) {
+        (4, 384) => "tiny",
+        (6, 512) => "base",
+        (12, 768) => "small",
+        (24, 1024) => "medium",
+        (32, 1280) => "large",
+        _ => "custom",
+    };
+    let english = if hparams.n_vocab == 51864 { ".en" } else { "" };
+    let suffix = match quantization {
+        convert::Quantization::F16 => String::new(),
+        other => format!("-{other}"),
+    };
+    format!("ggml-{size}{english}{suffix}.bin")
+}
+
+impl From<LevelArg> for Level {
+    fn from(level: LevelArg) -> Level {
+        match level {
+            LevelArg::Early => Level::Early,
+            LevelArg::Mid => Level::Mid,
+            LevelArg::Senior => Level::Senior,
+        }
+    }
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set.
+fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
+    let is_json = args
+        .input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let transcript = if is_json {
+        Transcript::read_json(&args.input)?
+    } else {
+        transcribe_file(&args.input, &args.whisper)?
+    };
+    let options = AnalysisOptions {
+        level: args.level.into(),
+        ..AnalysisOptions::default()
+    };
+    let report = analysis::analyze(&transcript, &options);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", analysis::render_terminal(&report, stdout_color()));
+    }
+    Ok(())
+}
+
+pub fn eval(dir: &Path, json: bool) -> Result<()> {
+    let (engine, baseline) = corpus_eval::evaluate_dir(dir)?;
+    if json {
+        let both = serde_json::json!({ "engine": engine, "positional_baseline": baseline });
+        println!("{}", serde_json::to_string_pretty(&both)?);
+    } else {
+        println!("Analysis engine\n{engine}\nPositional baseline (split by budget proportions)\n{baseline}");
+    }
+    Ok(())
+}
+
+pub fn devices() -> Result<()> {
+    let (inputs, outputs) = capture::list_devices()?;
+    println!("Input devices:");
+    for name in inputs {
+        println!("  {name}");
+    }
+    println!("Output devices:");
+    for name in outputs {
+        println!("  {name}");
+    }
+    Ok(())
+}
+
+/// Prints what would have been spoken: the fallback when there is no speech service.
+struct PrintedVoice;
+
+impl Voice for PrintedVoice {
+    fn say(&mut self, _text: &str) -> std::result::Result<(), SpeakError> {
+        Ok(())
+    }
+}
+
+pub fn session(args: &SessionArgs) -> Result<()> {
+    let level: Level = args.level.into();
+    let bank = questions::load_bank(args.questions.as_deref())?;
+    let chosen = questions::for_level(&bank, level);
+    anyhow::ensure!(
+        !chosen.is_empty(),
+        "no question in the bank suits the {level:?} level; add one to your question file"
+    );
+    let sessions_dir = paths::data_dir()?.join("sessions");
+    let record = SessionRecord::create(&sessions_dir)?;
+    let stt = load_whisper(&args.whisper)?;
+    let mut input: Box<dyn AudioSource> = match &args.input {
+        Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
+        None => Box::new(Microphone::open(args.input_device.as_deref())?),
+    };
+    let mut voice: Box<dyn Voice> = if args.silent {
+        Box::new(PrintedVoice)
+    } else {
+        match SystemVoice::open(None) {
+            Ok(voice) => Box::new(voice),
+            Err(e) => {
+                eprintln!("{e}; questions will be printed instead of spoken");
+                Box::new(PrintedVoice)
+            }
+        }
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal handler")?;
+    let on_interrupt = std::sync::Arc::clone(&stop);
+    // Ctrl-C ends the session cleanly: the answer in progress is kept and analysed.
+    let signal_thread = std::thread::spawn(move || {
+        runtime.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    });
+    drop(signal_thread);
+    let mut stdout = std::io::stdout();
+    let live = LiveView::new(Box::new(std::io::stdout()), std::io::stdout().is_terminal());
+    let mut session = Session {
+        input: input.as_mut(),
+        voice: voice.as_mut(),
+        worker: TranscriptionWorker::start(Box::new(stt)),
+        record,
+        settings: SessionSettings {
+            count: args.count.max(1),
+            analysis: AnalysisOptions {
+                level,
+                ..AnalysisOptions::default()
+            },
+            endpoint: EndpointRules {
+                end_silence_s: args.end_silence,
+                max_answer_s: args.max_answer,
+                ..EndpointRules::default()
+            },
+            color: stdout_color(),
+        },
+        out: &mut stdout,
+        live,
+        stop: &stop,
+        new_vad: || Box::new(VoiceDetector::default()),
+    };
+    let (end, _) = session.run(&chosen)?;
+    if end == SessionEnd::Interrupted {
+        eprintln!("session stopped; everything recorded so far is kept");
+    }
+    Ok(())
+}

@@ -1,0 +1,591 @@
+//! The labelled evaluation corpus: spoken answers to "Describe a time you failed", written as
+//! TOML files with a gold part per sentence, turned into timed transcripts here.
+//!
+//! The corpus has no audio, so word timings are synthesised deterministically from the text
+//! (`timed_transcript` for unit-test fixtures, `load_answer` for corpus files). Both use the same
+//! layout rules so that an engine tuned on one behaves the same on the other.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::analysis::{AnswerPart, Level};
+use crate::transcript::{Transcript, Word};
+
+/// The content finding codes the corpus labels and the evaluation scores. Delivery findings
+/// (pace, fillers, overrun) are not labelled: they follow from timings, not from a coach's reading.
+pub const CONTENT_CODES: [&str; 9] = [
+    "blame",
+    "no_ownership",
+    "non_failure",
+    "turned_out_fine",
+    "team_only",
+    "no_concrete_change",
+    "no_evidence",
+    "old_failure",
+    "context_heavy",
+];
+
+/// Silence before the first word: real recordings start with a breath, not a word.
+const LEAD_IN_S: f64 = 0.5;
+/// Silence kept after the last word (`duration_s = last end + TAIL_S`).
+const TAIL_S: f64 = 0.5;
+/// Gap between words inside a clause.
+const WORD_GAP_S: f64 = 0.12;
+/// Gap after a comma, semicolon or colon.
+const COMMA_GAP_S: f64 = 0.3;
+/// Gap after a sentence (. ? ! or, in the corpus, the end of a labelled sentence).
+const SENTENCE_GAP_S: f64 = 0.6;
+/// Seconds per letter never drop below this, so even a crammed stretch has audible words.
+const MIN_S_PER_LETTER: f64 = 0.02;
+/// Shortest word, in seconds ("a", "I").
+const MIN_WORD_S: f64 = 0.06;
+/// Whisper-like confidence given to every synthesised word.
+const SYNTH_PROBABILITY: f64 = 0.93;
+
+/// One stretch of speech at one pace: the whole text for `timed_transcript`, one sentence in the
+/// corpus.
+struct Stretch {
+    words: Vec<String>,
+    words_per_minute: f64,
+    /// Extra silence before the stretch (a thinking pause), on top of the normal gap.
+    pause_before_s: f64,
+    /// An extra hesitation inside the stretch: (index of the word it follows, seconds).
+    mid_pause: Option<(usize, f64)>,
+    /// Whether the stretch ends a sentence even without punctuation (corpus sentences do).
+    ends_sentence: bool,
+}
+
+/// Letters that take time to say; a token of punctuation alone still counts as one.
+fn letter_count(word: &str) -> usize {
+    word.chars().filter(|c| c.is_alphanumeric()).count().max(1)
+}
+
+/// The normal gap after a word, from the punctuation attached to it.
+fn gap_after(word: &str) -> f64 {
+    let trimmed = word.trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+    match trimmed.chars().last() {
+        Some('.' | '?' | '!') => SENTENCE_GAP_S,
+        Some(',' | ';' | ':') => COMMA_GAP_S,
+        _ => WORD_GAP_S,
+    }
+}
+
+/// Splits text into spoken words, dropping tokens with no letter or digit (a lone dash), which a
+/// recogniser would not emit as a word.
+fn spoken_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Lays stretches out on a timeline. Each stretch's words plus its normal gaps take
+/// `words * 60 / wpm` seconds, word durations proportional to letter count; extra pauses come on
+/// top, as they do when a speaker stops to think.
+fn lay_out(stretches: &[Stretch]) -> Transcript {
+    let mut words = Vec::new();
+    let mut t = LEAD_IN_S;
+    let total = stretches.len();
+    for (si, stretch) in stretches.iter().enumerate() {
+        if stretch.words.is_empty() {
+            continue;
+        }
+        if !words.is_empty() {
+            t += stretch.pause_before_s;
+        }
+        let n = stretch.words.len();
+        let is_last_stretch = si + 1 == total;
+        // Normal gaps after each word of this stretch (none after the very last word).
+        let gaps: Vec<f64> = stretch
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i + 1 < n {
+                    gap_after(w)
+                } else if is_last_stretch {
+                    0.0
+                } else if stretch.ends_sentence {
+                    gap_after(w).max(SENTENCE_GAP_S)
+                } else {
+                    gap_after(w)
+                }
+            })
+            .collect();
+        let budget = n as f64 * 60.0 / stretch.words_per_minute;
+        let letters: usize = stretch.words.iter().map(|w| letter_count(w)).sum();
+        let gap_total: f64 = gaps.iter().sum();
+        let s_per_letter = ((budget - gap_total) / letters as f64).max(MIN_S_PER_LETTER);
+        for (i, text) in stretch.words.iter().enumerate() {
+            let duration = (letter_count(text) as f64 * s_per_letter).max(MIN_WORD_S);
+            let start = t;
+            let end = start + duration;
+            words.push(Word {
+                text: text.clone(),
+                start_s: round_ms(start),
+                end_s: round_ms(end),
+                probability: SYNTH_PROBABILITY,
+            });
+            t = end + gaps[i];
+            if let Some((after, pause)) = stretch.mid_pause {
+                if after == i && i + 1 < n {
+                    t += pause;
+                }
+            }
+        }
+    }
+    let duration_s = words.last().map_or(0.0, |w: &Word| w.end_s + TAIL_S);
+    Transcript {
+        duration_s: round_ms(duration_s),
+        words,
+    }
+}
+
+/// Millisecond precision, like a recogniser's output, and stable across platforms.
+fn round_ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Deterministic word timings for test fixtures.
+///
+/// Words are split on whitespace with punctuation kept attached. Gaps are 0.12 s between words,
+/// 0.3 s after a comma, 0.6 s after a sentence-ending `.` `?` `!`; each word lasts in proportion
+/// to its letters so that the span from the first word's start to the last word's end is
+/// `words * 60 / words_per_minute` (pauses count as speaking time, as in a spoken pace).
+/// Speech starts at 0.5 s and `duration_s` is the last word's end plus 0.5 s.
+pub fn timed_transcript(text: &str, words_per_minute: f64) -> Transcript {
+    let wpm = if words_per_minute.is_finite() && words_per_minute > 0.0 {
+        words_per_minute
+    } else {
+        150.0
+    };
+    lay_out(&[Stretch {
+        words: spoken_words(text),
+        words_per_minute: wpm,
+        pause_before_s: 0.0,
+        mid_pause: None,
+        ends_sentence: true,
+    }])
+}
+
+/// One answer of the corpus, ready to be analysed and scored.
+#[derive(Debug, Clone)]
+pub struct CorpusAnswer {
+    /// The file stem; also names the answer in evaluation output.
+    pub id: String,
+    pub level: Level,
+    pub profession: String,
+    /// "budget" when the answer follows the guide's proportions, otherwise the deviation it shows.
+    pub shape: String,
+    /// Content finding codes a careful coach would raise; empty for a strong answer.
+    pub expected_findings: Vec<String>,
+    pub transcript: Transcript,
+    /// Gold part of each word, parallel to `transcript.words`.
+    pub word_parts: Vec<AnswerPart>,
+}
+
+/// Why a corpus file or folder cannot be used; every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("cannot read corpus {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid corpus answer: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{path}: {problem}")]
+    Invalid { path: String, problem: String },
+}
+
+/// The TOML layout of one corpus answer. Unknown keys are refused so a typo is not silently lost.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerFile {
+    id: String,
+    level: String,
+    profession: String,
+    shape: String,
+    words_per_minute: f64,
+    #[serde(default = "default_true")]
+    punctuation: bool,
+    #[serde(default)]
+    expected_findings: Vec<String>,
+    /// Free text for humans: why the labels are what they are.
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+    #[serde(default)]
+    sentence: Vec<SentenceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentenceFile {
+    part: String,
+    text: String,
+    #[serde(default)]
+    pause_before_s: f64,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn parse_part(s: &str) -> Option<AnswerPart> {
+    match s {
+        "choose" => Some(AnswerPart::Choose),
+        "describe" => Some(AnswerPart::Describe),
+        "own" => Some(AnswerPart::Own),
+        "learn" => Some(AnswerPart::Learn),
+        "other" => Some(AnswerPart::Other),
+        _ => None,
+    }
+}
+
+fn parse_level(s: &str) -> Option<Level> {
+    match s {
+        "early" => Some(Level::Early),
+        "mid" => Some(Level::Mid),
+        "senior" => Some(Level::Senior),
+        _ => None,
+    }
+}
+
+/// FNV-1a: a stable hash (std's hasher may change between releases) to seed timing variation.
+fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// splitmix64 step as a uniform number in [0, 1): deterministic "randomness" per (seed, index).
+fn unit(seed: u64, index: u64) -> f64 {
+    let mut z = seed.wrapping_add(index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Removes sentence punctuation from a word, as a recogniser without punctuation would print it.
+fn strip_punctuation(word: &str) -> String {
+    word.trim_matches(|c: char| matches!(c, '.' | ',' | '?' | '!' | ';' | ':' | '"'))
+        .to_string()
+}
+
+/// Lowercases a sentence's first word unless it is "I" or an "I'…" contraction.
+fn lowercase_first(word: &str) -> String {
+    if word == "I" || word.starts_with("I'") || word.starts_with("I\u{2019}") {
+        return word.to_string();
+    }
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Reads one corpus answer and synthesises its timed transcript and gold word labels.
+pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let file: AnswerFile = toml::from_str(&text).map_err(|source| CorpusError::Parse {
+        path: shown.clone(),
+        source: Box::new(source),
+    })?;
+    let invalid = |problem: String| CorpusError::Invalid {
+        path: shown.clone(),
+        problem,
+    };
+
+    if file.id.trim().is_empty() {
+        return Err(invalid("id is empty".into()));
+    }
+    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+        if stem != file.id {
+            return Err(invalid(format!(
+                "id {:?} does not match the file name {:?}",
+                file.id, stem
+            )));
+        }
+    }
+    let level = parse_level(&file.level).ok_or_else(|| {
+        invalid(format!(
+            "unknown level {:?}; expected early, mid or senior",
+            file.level
+        ))
+    })?;
+    if file.profession.trim().is_empty() {
+        return Err(invalid("profession is empty".into()));
+    }
+    if file.shape.trim().is_empty() {
+        return Err(invalid("shape is empty".into()));
+    }
+    if !(60.0..=260.0).contains(&file.words_per_minute) {
+        return Err(invalid(format!(
+            "words_per_minute is {}, expected 60 to 260",
+            file.words_per_minute
+        )));
+    }
+    for code in &file.expected_findings {
+        if !CONTENT_CODES.contains(&code.as_str()) {
+            return Err(invalid(format!(
+                "unknown finding code {:?} in expected_findings; expected one of {}",
+                code,
+                CONTENT_CODES.join(", ")
+            )));
+        }
+    }
+    if file.sentence.is_empty() {
+        return Err(invalid("no [[sentence]] entries".into()));
+    }
+
+    let seed = fnv1a(&file.id);
+    let mut stretches = Vec::with_capacity(file.sentence.len());
+    let mut word_parts = Vec::new();
+    for (i, sentence) in file.sentence.iter().enumerate() {
+        let number = i + 1;
+        let part = parse_part(&sentence.part).ok_or_else(|| {
+            invalid(format!(
+                "sentence {number}: unknown part {:?}; expected choose, describe, own, learn or other",
+                sentence.part
+            ))
+        })?;
+        if !(0.0..=10.0).contains(&sentence.pause_before_s) {
+            return Err(invalid(format!(
+                "sentence {number}: pause_before_s is {}, expected 0 to 10 seconds",
+                sentence.pause_before_s
+            )));
+        }
+        let mut words = spoken_words(&sentence.text);
+        if words.is_empty() {
+            return Err(invalid(format!("sentence {number} is empty")));
+        }
+        if !file.punctuation {
+            words = words
+                .iter()
+                .map(|w| strip_punctuation(w))
+                .filter(|w| !w.is_empty())
+                .collect();
+            if let Some(first) = words.first_mut() {
+                *first = lowercase_first(first);
+            }
+        }
+        let k = 4 * i as u64;
+        // Pace varies ±10 % from sentence to sentence; about one sentence in five of ten words or
+        // more has a hesitation of 0.8-1.5 s somewhere in its middle.
+        let wpm = file.words_per_minute * (0.9 + 0.2 * unit(seed, k));
+        let n = words.len();
+        let mid_pause = (n >= 10 && unit(seed, k + 1) < 0.2).then(|| {
+            let after = ((n as f64) * (0.3 + 0.4 * unit(seed, k + 2))) as usize;
+            (after.min(n - 2), 0.8 + 0.7 * unit(seed, k + 3))
+        });
+        word_parts.extend(std::iter::repeat_n(part, n));
+        stretches.push(Stretch {
+            words,
+            words_per_minute: wpm,
+            pause_before_s: sentence.pause_before_s,
+            mid_pause,
+            ends_sentence: true,
+        });
+    }
+    let transcript = lay_out(&stretches);
+    transcript
+        .validate()
+        .map_err(|problem| invalid(format!("synthesised transcript is invalid: {problem}")))?;
+    Ok(CorpusAnswer {
+        id: file.id,
+        level,
+        profession: file.profession,
+        shape: file.shape,
+        expected_findings: file.expected_findings,
+        transcript,
+        word_parts,
+    })
+}
+
+/// Loads every `*.toml` in a folder, sorted by file name, failing on the first bad file.
+pub fn load_dir(dir: &Path) -> Result<Vec<CorpusAnswer>, CorpusError> {
+    let shown = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|source| CorpusError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| CorpusError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths.iter().map(|p| load_answer(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timed_transcript_matches_pace_and_gaps() {
+        let t = timed_transcript("So I failed. Then, I learned something new!", 150.0);
+        assert_eq!(t.words.len(), 8);
+        assert_eq!(t.words[0].text, "So");
+        assert!((t.words[0].start_s - 0.5).abs() < 1e-9);
+        let span = t.words[7].end_s - t.words[0].start_s;
+        assert!((span - 8.0 * 60.0 / 150.0).abs() < 0.05, "span {span}");
+        let gap = |i: usize| t.words[i + 1].start_s - t.words[i].end_s;
+        assert!((gap(0) - 0.12).abs() < 0.002);
+        assert!((gap(2) - 0.6).abs() < 0.002, "after 'failed.'");
+        assert!((gap(3) - 0.3).abs() < 0.002, "after 'Then,'");
+        assert!((t.duration_s - (t.words[7].end_s + 0.5)).abs() < 1e-9);
+        // Longer words last longer.
+        let d = |i: usize| t.words[i].end_s - t.words[i].start_s;
+        assert!(d(6) > d(1), "'something' longer than 'I'");
+        assert!(t.validate().is_ok());
+    }
+
+    #[test]
+    fn timed_transcript_is_deterministic_and_handles_empty_text() {
+        let a = timed_transcript("one two three.", 140.0);
+        assert_eq!(a, timed_transcript("one two three.", 140.0));
+        let empty = timed_transcript("   ", 140.0);
+        assert!(empty.words.is_empty());
+        assert_eq!(empty.duration_s, 0.0);
+    }
+
+    fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, body).expect("write fixture");
+        path
+    }
+
+    const GOOD: &str = r#"
+id = "tiny"
+level = "early"
+profession = "barista"
+shape = "budget"
+words_per_minute = 150
+expected_findings = ["no_evidence"]
+[[sentence]]
+part = "choose"
+text = "I'll talk about the time I broke the espresso machine."
+[[sentence]]
+part = "learn"
+text = "Now I read the manual first."
+pause_before_s = 1.5
+"#;
+
+    #[test]
+    fn loads_answer_with_parts_per_word() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "tiny.toml", GOOD);
+        let a = load_answer(&path).expect("loads");
+        assert_eq!(a.id, "tiny");
+        assert_eq!(a.level, Level::Early);
+        assert_eq!(a.expected_findings, vec!["no_evidence".to_string()]);
+        assert_eq!(a.transcript.words.len(), 16);
+        assert_eq!(a.word_parts.len(), 16);
+        assert_eq!(a.word_parts[9], AnswerPart::Choose);
+        assert_eq!(a.word_parts[10], AnswerPart::Learn);
+        // Sentence gap plus the thinking pause.
+        let gap = a.transcript.words[10].start_s - a.transcript.words[9].end_s;
+        assert!((gap - 2.1).abs() < 0.01, "gap {gap}");
+        assert_eq!(load_answer(&path).expect("loads").transcript, a.transcript);
+    }
+
+    #[test]
+    fn loaded_transcript_round_trips_through_transcript_json() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = load_answer(&write(dir.path(), "tiny.toml", GOOD)).expect("loads");
+        assert_eq!(
+            a.transcript.text(),
+            "I'll talk about the time I broke the espresso machine. Now I read the manual first."
+        );
+        let json = dir.path().join("tiny.json");
+        std::fs::write(
+            &json,
+            serde_json::to_vec(&a.transcript).expect("serializes"),
+        )
+        .expect("write");
+        let back = Transcript::read_json(&json).expect("reads back as a transcript");
+        assert_eq!(back, a.transcript);
+    }
+
+    #[test]
+    fn strips_punctuation_when_asked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let body = GOOD.replace(
+            "words_per_minute = 150",
+            "words_per_minute = 150\npunctuation = false",
+        );
+        let a = load_answer(&write(dir.path(), "tiny.toml", &body)).expect("loads");
+        let text = a.transcript.text();
+        assert_eq!(
+            text,
+            "I'll talk about the time I broke the espresso machine now I read the manual first"
+        );
+        // The sentence boundary still has its pause.
+        let gap = a.transcript.words[10].start_s - a.transcript.words[9].end_s;
+        assert!(gap > 2.0);
+    }
+
+    #[test]
+    fn reports_bad_files_by_name_and_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            (
+                GOOD.replace("part = \"learn\"", "part = \"lesson\""),
+                "unknown part \"lesson\"",
+            ),
+            (
+                GOOD.replace("Now I read the manual first.", " "),
+                "sentence 2 is empty",
+            ),
+            (GOOD.replace("\"early\"", "\"junior\""), "unknown level"),
+            (
+                GOOD.replace("\"no_evidence\"", "\"no_proof\""),
+                "unknown finding code",
+            ),
+            (
+                GOOD.replace("id = \"tiny\"", "id = \"other\""),
+                "does not match the file name",
+            ),
+            (GOOD.replace("shape =", "shpe ="), "unknown field"),
+        ];
+        for (body, expected) in cases {
+            let path = write(dir.path(), "tiny.toml", &body);
+            let err = load_answer(&path).expect_err(expected).to_string();
+            assert!(err.contains("tiny.toml"), "{err}");
+            assert!(err.contains(expected), "{err} should mention {expected}");
+        }
+        let missing = load_answer(&dir.path().join("absent.toml")).expect_err("missing file");
+        assert!(missing.to_string().contains("absent.toml"));
+    }
+
+    #[test]
+    fn load_dir_sorts_by_file_name_and_skips_other_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "b.toml", &GOOD.replace("\"tiny\"", "\"b\""));
+        write(dir.path(), "a.toml", &GOOD.replace("\"tiny\"", "\"a\""));
+        write(dir.path(), "README.md", "not an answer");
+        let all = load_dir(dir.path()).expect("loads");
+        let ids: Vec<_> = all.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+    }
+}

@@ -1,0 +1,723 @@
+//! Scores the analysis engine against the labelled corpus, next to a positional baseline that
+//! knows nothing but the budget's proportions, so a number means something.
+//!
+//! Time accounting (shared with the engine so durations compare like for like): a word's slot runs
+//! from its start to the next word's start (the last word: its start to its end); a part's
+//! duration is the sum of the slots of its words.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::analysis::{analyze, AnalysisOptions, AnswerPart, AnswerReport};
+use crate::corpus::{load_dir, CorpusAnswer, CONTENT_CODES};
+use crate::transcript::Transcript;
+
+/// Parts in table order; `Other` is small talk.
+pub const PARTS: [AnswerPart; 5] = [
+    AnswerPart::Choose,
+    AnswerPart::Describe,
+    AnswerPart::Own,
+    AnswerPart::Learn,
+    AnswerPart::Other,
+];
+
+/// The four budgeted parts and their budget in seconds (30, 60, 30, 75 at the midpoint of 60-90).
+const BUDGET: [(AnswerPart, f64); 4] = [
+    (AnswerPart::Choose, 30.0),
+    (AnswerPart::Describe, 60.0),
+    (AnswerPart::Own, 30.0),
+    (AnswerPart::Learn, 75.0),
+];
+
+/// Slack for matching word starts to sentence bounds that went through float arithmetic.
+const TIME_EPS: f64 = 1e-6;
+
+/// What one predictor says about one answer, reduced to what is scored.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    /// Predicted part per word; `None` where no sentence of the report contains the word's start.
+    pub word_parts: Vec<Option<AnswerPart>>,
+    /// Predicted durations of choose, describe, own, learn in seconds.
+    pub part_durations: [f64; 4],
+    /// Finding codes raised (any codes; only content codes are scored).
+    pub findings: Vec<String>,
+}
+
+/// Each word's time slot: start to next start, the last word start to end.
+pub fn word_slots(transcript: &Transcript) -> Vec<f64> {
+    let words = &transcript.words;
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match words.get(i + 1) {
+            Some(next) => (next.start_s - w.start_s).max(0.0),
+            None => (w.end_s - w.start_s).max(0.0),
+        })
+        .collect()
+}
+
+/// Durations of choose, describe, own, learn from per-word labels under the slot accounting.
+pub fn part_durations(slots: &[f64], parts: &[Option<AnswerPart>]) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    for (slot, part) in slots.iter().zip(parts) {
+        if let Some(i) = part.and_then(budget_index) {
+            out[i] += slot;
+        }
+    }
+    out
+}
+
+fn budget_index(part: AnswerPart) -> Option<usize> {
+    BUDGET.iter().position(|(p, _)| *p == part)
+}
+
+fn part_index(part: AnswerPart) -> usize {
+    PARTS
+        .iter()
+        .position(|p| *p == part)
+        .unwrap_or(PARTS.len() - 1)
+}
+
+fn part_name(part: AnswerPart) -> &'static str {
+    match part {
+        AnswerPart::Choose => "choose",
+        AnswerPart::Describe => "describe",
+        AnswerPart::Own => "own",
+        AnswerPart::Learn => "learn",
+        AnswerPart::Other => "other",
+    }
+}
+
+/// Reads the engine's report as a prediction: each word takes the part of the sentence whose
+/// `start_s..=end_s` holds the word's start (the first such sentence); part durations come from
+/// `report.parts`.
+pub fn prediction_from_report(transcript: &Transcript, report: &AnswerReport) -> Prediction {
+    let word_parts = transcript
+        .words
+        .iter()
+        .map(|w| {
+            report
+                .sentences
+                .iter()
+                .find(|s| s.start_s - TIME_EPS <= w.start_s && w.start_s <= s.end_s + TIME_EPS)
+                .map(|s| s.part)
+        })
+        .collect();
+    let mut part_durations = [0.0; 4];
+    for p in &report.parts {
+        if let Some(i) = budget_index(p.part) {
+            part_durations[i] += p.duration_s;
+        }
+    }
+    Prediction {
+        word_parts,
+        part_durations,
+        findings: report.findings.iter().map(|f| f.code.clone()).collect(),
+    }
+}
+
+/// The positional baseline: speech time (first word's start to last word's end) cut in the
+/// budget's proportions 30:60:30:75; each word takes the part its start falls in. No findings.
+pub fn positional_prediction(transcript: &Transcript) -> Prediction {
+    let words = &transcript.words;
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return Prediction {
+            word_parts: Vec::new(),
+            part_durations: [0.0; 4],
+            findings: Vec::new(),
+        };
+    };
+    let span = (last.end_s - first.start_s).max(TIME_EPS);
+    let total: f64 = BUDGET.iter().map(|(_, s)| s).sum();
+    let mut bounds = Vec::with_capacity(BUDGET.len());
+    let mut acc = 0.0;
+    for (part, seconds) in BUDGET {
+        acc += seconds / total;
+        bounds.push((acc, part));
+    }
+    let word_parts: Vec<Option<AnswerPart>> = words
+        .iter()
+        .map(|w| {
+            let at = (w.start_s - first.start_s) / span;
+            Some(
+                bounds
+                    .iter()
+                    .find(|(bound, _)| at < *bound)
+                    .map_or(AnswerPart::Learn, |(_, p)| *p),
+            )
+        })
+        .collect();
+    let part_durations = part_durations(&word_slots(transcript), &word_parts);
+    Prediction {
+        word_parts,
+        part_durations,
+        findings: Vec::new(),
+    }
+}
+
+/// Time-weighted scores for one part.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartScore {
+    pub part: AnswerPart,
+    pub gold_s: f64,
+    pub predicted_s: f64,
+    /// Correct time over predicted time; `None` when the part was never predicted.
+    pub precision: Option<f64>,
+    /// Correct time over gold time; `None` when the part never occurs in the gold labels.
+    pub recall: Option<f64>,
+}
+
+/// Mean absolute error of one part's duration across answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct DurationError {
+    pub part: AnswerPart,
+    pub mean_abs_error_s: f64,
+}
+
+/// The single worst duration error, so a developer can look at that answer first.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorstDuration {
+    pub id: String,
+    pub part: AnswerPart,
+    pub error_s: f64,
+}
+
+/// Counts for one content finding code.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeCount {
+    pub code: String,
+    pub expected: usize,
+    pub predicted: usize,
+    pub correct: usize,
+}
+
+/// An answer whose content findings differ from the labels.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mismatch {
+    pub id: String,
+    pub missed: Vec<String>,
+    pub spurious: Vec<String>,
+}
+
+/// The evaluation of one predictor over a set of answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalSummary {
+    pub name: String,
+    pub answers: usize,
+    /// Total slot time scored, seconds.
+    pub total_s: f64,
+    /// Share of slot time whose predicted part equals the gold part.
+    pub part_accuracy: f64,
+    /// Slot time of words no predicted sentence contains.
+    pub unassigned_s: f64,
+    pub per_part: Vec<PartScore>,
+    /// Seconds, rows gold part and columns predicted part in `PARTS` order, plus a last column
+    /// for unassigned words.
+    pub confusion_s: Vec<Vec<f64>>,
+    pub duration_errors: Vec<DurationError>,
+    pub worst_duration: Option<WorstDuration>,
+    pub finding_true_positives: usize,
+    pub finding_false_positives: usize,
+    pub finding_false_negatives: usize,
+    /// Micro-averaged over content codes; `None` when nothing was predicted.
+    pub finding_precision: Option<f64>,
+    /// Micro-averaged over content codes; `None` when nothing was expected.
+    pub finding_recall: Option<f64>,
+    pub per_code: Vec<CodeCount>,
+    /// Answers labelled with no content finding.
+    pub strong_answers: usize,
+    /// Of those, how many the predictor left without a content finding.
+    pub strong_clean: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
+}
+
+fn content_codes(codes: &[String]) -> BTreeSet<String> {
+    codes
+        .iter()
+        .filter(|c| CONTENT_CODES.contains(&c.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Scores predictions against gold labels. `predictions` is parallel to `answers`.
+pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction]) -> EvalSummary {
+    let n_parts = PARTS.len();
+    let mut confusion = vec![vec![0.0; n_parts + 1]; n_parts];
+    let mut abs_errors = [0.0; 4];
+    let mut worst: Option<WorstDuration> = None;
+    let mut per_code: Vec<CodeCount> = CONTENT_CODES
+        .iter()
+        .map(|c| CodeCount {
+            code: (*c).to_string(),
+            expected: 0,
+            predicted: 0,
+            correct: 0,
+        })
+        .collect();
+    let (mut tp, mut fp, mut fneg) = (0, 0, 0);
+    let (mut strong, mut strong_clean) = (0, 0);
+    let mut mismatches = Vec::new();
+
+    for (answer, prediction) in answers.iter().zip(predictions) {
+        let slots = word_slots(&answer.transcript);
+        for (i, slot) in slots.iter().enumerate() {
+            let gold = part_index(answer.word_parts[i]);
+            let predicted = prediction
+                .word_parts
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or(n_parts, part_index);
+            confusion[gold][predicted] += slot;
+        }
+        let gold_parts: Vec<Option<AnswerPart>> =
+            answer.word_parts.iter().copied().map(Some).collect();
+        let gold_durations = part_durations(&slots, &gold_parts);
+        for (i, (part, _)) in BUDGET.iter().enumerate() {
+            let error = (prediction.part_durations[i] - gold_durations[i]).abs();
+            abs_errors[i] += error;
+            if worst.as_ref().is_none_or(|w| error > w.error_s) {
+                worst = Some(WorstDuration {
+                    id: answer.id.clone(),
+                    part: *part,
+                    error_s: error,
+                });
+            }
+        }
+
+        let expected = content_codes(&answer.expected_findings);
+        let predicted = content_codes(&prediction.findings);
+        for count in &mut per_code {
+            let e = expected.contains(&count.code);
+            let p = predicted.contains(&count.code);
+            count.expected += usize::from(e);
+            count.predicted += usize::from(p);
+            count.correct += usize::from(e && p);
+        }
+        let missed: Vec<String> = expected.difference(&predicted).cloned().collect();
+        let spurious: Vec<String> = predicted.difference(&expected).cloned().collect();
+        tp += expected.intersection(&predicted).count();
+        fneg += missed.len();
+        fp += spurious.len();
+        if expected.is_empty() {
+            strong += 1;
+            strong_clean += usize::from(predicted.is_empty());
+        }
+        if !missed.is_empty() || !spurious.is_empty() {
+            mismatches.push(Mismatch {
+                id: answer.id.clone(),
+                missed,
+                spurious,
+            });
+        }
+    }
+
+    let total_s: f64 = confusion.iter().flatten().sum();
+    let correct_s: f64 = (0..n_parts).map(|i| confusion[i][i]).sum();
+    let unassigned_s: f64 = confusion.iter().map(|row| row[n_parts]).sum();
+    let per_part = PARTS
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let gold_s: f64 = confusion[i].iter().sum();
+            let predicted_s: f64 = confusion.iter().map(|row| row[i]).sum();
+            PartScore {
+                part: *part,
+                gold_s,
+                predicted_s,
+                precision: ratio(confusion[i][i], predicted_s),
+                recall: ratio(confusion[i][i], gold_s),
+            }
+        })
+        .collect();
+    let count = answers.len().max(1) as f64;
+    let duration_errors = BUDGET
+        .iter()
+        .enumerate()
+        .map(|(i, (part, _))| DurationError {
+            part: *part,
+            mean_abs_error_s: abs_errors[i] / count,
+        })
+        .collect();
+
+    EvalSummary {
+        name: name.to_string(),
+        answers: answers.len(),
+        total_s,
+        part_accuracy: ratio(correct_s, total_s).unwrap_or(0.0),
+        unassigned_s,
+        per_part,
+        confusion_s: confusion,
+        duration_errors,
+        worst_duration: worst,
+        finding_true_positives: tp,
+        finding_false_positives: fp,
+        finding_false_negatives: fneg,
+        finding_precision: ratio(tp as f64, (tp + fp) as f64),
+        finding_recall: ratio(tp as f64, (tp + fneg) as f64),
+        per_code,
+        strong_answers: strong,
+        strong_clean,
+        mismatches,
+    }
+}
+
+/// Runs the analysis engine on every answer at the answer's level and scores it.
+pub fn evaluate(answers: &[CorpusAnswer]) -> EvalSummary {
+    let predictions: Vec<Prediction> = answers
+        .iter()
+        .map(|a| {
+            let options = AnalysisOptions {
+                level: a.level,
+                ..Default::default()
+            };
+            let report = analyze(&a.transcript, &options);
+            prediction_from_report(&a.transcript, &report)
+        })
+        .collect();
+    summarize("engine", answers, &predictions)
+}
+
+/// Scores the positional baseline: what you get from the budget's proportions alone.
+pub fn evaluate_positional_baseline(answers: &[CorpusAnswer]) -> EvalSummary {
+    let predictions: Vec<Prediction> = answers
+        .iter()
+        .map(|a| positional_prediction(&a.transcript))
+        .collect();
+    summarize("positional baseline", answers, &predictions)
+}
+
+/// Loads a corpus folder and scores the engine and the baseline on it. A panicking engine (the
+/// stub before it lands) becomes an error rather than taking the caller down.
+pub fn evaluate_dir(dir: &Path) -> anyhow::Result<(EvalSummary, EvalSummary)> {
+    let answers = load_dir(dir)?;
+    anyhow::ensure!(
+        !answers.is_empty(),
+        "no *.toml answers in {}",
+        dir.display()
+    );
+    let baseline = evaluate_positional_baseline(&answers);
+    let engine = std::panic::catch_unwind(|| evaluate(&answers)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        anyhow::anyhow!("the analysis engine panicked: {message}")
+    })?;
+    Ok((engine, baseline))
+}
+
+fn show(x: Option<f64>) -> String {
+    x.map_or_else(|| "  n/a".to_string(), |v| format!("{v:5.3}"))
+}
+
+impl fmt::Display for EvalSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {} answers, {:.0} s of speech",
+            self.name, self.answers, self.total_s
+        )?;
+        writeln!(
+            f,
+            "part accuracy (time-weighted): {:.3}   unassigned: {:.1} s",
+            self.part_accuracy, self.unassigned_s
+        )?;
+        writeln!(
+            f,
+            "{:<9} {:>8} {:>8} {:>9} {:>7} {:>10}",
+            "part", "gold s", "pred s", "precision", "recall", "dur MAE s"
+        )?;
+        for score in &self.per_part {
+            let mae = self
+                .duration_errors
+                .iter()
+                .find(|d| d.part == score.part)
+                .map_or_else(|| "-".to_string(), |d| format!("{:.1}", d.mean_abs_error_s));
+            writeln!(
+                f,
+                "{:<9} {:>8.0} {:>8.0} {:>9} {:>7} {:>10}",
+                part_name(score.part),
+                score.gold_s,
+                score.predicted_s,
+                show(score.precision),
+                show(score.recall),
+                mae
+            )?;
+        }
+        if let Some(w) = &self.worst_duration {
+            writeln!(
+                f,
+                "max duration error: {:.1} s ({} in {})",
+                w.error_s,
+                part_name(w.part),
+                w.id
+            )?;
+        }
+        writeln!(f, "confusion (seconds; rows gold, columns predicted):")?;
+        write!(f, "  {:<9}", "")?;
+        for part in PARTS {
+            write!(f, " {:>8}", part_name(part))?;
+        }
+        writeln!(f, " {:>8}", "none")?;
+        for (i, row) in self.confusion_s.iter().enumerate() {
+            write!(f, "  {:<9}", part_name(PARTS[i]))?;
+            for cell in row {
+                write!(f, " {cell:>8.0}")?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(
+            f,
+            "content findings: precision {} recall {} (tp {}, fp {}, fn {})",
+            show(self.finding_precision),
+            show(self.finding_recall),
+            self.finding_true_positives,
+            self.finding_false_positives,
+            self.finding_false_negatives
+        )?;
+        writeln!(
+            f,
+            "  {:<20} {:>8} {:>9} {:>7}",
+            "code", "expected", "predicted", "correct"
+        )?;
+        for c in &self.per_code {
+            writeln!(
+                f,
+                "  {:<20} {:>8} {:>9} {:>7}",
+                c.code, c.expected, c.predicted, c.correct
+            )?;
+        }
+        writeln!(
+            f,
+            "strong answers with no content finding: {} of {}",
+            self.strong_clean, self.strong_answers
+        )?;
+        if !self.mismatches.is_empty() {
+            writeln!(f, "finding mismatches:")?;
+            for m in &self.mismatches {
+                writeln!(
+                    f,
+                    "  {:<40} missed [{}] spurious [{}]",
+                    m.id,
+                    m.missed.join(", "),
+                    m.spurious.join(", ")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Level;
+    use crate::transcript::Word;
+
+    /// Four words of one second each, back to back, so every slot is exactly 1 s.
+    fn answer(parts: &[AnswerPart], findings: &[&str]) -> CorpusAnswer {
+        let words = parts
+            .iter()
+            .enumerate()
+            .map(|(i, _)| Word {
+                text: format!("w{i}"),
+                start_s: i as f64,
+                end_s: i as f64 + 1.0,
+                probability: 1.0,
+            })
+            .collect();
+        CorpusAnswer {
+            id: "tiny".into(),
+            level: Level::Mid,
+            profession: "tester".into(),
+            shape: "budget".into(),
+            expected_findings: findings.iter().map(|s| s.to_string()).collect(),
+            transcript: Transcript {
+                duration_s: parts.len() as f64,
+                words,
+            },
+            word_parts: parts.to_vec(),
+        }
+    }
+
+    fn predict(a: &CorpusAnswer, parts: &[AnswerPart], findings: &[&str]) -> Prediction {
+        let word_parts: Vec<_> = parts.iter().copied().map(Some).collect();
+        Prediction {
+            part_durations: part_durations(&word_slots(&a.transcript), &word_parts),
+            word_parts,
+            findings: findings.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    use AnswerPart::{Choose, Describe, Learn, Own};
+
+    #[test]
+    fn slots_run_to_the_next_start_and_the_last_to_its_end() {
+        let t = Transcript {
+            duration_s: 5.0,
+            words: vec![
+                Word {
+                    text: "a".into(),
+                    start_s: 0.0,
+                    end_s: 0.5,
+                    probability: 1.0,
+                },
+                Word {
+                    text: "b".into(),
+                    start_s: 2.0,
+                    end_s: 2.5,
+                    probability: 1.0,
+                },
+                Word {
+                    text: "c".into(),
+                    start_s: 3.0,
+                    end_s: 3.25,
+                    probability: 1.0,
+                },
+            ],
+        };
+        assert_eq!(word_slots(&t), vec![2.0, 1.0, 0.25]);
+    }
+
+    #[test]
+    fn perfect_prediction_scores_one() {
+        let gold = [Choose, Describe, Own, Learn];
+        let a = answer(&gold, &["no_evidence"]);
+        let p = predict(&a, &gold, &["no_evidence", "too_fast"]);
+        let s = summarize("t", &[a], &[p]);
+        assert_eq!(s.part_accuracy, 1.0);
+        assert_eq!(
+            s.finding_precision,
+            Some(1.0),
+            "delivery codes are not scored"
+        );
+        assert_eq!(s.finding_recall, Some(1.0));
+        assert!(s.duration_errors.iter().all(|d| d.mean_abs_error_s == 0.0));
+        assert!(s.mismatches.is_empty());
+        assert_eq!(s.per_part[0].precision, Some(1.0));
+    }
+
+    #[test]
+    fn one_mislabelled_word_costs_its_slot() {
+        let gold = [Choose, Describe, Own, Learn];
+        let a = answer(&gold, &[]);
+        let p = predict(&a, &[Choose, Describe, Describe, Learn], &["blame"]);
+        let s = summarize("t", &[a], &[p]);
+        assert!((s.part_accuracy - 0.75).abs() < 1e-9);
+        assert_eq!(s.confusion_s[2][1], 1.0, "gold own predicted describe");
+        assert_eq!(s.per_part[1].precision, Some(0.5));
+        assert_eq!(s.per_part[2].recall, Some(0.0));
+        assert_eq!(s.per_part[2].precision, None);
+        // describe is 1 s long, own 1 s short.
+        assert_eq!(s.duration_errors[1].mean_abs_error_s, 1.0);
+        assert_eq!(s.duration_errors[2].mean_abs_error_s, 1.0);
+        assert_eq!(s.finding_precision, Some(0.0));
+        assert_eq!(s.finding_recall, None);
+        assert_eq!((s.strong_answers, s.strong_clean), (1, 0));
+        assert_eq!(s.mismatches[0].spurious, vec!["blame".to_string()]);
+    }
+
+    #[test]
+    fn findings_are_micro_averaged() {
+        let a = answer(&[Choose, Learn], &["blame", "no_ownership"]);
+        let b = answer(&[Choose, Learn], &["no_evidence"]);
+        let pa = predict(&a, &[Choose, Learn], &["blame"]);
+        let pb = predict(&b, &[Choose, Learn], &["no_evidence", "old_failure"]);
+        let s = summarize("t", &[a, b], &[pa, pb]);
+        assert_eq!(
+            (
+                s.finding_true_positives,
+                s.finding_false_positives,
+                s.finding_false_negatives
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(s.finding_precision, Some(2.0 / 3.0));
+        assert_eq!(s.finding_recall, Some(2.0 / 3.0));
+        let blame = s
+            .per_code
+            .iter()
+            .find(|c| c.code == "blame")
+            .expect("blame counted");
+        assert_eq!((blame.expected, blame.predicted, blame.correct), (1, 1, 1));
+        assert_eq!(s.mismatches.len(), 2);
+    }
+
+    #[test]
+    fn report_sentences_label_words_by_start_time() {
+        use crate::analysis::{Delivery, PartReport, SentenceReport, Verdict};
+        let a = answer(&[Choose, Choose, Learn, Learn], &[]);
+        let sentence = |start_s: f64, end_s: f64, part| SentenceReport {
+            start_s,
+            end_s,
+            text: String::new(),
+            part,
+            why: String::new(),
+        };
+        let part = |part, duration_s| PartReport {
+            part,
+            duration_s,
+            budget_min_s: 0.0,
+            budget_max_s: 0.0,
+            share: 0.0,
+            verdict: Verdict::Within,
+        };
+        let report = AnswerReport {
+            duration_s: 4.0,
+            speech_s: 4.0,
+            transcript: String::new(),
+            // Word 2 starts at 2.0, the end of the first sentence and the start of the second.
+            sentences: vec![sentence(0.0, 2.0, Choose), sentence(2.0, 3.0, Learn)],
+            parts: vec![part(Choose, 2.0), part(Learn, 2.0)],
+            findings: Vec::new(),
+            followups: Vec::new(),
+            delivery: Delivery {
+                words_per_minute: 60.0,
+                filler_words: Vec::new(),
+                longest_pause_s: 0.0,
+            },
+        };
+        let p = prediction_from_report(&a.transcript, &report);
+        assert_eq!(
+            p.word_parts,
+            vec![Some(Choose), Some(Choose), Some(Choose), Some(Learn)]
+        );
+        assert_eq!(p.part_durations, [2.0, 0.0, 0.0, 2.0]);
+        // Inside both sentences, word 2 takes the first one's part.
+        let s = summarize("t", &[a], &[p]);
+        assert!((s.part_accuracy - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn positional_baseline_cuts_speech_in_budget_proportions() {
+        let parts = vec![Choose; 195];
+        let a = answer(&parts, &[]);
+        let p = positional_prediction(&a.transcript);
+        let d = p.part_durations;
+        assert_eq!(d, [30.0, 60.0, 30.0, 75.0]);
+        assert!(p.findings.is_empty());
+    }
+
+    #[test]
+    fn display_shows_table_and_mismatches() {
+        let a = answer(&[Choose, Learn], &["no_evidence"]);
+        let p = predict(&a, &[Choose, Learn], &[]);
+        let text = summarize("engine", &[a], &[p]).to_string();
+        assert!(
+            text.contains("part accuracy (time-weighted): 1.000"),
+            "{text}"
+        );
+        assert!(text.contains("missed [no_evidence]"), "{text}");
+        let json = serde_json::to_string(&evaluate_positional_baseline(&[])).expect("serializes");
+        assert!(json.contains("\"part_accuracy\""));
+    }
+}

@@ -1,0 +1,22 @@
+//! rehearse: a local, hands-free mock interviewer for "Describe a time you failed".
+//!
+//! The pipeline reads top to bottom: capture -> voice activity -> transcribe -> analyse ->
+//! report -> speak. Audio, whisper and the file system sit at the edges; the analysis works on a
+//! `Transcript` alone.
+
+pub mod analysis;
+pub mod audio;
+pub mod capture;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod corpus;
+pub mod eval;
+pub mod files;
+pub mod models;
+pub mod paths;
+pub mod session;
+pub mod speak;
+pub mod transcribe;
+pub mod transcript;
+pub mod vad;

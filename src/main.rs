@@ -1,0 +1,34 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use rehearse::cli::{Cli, Command, ModelsCommand};
+use rehearse::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    commands::init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Transcribe(args) => commands::transcribe(&args),
+        Command::Analyze(args) => commands::analyze(&args),
+        Command::Session(args) => commands::session(&args),
+        Command::Devices => commands::devices(),
+        Command::Eval { dir, json } => commands::eval(&dir, json),
+        Command::Models(ModelsCommand::List { json }) => commands::models_list(json),
+        Command::Models(ModelsCommand::Check { model }) => commands::models_check(model.as_deref()),
+        Command::Models(ModelsCommand::Dir) => commands::models_dir(),
+        Command::Models(ModelsCommand::Fetch { name, url, sha1 }) => {
+            commands::models_fetch(&name, url.as_deref(), sha1.as_deref())
+        }
+        Command::Models(ModelsCommand::Convert { dir, out, quantize }) => {
+            commands::models_convert(&dir, out.as_deref(), &quantize)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

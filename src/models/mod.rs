@@ -1,0 +1,134 @@
+//! Whisper models: which file to use, what is installed, fetching official files and converting
+//! faster-whisper (CTranslate2) directories.
+
+pub mod convert;
+pub mod fetch;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+use crate::config::Config;
+use crate::paths;
+
+/// Overrides the model for one run, below `--model`.
+pub const MODEL_ENV: &str = "REHEARSE_MODEL";
+
+/// The model used when nothing else is chosen.
+pub const DEFAULT_MODEL: &str = "tiny.en";
+
+/// Where the chosen model came from, so an error can say which setting to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelSource {
+    Flag,
+    Environment,
+    Config,
+    Default,
+}
+
+impl std::fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ModelSource::Flag => "--model",
+            ModelSource::Environment => MODEL_ENV,
+            ModelSource::Config => "the config file's `model`",
+            ModelSource::Default => "the default",
+        })
+    }
+}
+
+/// Picks the model: `--model`, then `$REHEARSE_MODEL`, then the config file, then tiny.en.
+pub fn choose_model(flag: Option<&str>, config: &Config) -> Result<(PathBuf, ModelSource)> {
+    let env = std::env::var(MODEL_ENV).ok().filter(|v| !v.is_empty());
+    let (value, source) = if let Some(value) = flag {
+        (value.to_string(), ModelSource::Flag)
+    } else if let Some(value) = env {
+        (value, ModelSource::Environment)
+    } else if let Some(value) = config.model.clone() {
+        (value, ModelSource::Config)
+    } else {
+        (DEFAULT_MODEL.to_string(), ModelSource::Default)
+    };
+    Ok((model_path(&value)?, source))
+}
+
+/// A known name ("tiny.en") means the file in the models directory; anything else is a path.
+fn model_path(value: &str) -> Result<PathBuf> {
+    match fetch::find_known_model(value) {
+        Some(known) if !Path::new(value).exists() => Ok(paths::models_dir()?.join(known.file_name)),
+        _ => Ok(PathBuf::from(value)),
+    }
+}
+
+/// Checks a model file before whisper.cpp sees it, so a bad file is one clear line, not a crash.
+pub fn check_model(path: &Path, source: ModelSource) -> Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        if convert::looks_like_ctranslate2_dir(path) {
+            bail!(
+                "{shown} (from {source}) is a CTranslate2 (faster-whisper) model directory; convert it first with `rehearse models convert {shown}`"
+            );
+        }
+        bail!("{shown} (from {source}) is a directory, not a Whisper ggml model file");
+    }
+    if !path.exists() {
+        bail!(
+            "no Whisper model at {shown} (from {source}); run `rehearse models fetch {DEFAULT_MODEL}`, or `scripts/setup.sh` to provision one offline"
+        );
+    }
+    if let Err(e) = convert::inspect_ggml(path) {
+        bail!("{e} (model chosen by {source}); run `rehearse models fetch {DEFAULT_MODEL}` to get a good copy");
+    }
+    Ok(())
+}
+
+/// One line of `rehearse models list`.
+#[derive(Debug, serde::Serialize)]
+pub struct ModelEntry {
+    pub name: String,
+    pub size: String,
+    pub sha1: String,
+    pub installed: bool,
+    pub path: PathBuf,
+}
+
+/// Known models plus any other ggml files in the models directory (converted ones).
+pub fn list_models() -> Result<Vec<ModelEntry>> {
+    let dir = paths::models_dir()?;
+    let mut entries: Vec<ModelEntry> = fetch::KNOWN_MODELS
+        .iter()
+        .map(|known| {
+            let path = dir.join(known.file_name);
+            ModelEntry {
+                name: known.name.to_string(),
+                size: known.approx_size.to_string(),
+                sha1: known.sha1.to_string(),
+                installed: path.is_file(),
+                path,
+            }
+        })
+        .collect();
+    if let Ok(read_dir) = std::fs::read_dir(&dir) {
+        let mut extra: Vec<PathBuf> = read_dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "bin") && !entries.iter().any(|e| &e.path == p)
+            })
+            .collect();
+        extra.sort();
+        for path in extra {
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            entries.push(ModelEntry {
+                name: path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().trim_start_matches("ggml-").to_string())
+                    .unwrap_or_default(),
+                size: format!("{} MiB", bytes / (1024 * 1024)),
+                sha1: "-".to_string(),
+                installed: true,
+                path,
+            });
+        }
+    }
+    Ok(entries)
+}

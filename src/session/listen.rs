@@ -1,0 +1,297 @@
+//! Listening to one answer: audio in, voice activity, end-of-answer decision, and transcription
+//! of each stretch of speech while the candidate is still talking (as whisper.cpp's `stream`
+//! example does, but cut at pauses rather than fixed windows), so that when the answer ends only
+//! the last stretch is left to transcribe.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::audio::SAMPLE_RATE;
+use crate::capture::AudioSource;
+use crate::session::endpoint::{
+    ends_with_done_phrase, AnswerEnd, EndOfAnswerDetector, EndpointEvent, EndpointRules,
+};
+use crate::session::live::{LiveStatus, LiveView};
+use crate::session::record::WavRecorder;
+use crate::transcribe::{fit_words_to_spans, SpeechToText, TranscribeError};
+use crate::transcript::{Transcript, Word};
+use crate::vad::{frames_to_spans, SpanRules, VoiceActivity, FRAME_S, FRAME_SAMPLES};
+
+/// How long one read from the audio source may wait: the live view's refresh period.
+const READ_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// Stretches with less voice than this are coughs or clicks; whisper would invent words for them.
+const MIN_STRETCH_VOICE_S: f64 = 0.25;
+
+struct Job {
+    offset_s: f64,
+    audio: Vec<f32>,
+}
+
+/// Words of one stretch, on the answer's clock, and how long whisper took on it.
+struct StretchWords {
+    words: Result<Vec<Word>, TranscribeError>,
+    busy: Duration,
+}
+
+/// Transcribes stretches on its own thread, in the order they were sent, so capture never waits
+/// for whisper.
+pub struct TranscriptionWorker {
+    jobs: Option<mpsc::Sender<Job>>,
+    results: mpsc::Receiver<StretchWords>,
+    thread: Option<JoinHandle<()>>,
+    in_flight: usize,
+}
+
+impl TranscriptionWorker {
+    pub fn start(mut stt: Box<dyn SpeechToText + Send>) -> TranscriptionWorker {
+        let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let (result_tx, results) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("rehearse-whisper".into())
+            .spawn(move || {
+                for job in job_rx {
+                    let started = Instant::now();
+                    let words = stt.words(&job.audio).map(|words| {
+                        words
+                            .into_iter()
+                            .map(|mut w| {
+                                w.start_s += job.offset_s;
+                                w.end_s += job.offset_s;
+                                w
+                            })
+                            .collect()
+                    });
+                    let busy = started.elapsed();
+                    if result_tx.send(StretchWords { words, busy }).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok();
+        TranscriptionWorker {
+            jobs: Some(job_tx),
+            results,
+            thread,
+            in_flight: 0,
+        }
+    }
+
+    fn send(&mut self, job: Job) -> Result<()> {
+        self.jobs
+            .as_ref()
+            .and_then(|jobs| jobs.send(job).ok())
+            .ok_or_else(|| anyhow::anyhow!("the transcription thread stopped"))?;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    fn try_result(&mut self) -> Option<StretchWords> {
+        let result = self.results.try_recv().ok()?;
+        self.in_flight -= 1;
+        Some(result)
+    }
+
+    fn wait_result(&mut self) -> Option<StretchWords> {
+        if self.in_flight == 0 {
+            return None;
+        }
+        let result = self.results.recv().ok()?;
+        self.in_flight -= 1;
+        Some(result)
+    }
+}
+
+impl Drop for TranscriptionWorker {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One listened answer.
+pub struct HeardAnswer {
+    pub transcript: Transcript,
+    pub end: AnswerEnd,
+    /// When the end of the answer was decided.
+    pub ended_at: Instant,
+    /// Seconds whisper still had to work after the end was decided.
+    pub transcribe_after_end_s: f64,
+    /// A device fault that ended the answer early, if any.
+    pub fault: Option<String>,
+    /// Whether the audio source has ended for good.
+    pub input_over: bool,
+}
+
+/// Everything `listen` needs besides the audio.
+pub struct Listener<'a> {
+    pub input: &'a mut dyn AudioSource,
+    pub worker: &'a mut TranscriptionWorker,
+    pub vad: Box<dyn VoiceActivity>,
+    pub rules: EndpointRules,
+    pub live: &'a mut LiveView,
+    pub stop: &'a AtomicBool,
+    /// Called with the words heard so far whenever they change (for the live part estimate).
+    pub on_words: &'a mut dyn FnMut(&Transcript) -> LivePart,
+}
+
+/// The live part estimate: which part, and seconds spent in it so far, against its budget.
+#[derive(Debug, Clone, Default)]
+pub struct LivePart {
+    pub label: Option<String>,
+    pub seconds: f64,
+    pub budget: Option<(f64, f64)>,
+}
+
+impl Listener<'_> {
+    /// Listens until the answer ends, writing audio to `recorder` as it arrives.
+    pub fn listen(&mut self, recorder: &mut WavRecorder) -> Result<HeardAnswer> {
+        let mut detector = EndOfAnswerDetector::new(self.rules);
+        let mut audio: Vec<f32> = Vec::new();
+        let mut voiced: Vec<bool> = Vec::new();
+        let mut chunk = Vec::new();
+        let mut words: Vec<Word> = Vec::new();
+        let mut live_part = LivePart::default();
+        let mut end: Option<(AnswerEnd, Instant)> = None;
+        let mut fault = None;
+        let mut input_over;
+        let mut stretch_voice_frames = 0usize;
+        let mut whisper_error = None;
+        let (end, ended_at) = loop {
+            let mut events = Vec::new();
+            if self.stop.load(Ordering::Relaxed) {
+                events.extend(detector.input_ended());
+                input_over = true;
+            } else {
+                chunk.clear();
+                match self.input.read(&mut chunk, READ_TIMEOUT) {
+                    Ok(open) => input_over = !open,
+                    Err(e) => {
+                        fault = Some(e.to_string());
+                        input_over = true;
+                    }
+                }
+                recorder.append(&chunk)?;
+                audio.extend_from_slice(&chunk);
+                while (voiced.len() + 1) * FRAME_SAMPLES <= audio.len() {
+                    let start = voiced.len() * FRAME_SAMPLES;
+                    let is_voice = self.vad.is_voice(&audio[start..start + FRAME_SAMPLES]);
+                    voiced.push(is_voice);
+                    stretch_voice_frames += usize::from(is_voice);
+                    events.extend(detector.push_frame(is_voice));
+                }
+                if input_over {
+                    events.extend(detector.input_ended());
+                }
+            }
+            while let Some(result) = self.worker.try_result() {
+                let done = self.take_words(result, &mut words, &mut whisper_error);
+                live_part = (self.on_words)(&Transcript {
+                    duration_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+                    words: words.clone(),
+                });
+                if done {
+                    events.extend(detector.phrase_heard());
+                }
+            }
+            for event in events {
+                match event {
+                    EndpointEvent::SpeechStarted => {}
+                    EndpointEvent::StretchEnded { start, end } => {
+                        let enough_voice =
+                            stretch_voice_frames as f64 * FRAME_S >= MIN_STRETCH_VOICE_S;
+                        stretch_voice_frames = 0;
+                        if enough_voice {
+                            let from = start * FRAME_SAMPLES;
+                            let to = (end * FRAME_SAMPLES).min(audio.len());
+                            self.worker.send(Job {
+                                offset_s: from as f64 / f64::from(SAMPLE_RATE),
+                                audio: audio[from..to].to_vec(),
+                            })?;
+                        }
+                    }
+                    EndpointEvent::AnswerEnded(reason) => {
+                        end.get_or_insert((reason, Instant::now()));
+                    }
+                }
+            }
+            self.live.update(&LiveStatus {
+                elapsed_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+                speaking: detector.speech_started(),
+                part: live_part.clone(),
+                level: level_of(&chunk),
+            })?;
+            if let Some(end) = end {
+                break end;
+            }
+        };
+        let mut after_end = Duration::ZERO;
+        while let Some(result) = self.worker.wait_result() {
+            after_end += result.busy;
+            self.take_words(result, &mut words, &mut whisper_error);
+        }
+        self.live.finish()?;
+        if let Some(error) = whisper_error {
+            return Err(error.into());
+        }
+        words.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+        let spans: Vec<(f64, f64)> = frames_to_spans(&voiced, SpanRules::default(), audio.len())
+            .into_iter()
+            .map(|s| {
+                (
+                    s.start as f64 / f64::from(SAMPLE_RATE),
+                    s.end as f64 / f64::from(SAMPLE_RATE),
+                )
+            })
+            .collect();
+        fit_words_to_spans(&mut words, &spans);
+        Ok(HeardAnswer {
+            transcript: Transcript {
+                duration_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+                words,
+            },
+            end,
+            ended_at,
+            transcribe_after_end_s: after_end.as_secs_f64(),
+            fault,
+            input_over,
+        })
+    }
+
+    /// Adds a stretch's words; returns whether they end with the candidate saying they are done.
+    fn take_words(
+        &mut self,
+        result: StretchWords,
+        words: &mut Vec<Word>,
+        error: &mut Option<TranscribeError>,
+    ) -> bool {
+        match result.words {
+            Ok(new_words) => {
+                let text: Vec<&str> = new_words.iter().map(|w| w.text.as_str()).collect();
+                let done = ends_with_done_phrase(&text.join(" "));
+                words.extend(new_words);
+                done
+            }
+            Err(e) => {
+                error.get_or_insert(e);
+                false
+            }
+        }
+    }
+}
+
+/// Input level of the latest audio, 0..=1 on a -60..0 dBFS scale, for the meter.
+fn level_of(samples: &[f32]) -> f32 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+    let db = 20.0 * rms.max(1e-6).log10();
+    ((db + 60.0) / 60.0).clamp(0.0, 1.0)
+}

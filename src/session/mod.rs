@@ -1,0 +1,532 @@
+//! The hands-free mock session: ask a question aloud, listen until the answer is over, show the
+//! report, say a short summary, ask a follow-up, listen again, move on.
+//!
+//! The loop is written against small traits (`AudioSource`, `Voice`, `SpeechToText`), so it runs
+//! the same with a microphone, a WAV file, or fakes in unit tests.
+
+pub mod endpoint;
+pub mod listen;
+pub mod live;
+pub mod questions;
+pub mod record;
+pub mod summary;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::analysis::{self, AnalysisOptions, AnswerReport};
+use crate::capture::AudioSource;
+use crate::speak::Voice;
+use crate::transcript::Transcript;
+use crate::vad::VoiceActivity;
+use endpoint::{AnswerEnd, EndpointRules};
+use listen::{HeardAnswer, Listener, LivePart, TranscriptionWorker};
+use live::LiveView;
+use questions::Question;
+use record::SessionRecord;
+
+/// How a session runs.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub count: usize,
+    pub analysis: AnalysisOptions,
+    pub endpoint: EndpointRules,
+    /// Colour in the printed report.
+    pub color: bool,
+}
+
+/// What rehearse says and prints, and where: the devices and the session record.
+pub struct Session<'a> {
+    pub input: &'a mut dyn AudioSource,
+    pub voice: &'a mut dyn Voice,
+    pub worker: TranscriptionWorker,
+    pub record: SessionRecord,
+    pub settings: SessionSettings,
+    pub out: &'a mut dyn Write,
+    pub live: LiveView,
+    pub stop: &'a AtomicBool,
+    /// Makes a fresh voice-activity detector for each answer.
+    pub new_vad: fn() -> Box<dyn VoiceActivity>,
+}
+
+/// One answered question, as stored in `session.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerRecord {
+    pub number: usize,
+    pub question: String,
+    pub wav: PathBuf,
+    pub end: AnswerEnd,
+    pub report: Option<AnswerReport>,
+    pub followup: Option<FollowupRecord>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowupRecord {
+    pub question: String,
+    pub wav: PathBuf,
+    pub transcript: Transcript,
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    Completed,
+    Interrupted,
+    InputEnded,
+}
+
+impl Session<'_> {
+    /// Runs the session over `questions` (at most `settings.count`) and writes the summary.
+    pub fn run(&mut self, questions: &[Question]) -> Result<(SessionEnd, Vec<AnswerRecord>)> {
+        let mut answers = Vec::new();
+        let mut how = SessionEnd::Completed;
+        for (i, question) in questions.iter().take(self.settings.count).enumerate() {
+            let (record, next) = self.ask(i + 1, question)?;
+            answers.push(record);
+            self.save_index(&answers, None)?;
+            if let Some(end) = next {
+                how = end;
+                break;
+            }
+        }
+        self.save_index(&answers, Some(how))?;
+        let summary = summary::markdown(&answers, how);
+        self.record.write_text("session.md", &summary)?;
+        if how == SessionEnd::Completed {
+            self.say("That's the end of the session. Well done for practising.")?;
+        }
+        writeln!(
+            self.out,
+            "\nSession saved in {}",
+            self.record.dir().display()
+        )?;
+        Ok((how, answers))
+    }
+
+    /// Asks one question (again once if nobody answers), reports, and asks a follow-up.
+    fn ask(
+        &mut self,
+        number: usize,
+        question: &Question,
+    ) -> Result<(AnswerRecord, Option<SessionEnd>)> {
+        writeln!(self.out, "\nQuestion {number}: {}", question.text)?;
+        self.say_and_log(&question.text, "question_asked")?;
+        let wav_name = format!("answer-{number}.wav");
+        let mut heard = self.listen(&wav_name, "answer")?;
+        if heard.end == AnswerEnd::NoSpeech && !heard.input_over && !self.stopped() {
+            let again = format!("Take your time. {}", question.text);
+            writeln!(self.out, "No answer heard. Asking again.")?;
+            self.say_and_log(&again, "question_repeated")?;
+            heard = self.listen(&wav_name, "answer")?;
+        }
+        let mut record = AnswerRecord {
+            number,
+            question: question.text.clone(),
+            wav: self.record.dir().join(&wav_name),
+            end: heard.end,
+            report: None,
+            followup: None,
+            note: heard.fault.clone(),
+        };
+        if let Some(fault) = &heard.fault {
+            writeln!(
+                self.out,
+                "The input device stopped: {fault}. The answer so far is kept."
+            )?;
+        }
+        if heard.transcript.words.is_empty() {
+            writeln!(self.out, "No answer heard; moving on.")?;
+            let next = self.session_end(&heard);
+            if next.is_none() {
+                self.say("Let's move on.")?;
+            }
+            return Ok((record, next));
+        }
+        let report = self.report(number, &heard)?;
+        let summary = summary::spoken(&report);
+        let followup = report
+            .followups
+            .first()
+            .cloned()
+            .or_else(|| question.followups.first().cloned());
+        record.report = Some(report);
+        if let Some(next) = self.session_end(&heard) {
+            return Ok((record, Some(next)));
+        }
+        self.say(&summary)?;
+        if let Some(followup) = followup {
+            writeln!(self.out, "\nFollow-up: {followup}")?;
+            self.say_and_log(&followup, "followup_asked")?;
+            let wav_name = format!("answer-{number}-followup.wav");
+            let heard = self.listen(&wav_name, "followup")?;
+            self.record.write_json(
+                &format!("answer-{number}-followup.transcript.json"),
+                &heard.transcript,
+            )?;
+            if !heard.transcript.words.is_empty() {
+                writeln!(self.out, "You said: {}", heard.transcript.text())?;
+            }
+            record.followup = Some(FollowupRecord {
+                question: followup,
+                wav: self.record.dir().join(&wav_name),
+                transcript: heard.transcript.clone(),
+            });
+            if let Some(next) = self.session_end(&heard) {
+                return Ok((record, Some(next)));
+            }
+        }
+        Ok((record, None))
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the session must end after this answer, and why.
+    fn session_end(&self, heard: &HeardAnswer) -> Option<SessionEnd> {
+        if self.stopped() {
+            Some(SessionEnd::Interrupted)
+        } else if heard.input_over {
+            Some(SessionEnd::InputEnded)
+        } else {
+            None
+        }
+    }
+
+    /// Analyses the answer, prints the report and stores transcript and report.
+    fn report(&mut self, number: usize, heard: &HeardAnswer) -> Result<AnswerReport> {
+        let report = analysis::analyze(&heard.transcript, &self.settings.analysis);
+        writeln!(
+            self.out,
+            "\n{}",
+            analysis::render_terminal(&report, self.settings.color)
+        )?;
+        self.out.flush()?;
+        self.record.write_json(
+            &format!("answer-{number}.transcript.json"),
+            &heard.transcript,
+        )?;
+        self.record
+            .write_json(&format!("answer-{number}.report.json"), &report)?;
+        self.record.log_event(
+            "report_written",
+            json!({
+                "answer": number,
+                "after_end_s": heard.ended_at.elapsed().as_secs_f64(),
+                "transcribe_after_end_s": heard.transcribe_after_end_s,
+            }),
+        )?;
+        Ok(report)
+    }
+
+    fn listen(&mut self, wav_name: &str, what: &str) -> Result<HeardAnswer> {
+        self.input.discard_pending();
+        self.record
+            .log_event("listening", json!({ "for": what, "wav": wav_name }))?;
+        let mut recorder = self.record.start_recording(wav_name)?;
+        let analysis = self.settings.analysis.clone();
+        let mut on_words = move |so_far: &Transcript| live_part(so_far, &analysis);
+        let result = Listener {
+            input: &mut *self.input,
+            worker: &mut self.worker,
+            vad: (self.new_vad)(),
+            rules: self.settings.endpoint,
+            live: &mut self.live,
+            stop: self.stop,
+            on_words: &mut on_words,
+        }
+        .listen(&mut recorder);
+        let seconds = recorder.seconds();
+        recorder.finish()?;
+        let heard = result?;
+        self.record.log_event(
+            "answer_ended",
+            json!({
+                "for": what,
+                "reason": heard.end,
+                "seconds": seconds,
+                "ended_s_ago": heard.ended_at.elapsed().as_secs_f64(),
+            }),
+        )?;
+        Ok(heard)
+    }
+
+    fn say_and_log(&mut self, text: &str, event: &str) -> Result<()> {
+        self.record.log_event(event, json!({ "text": text }))?;
+        self.say(text)
+    }
+
+    /// Speaks a line; if speech fails, the line is printed and the session goes on.
+    fn say(&mut self, text: &str) -> Result<()> {
+        if let Err(e) = self.voice.say(text) {
+            writeln!(self.out, "({e}; printing instead) {text}")?;
+            self.record
+                .log_event("speech_failed", json!({ "error": e.to_string() }))?;
+        }
+        Ok(())
+    }
+
+    fn save_index(&self, answers: &[AnswerRecord], end: Option<SessionEnd>) -> Result<()> {
+        self.record
+            .write_json("session.json", &json!({ "answers": answers, "end": end }))?;
+        Ok(())
+    }
+}
+
+/// The part the candidate is in now, and its time so far against its budget.
+fn live_part(so_far: &Transcript, options: &AnalysisOptions) -> LivePart {
+    let report = analysis::analyze(so_far, options);
+    let Some(last) = report.sentences.last() else {
+        return LivePart::default();
+    };
+    let part = report.parts.iter().find(|p| p.part == last.part);
+    LivePart {
+        label: Some(format!("{:?}", last.part).to_lowercase()),
+        seconds: part.map_or(0.0, |p| p.duration_s),
+        budget: part.map(|p| (p.budget_min_s, p.budget_max_s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::CaptureError;
+    use crate::speak::SpeakError;
+    use crate::transcribe::{SpeechToText, TranscribeError};
+    use crate::transcript::Word;
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// Audio from a script of (amplitude, seconds) segments, delivered as fast as it is read.
+    struct ScriptedAudio {
+        samples: Vec<f32>,
+        position: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl ScriptedAudio {
+        fn new(script: &[(f32, f64)]) -> Self {
+            let samples = script
+                .iter()
+                .flat_map(|&(amp, s)| {
+                    (0..(s * 16_000.0) as usize).map(move |i| if i % 2 == 0 { amp } else { -amp })
+                })
+                .collect();
+            ScriptedAudio {
+                samples,
+                position: 0,
+                fail_at: None,
+            }
+        }
+    }
+
+    impl AudioSource for ScriptedAudio {
+        fn read(&mut self, out: &mut Vec<f32>, _: Duration) -> Result<bool, CaptureError> {
+            if self.fail_at.is_some_and(|at| self.position >= at) {
+                return Err(CaptureError::Device("headset unplugged".into()));
+            }
+            let end = (self.position + 1600).min(self.samples.len());
+            out.extend_from_slice(&self.samples[self.position..end]);
+            self.position = end;
+            Ok(self.position < self.samples.len())
+        }
+        fn discard_pending(&mut self) {}
+    }
+
+    /// Loud frames are voice.
+    struct EnergyVad;
+    impl VoiceActivity for EnergyVad {
+        fn is_voice(&mut self, frame: &[f32]) -> bool {
+            frame.iter().map(|s| s.abs()).sum::<f32>() / frame.len() as f32 > 0.05
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct RecordingVoice(Arc<Mutex<Vec<String>>>);
+    impl Voice for RecordingVoice {
+        fn say(&mut self, text: &str) -> Result<(), SpeakError> {
+            self.0.lock().unwrap().push(text.to_string());
+            Ok(())
+        }
+    }
+
+    /// Returns the next scripted sentence for each stretch, spread over its first second.
+    struct ScriptedSpeech(VecDeque<&'static str>);
+    impl SpeechToText for ScriptedSpeech {
+        fn words(&mut self, _audio: &[f32]) -> Result<Vec<Word>, TranscribeError> {
+            let text = self.0.pop_front().unwrap_or("");
+            let n = text.split_whitespace().count().max(1) as f64;
+            Ok(text
+                .split_whitespace()
+                .enumerate()
+                .map(|(i, w)| Word {
+                    text: w.to_string(),
+                    start_s: i as f64 / n,
+                    end_s: (i as f64 + 0.8) / n,
+                    probability: 0.9,
+                })
+                .collect())
+        }
+    }
+
+    fn question() -> Question {
+        Question {
+            id: "failed".into(),
+            text: "Describe a time you failed.".into(),
+            levels: vec![],
+            followups: vec!["What would you do differently?".into()],
+        }
+    }
+
+    struct Outcome {
+        end: SessionEnd,
+        answers: Vec<AnswerRecord>,
+        said: Vec<String>,
+        dir: PathBuf,
+        _data: tempfile::TempDir,
+    }
+
+    fn run(audio: ScriptedAudio, speech: &[&'static str], count: usize) -> Outcome {
+        let data = tempfile::tempdir().unwrap();
+        let voice = RecordingVoice::default();
+        let mut input = audio;
+        let mut speaker = voice.clone();
+        let mut out = Vec::new();
+        let stop = AtomicBool::new(false);
+        let record = SessionRecord::create(data.path()).unwrap();
+        let dir = record.dir().to_path_buf();
+        let mut session = Session {
+            input: &mut input,
+            voice: &mut speaker,
+            worker: TranscriptionWorker::start(Box::new(ScriptedSpeech(
+                speech.iter().copied().collect(),
+            ))),
+            record,
+            settings: SessionSettings {
+                count,
+                analysis: AnalysisOptions::default(),
+                endpoint: EndpointRules {
+                    no_speech_timeout_s: 3.0,
+                    ..EndpointRules::default()
+                },
+                color: false,
+            },
+            out: &mut out,
+            live: LiveView::new(Box::new(std::io::sink()), false),
+            stop: &stop,
+            new_vad: || Box::new(EnergyVad),
+        };
+        let (end, answers) = session.run(&[question(), question()]).unwrap();
+        let said = voice.0.lock().unwrap().clone();
+        Outcome {
+            end,
+            answers,
+            said,
+            dir,
+            _data: data,
+        }
+    }
+
+    const SPEECH: f32 = 0.3;
+
+    #[test]
+    fn a_thinking_pause_keeps_listening_and_the_answer_gets_a_report_and_a_followup() {
+        let audio = ScriptedAudio::new(&[
+            (0.0, 0.5),
+            (SPEECH, 3.0),
+            (0.0, 1.8),
+            (SPEECH, 3.0),
+            (0.0, 3.5),
+            (SPEECH, 2.0),
+            (0.0, 3.5),
+        ]);
+        let outcome = run(
+            audio,
+            &[
+                "I missed the launch date because I never told my manager the plan was slipping.",
+                "Since then I send a weekly risk note every Friday.",
+                "I would raise the risk in the first week.",
+            ],
+            1,
+        );
+        assert_eq!(outcome.end, SessionEnd::Completed);
+        let answer = &outcome.answers[0];
+        assert_eq!(answer.end, AnswerEnd::Silence);
+        let report = answer.report.as_ref().unwrap();
+        assert!(
+            report.transcript.contains("launch date")
+                && report.transcript.contains("weekly risk note")
+        );
+        assert_eq!(outcome.said[0], "Describe a time you failed.");
+        let followup = answer.followup.as_ref().unwrap();
+        assert!(outcome.said.contains(&followup.question));
+        assert!(followup.transcript.text().contains("first week"));
+        for file in [
+            "answer-1.wav",
+            "answer-1.transcript.json",
+            "answer-1.report.json",
+            "answer-1-followup.wav",
+            "answer-1-followup.transcript.json",
+            "session.json",
+            "session.md",
+            "events.jsonl",
+        ] {
+            assert!(outcome.dir.join(file).is_file(), "{file} missing");
+        }
+        let wav = hound::WavReader::open(outcome.dir.join("answer-1.wav")).unwrap();
+        assert!(wav.duration() as f64 / 16_000.0 >= 8.0);
+        let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
+        assert!(events.contains("\"report_written\""));
+    }
+
+    #[test]
+    fn nobody_answering_repeats_the_question_once_then_moves_on() {
+        let audio = ScriptedAudio::new(&[(0.0, 3.5), (0.0, 3.5), (0.0, 10.0)]);
+        let outcome = run(audio, &[], 1);
+        assert_eq!(outcome.said[0], "Describe a time you failed.");
+        assert!(outcome.said[1].starts_with("Take your time."));
+        assert!(outcome.said.iter().any(|s| s == "Let's move on."));
+        assert!(outcome.answers[0].report.is_none());
+        assert_eq!(outcome.answers[0].end, AnswerEnd::NoSpeech);
+    }
+
+    #[test]
+    fn saying_that_is_my_answer_ends_the_answer_at_once() {
+        let audio = ScriptedAudio::new(&[(SPEECH, 2.0), (0.0, 1.0), (SPEECH, 20.0), (0.0, 4.0)]);
+        let outcome = run(
+            audio,
+            &["I broke the build and that's my answer.", "more words"],
+            1,
+        );
+        assert_eq!(outcome.answers[0].end, AnswerEnd::Phrase);
+    }
+
+    #[test]
+    fn a_device_fault_keeps_the_answer_and_ends_the_session() {
+        let mut audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 1.0), (SPEECH, 3.0), (0.0, 5.0)]);
+        audio.fail_at = Some(16_000 * 5);
+        let outcome = run(audio, &["I shipped the wrong build to the customer."], 2);
+        assert_eq!(outcome.end, SessionEnd::InputEnded);
+        let answer = &outcome.answers[0];
+        assert!(answer
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("headset unplugged"));
+        assert!(answer
+            .report
+            .as_ref()
+            .unwrap()
+            .transcript
+            .contains("wrong build"));
+        assert_eq!(outcome.answers.len(), 1);
+    }
+}

@@ -1,0 +1,131 @@
+//! The questions a session asks: a built-in bank for the failure question and its variants, and
+//! the user's own TOML file, which extends or replaces it.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::analysis::Level;
+
+const BUILT_IN: &str = include_str!("questions.toml");
+
+/// One interview question with the follow-ups an interviewer might ask after it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub text: String,
+    /// Levels the question suits; empty means all.
+    #[serde(default)]
+    pub levels: Vec<Level>,
+    /// Asked after the answer when the analysis has no sharper follow-up of its own.
+    #[serde(default)]
+    pub followups: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    #[default]
+    Extend,
+    Replace,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuestionFile {
+    #[serde(default)]
+    mode: Mode,
+    #[serde(default)]
+    question: Vec<Question>,
+}
+
+fn parse(text: &str, origin: &str) -> Result<QuestionFile> {
+    let file: QuestionFile = toml::from_str(text)
+        .map_err(|e| anyhow::anyhow!("{origin} is not a valid question file: {}", e.message()))?;
+    for q in &file.question {
+        if q.text.trim().is_empty() {
+            bail!("{origin}: question {:?} has no text", q.id);
+        }
+    }
+    Ok(file)
+}
+
+/// The built-in questions.
+pub fn built_in() -> Vec<Question> {
+    parse(BUILT_IN, "the built-in question bank")
+        .map(|f| f.question)
+        .unwrap_or_default()
+}
+
+/// The bank for a session: built-in questions, extended or replaced by the user's file.
+pub fn load_bank(user_file: Option<&Path>) -> Result<Vec<Question>> {
+    let mut bank = built_in();
+    if let Some(path) = user_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the question file {}", path.display()))?;
+        let file = parse(&text, &path.display().to_string())?;
+        if file.question.is_empty() {
+            bail!("{} has no [[question]] entries", path.display());
+        }
+        match file.mode {
+            Mode::Replace => bank = file.question,
+            Mode::Extend => bank.extend(file.question),
+        }
+    }
+    Ok(bank)
+}
+
+/// Questions that suit `level`, in bank order.
+pub fn for_level(bank: &[Question], level: Level) -> Vec<Question> {
+    bank.iter()
+        .filter(|q| q.levels.is_empty() || q.levels.contains(&level))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_bank_parses_and_covers_every_level() {
+        let bank = built_in();
+        assert!(bank.len() >= 5);
+        for level in [Level::Early, Level::Mid, Level::Senior] {
+            assert!(for_level(&bank, level).len() >= 3, "{level:?}");
+        }
+        assert!(bank.iter().all(|q| !q.followups.is_empty()));
+    }
+
+    #[test]
+    fn a_user_file_extends_or_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.toml");
+        std::fs::write(
+            &path,
+            "[[question]]\nid = \"mine\"\ntext = \"Tell me about a failed launch.\"\n",
+        )
+        .unwrap();
+        let extended = load_bank(Some(&path)).unwrap();
+        assert_eq!(extended.len(), built_in().len() + 1);
+        std::fs::write(
+            &path,
+            "mode = \"replace\"\n[[question]]\nid = \"mine\"\ntext = \"Tell me about a failed launch.\"\n",
+        )
+        .unwrap();
+        let replaced = load_bank(Some(&path)).unwrap();
+        assert_eq!(replaced.len(), 1);
+        assert_eq!(replaced[0].id, "mine");
+    }
+
+    #[test]
+    fn a_bad_file_names_itself_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.toml");
+        std::fs::write(&path, "[[question]]\nid = \"x\"\ntxt = \"typo\"\n").unwrap();
+        let error = load_bank(Some(&path)).unwrap_err().to_string();
+        assert!(error.contains("q.toml") && error.contains("txt"), "{error}");
+    }
+}

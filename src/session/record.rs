@@ -1,0 +1,173 @@
+//! The session record on disk: one private directory per session holding each answer's WAV
+//! (written as it is recorded), transcript and report JSON, an event log, and a Markdown summary.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::audio::SAMPLE_RATE;
+use crate::files;
+
+/// Seconds of audio between header updates: a crash loses at most this much of a recording.
+const FLUSH_EVERY_S: usize = 1;
+
+/// A session directory and its event log.
+pub struct SessionRecord {
+    dir: PathBuf,
+    events: BufWriter<File>,
+}
+
+impl SessionRecord {
+    /// Creates `sessions_dir/<local date and time>/`, private to the user.
+    pub fn create(sessions_dir: &Path) -> Result<SessionRecord> {
+        files::create_private_dir(sessions_dir)?;
+        let stamp = jiff::Zoned::now().strftime("%Y-%m-%d_%H-%M-%S").to_string();
+        let mut dir = sessions_dir.join(&stamp);
+        let mut n = 1;
+        while dir.exists() {
+            n += 1;
+            dir = sessions_dir.join(format!("{stamp}_{n}"));
+        }
+        files::create_private_dir(&dir)?;
+        let events = BufWriter::new(files::create_private_file(&dir.join("events.jsonl"))?);
+        Ok(SessionRecord { dir, events })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends a timestamped event (seconds since the Unix epoch) to `events.jsonl`.
+    pub fn log_event(&mut self, event: &str, detail: serde_json::Value) -> Result<()> {
+        let at_s = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+        let line = serde_json::json!({ "at_s": at_s, "event": event, "detail": detail });
+        writeln!(self.events, "{line}")
+            .and_then(|()| self.events.flush())
+            .context("cannot write the session's event log")
+    }
+
+    /// Starts a WAV recording in the session directory.
+    pub fn start_recording(&self, name: &str) -> Result<WavRecorder> {
+        WavRecorder::create(&self.dir.join(name))
+    }
+
+    /// Writes a JSON file atomically.
+    pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        let json = serde_json::to_vec_pretty(value)?;
+        files::write_atomic(&path, &json)?;
+        Ok(path)
+    }
+
+    /// Writes a text file atomically.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        files::write_atomic(&path, text.as_bytes())?;
+        Ok(path)
+    }
+}
+
+/// A 16 kHz mono 16-bit WAV written while the candidate speaks; its header is brought up to date
+/// every second, so the file is valid even if rehearse is killed mid-answer.
+pub struct WavRecorder {
+    path: PathBuf,
+    writer: hound::WavWriter<BufWriter<File>>,
+    unflushed: usize,
+    samples: usize,
+}
+
+impl WavRecorder {
+    pub fn create(path: &Path) -> Result<WavRecorder> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: SAMPLE_RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let file = BufWriter::new(files::create_private_file(path)?);
+        let writer = hound::WavWriter::new(file, spec)
+            .with_context(|| format!("cannot start the recording {}", path.display()))?;
+        Ok(WavRecorder {
+            path: path.to_path_buf(),
+            writer,
+            unflushed: 0,
+            samples: 0,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Seconds recorded so far.
+    pub fn seconds(&self) -> f64 {
+        self.samples as f64 / f64::from(SAMPLE_RATE)
+    }
+
+    pub fn append(&mut self, samples: &[f32]) -> Result<()> {
+        for &s in samples {
+            let value = (s.clamp(-1.0, 1.0) * 32_767.0).round() as i16;
+            self.writer
+                .write_sample(value)
+                .with_context(|| format!("cannot write the recording {}", self.path.display()))?;
+        }
+        self.samples += samples.len();
+        self.unflushed += samples.len();
+        if self.unflushed >= FLUSH_EVERY_S * SAMPLE_RATE as usize {
+            self.writer
+                .flush()
+                .with_context(|| format!("cannot write the recording {}", self.path.display()))?;
+            self.unflushed = 0;
+        }
+        Ok(())
+    }
+
+    /// Completes the file's header.
+    pub fn finish(self) -> Result<PathBuf> {
+        self.writer
+            .finalize()
+            .with_context(|| format!("cannot finish the recording {}", self.path.display()))?;
+        Ok(self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_is_readable_while_it_is_still_being_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = SessionRecord::create(dir.path()).unwrap();
+        let mut wav = record.start_recording("answer-1.wav").unwrap();
+        wav.append(&vec![0.25; 16_000 * 2 + 100]).unwrap();
+        // Not finished: the header written at the last flush already covers two seconds.
+        let reader = hound::WavReader::open(wav.path()).unwrap();
+        assert!(reader.duration() >= 32_000, "{}", reader.duration());
+        let path = wav.finish().unwrap();
+        assert_eq!(hound::WavReader::open(path).unwrap().duration(), 32_100);
+    }
+
+    #[test]
+    fn events_are_logged_one_json_object_per_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut record = SessionRecord::create(dir.path()).unwrap();
+        record
+            .log_event("answer_ended", serde_json::json!({"reason": "silence"}))
+            .unwrap();
+        record
+            .log_event("report_written", serde_json::json!({}))
+            .unwrap();
+        let text = std::fs::read_to_string(record.dir().join("events.jsonl")).unwrap();
+        let events: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1]["event"], "report_written");
+        assert!(events[1]["at_s"].as_f64().unwrap() >= events[0]["at_s"].as_f64().unwrap());
+    }
+}

@@ -1,0 +1,369 @@
+//! Speech to timed words: whisper.cpp through whisper-rs, behind the small `SpeechToText` trait so
+//! the rest of the pipeline can run on a fake in tests.
+//!
+//! Whisper only ever sees stretches the voice-activity detector marked as speech, grouped into
+//! chunks that fit its 30 s window and cut at pauses. That keeps it from inventing text on silence,
+//! keeps real pauses visible as gaps between words, and is the same cutting the live session uses.
+
+use std::ops::Range;
+use std::path::Path;
+
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use crate::audio::SAMPLE_RATE;
+use crate::transcript::{Transcript, Word};
+use crate::vad::{self, SpanRules};
+
+/// The longest chunk handed to whisper at once: under its 30 s window, with room for padding.
+const MAX_CHUNK_S: f64 = 25.0;
+
+/// whisper.cpp refuses clips under a second; shorter stretches are padded with silence.
+const MIN_CHUNK_SAMPLES: usize = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10;
+
+/// Why transcription failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeError {
+    #[error("cannot load the Whisper model {path}: {detail}")]
+    Load { path: String, detail: String },
+    #[error("whisper failed on the audio: {0}")]
+    Whisper(String),
+    #[error("no speech found in {0}: check the recording level, or that the right file was given")]
+    NoSpeech(String),
+}
+
+/// Anything that turns 16 kHz mono audio into timed words.
+pub trait SpeechToText {
+    /// The words in `audio`, with times in seconds from its first sample.
+    fn words(&mut self, audio: &[f32]) -> Result<Vec<Word>, TranscribeError>;
+}
+
+/// A loaded whisper.cpp model with one decoding state, reused across calls.
+pub struct WhisperSpeechToText {
+    state: WhisperState,
+    threads: i32,
+}
+
+impl WhisperSpeechToText {
+    /// Loads a ggml model file. `threads` defaults to the available cores.
+    pub fn load(model: &Path, threads: Option<usize>) -> Result<Self, TranscribeError> {
+        whisper_rs::install_logging_hooks();
+        let shown = model.display().to_string();
+        let path = model.to_str().ok_or_else(|| TranscribeError::Load {
+            path: shown.clone(),
+            detail: "the path is not valid UTF-8".to_string(),
+        })?;
+        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| TranscribeError::Load {
+                path: shown.clone(),
+                detail: e.to_string(),
+            })?;
+        let state = context.create_state().map_err(|e| TranscribeError::Load {
+            path: shown,
+            detail: e.to_string(),
+        })?;
+        let threads = threads
+            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+            .unwrap_or(1)
+            .clamp(1, 64) as i32;
+        Ok(WhisperSpeechToText { state, threads })
+    }
+
+    /// Settings for speech with long pauses: greedy decoding, no carried-over context (a pause
+    /// must not let the previous chunk's text leak in), blanks and non-speech tokens suppressed.
+    fn params(&self) -> FullParams<'static, 'static> {
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(self.threads);
+        params.set_language(Some("en"));
+        params.set_translate(false);
+        params.set_no_context(true);
+        params.set_token_timestamps(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_no_speech_thold(0.6);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        params
+    }
+}
+
+impl SpeechToText for WhisperSpeechToText {
+    fn words(&mut self, audio: &[f32]) -> Result<Vec<Word>, TranscribeError> {
+        let padded;
+        let audio = if audio.len() < MIN_CHUNK_SAMPLES {
+            let mut buffer = audio.to_vec();
+            buffer.resize(MIN_CHUNK_SAMPLES, 0.0);
+            padded = buffer;
+            &padded[..]
+        } else {
+            audio
+        };
+        let params = self.params();
+        self.state
+            .full(params, audio)
+            .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
+        let mut tokens = Vec::new();
+        for segment in self.state.as_iter() {
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else {
+                    continue;
+                };
+                let data = token.token_data();
+                let Ok(bytes) = token.to_bytes() else {
+                    continue;
+                };
+                tokens.push(TimedToken {
+                    bytes: bytes.to_vec(),
+                    start_s: data.t0 as f64 / 100.0,
+                    end_s: data.t1 as f64 / 100.0,
+                    probability: f64::from(data.p),
+                });
+            }
+        }
+        Ok(merge_tokens_into_words(&tokens))
+    }
+}
+
+/// One decoded token with its timing, as whisper reports it.
+#[derive(Debug, Clone)]
+pub struct TimedToken {
+    pub bytes: Vec<u8>,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub probability: f64,
+}
+
+/// A word being assembled from its tokens.
+struct PartialWord {
+    bytes: Vec<u8>,
+    start_s: f64,
+    end_s: f64,
+    probability_sum: f64,
+    tokens: usize,
+}
+
+impl PartialWord {
+    fn start(token: &TimedToken) -> Self {
+        PartialWord {
+            bytes: token.bytes.clone(),
+            start_s: token.start_s,
+            end_s: token.end_s,
+            probability_sum: token.probability,
+            tokens: 1,
+        }
+    }
+
+    fn extend(&mut self, token: &TimedToken) {
+        self.bytes.extend_from_slice(&token.bytes);
+        self.end_s = token.end_s;
+        self.probability_sum += token.probability;
+        self.tokens += 1;
+    }
+
+    /// The finished word; bytes are joined before decoding, as a character can span tokens.
+    fn into_word(self) -> Option<Word> {
+        let text = String::from_utf8_lossy(&self.bytes).trim().to_string();
+        (!text.is_empty()).then(|| Word {
+            text,
+            start_s: self.start_s,
+            end_s: self.end_s.max(self.start_s),
+            probability: self.probability_sum / self.tokens as f64,
+        })
+    }
+}
+
+/// Joins sub-word tokens into words: a token that starts with a space starts a new word.
+/// Special tokens ("[_BEG_]", "<|endoftext|>", "[_TT_150]") carry no text and are dropped.
+pub fn merge_tokens_into_words(tokens: &[TimedToken]) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut current: Option<PartialWord> = None;
+    for token in tokens.iter().filter(|t| !is_special(&t.bytes)) {
+        match current.as_mut() {
+            Some(word) if token.bytes.first() != Some(&b' ') => word.extend(token),
+            _ => {
+                words.extend(current.take().and_then(PartialWord::into_word));
+                current = Some(PartialWord::start(token));
+            }
+        }
+    }
+    words.extend(current.and_then(PartialWord::into_word));
+    words
+}
+
+fn is_special(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    (text.starts_with("[_") && text.ends_with(']'))
+        || (text.starts_with("<|") && text.ends_with("|>"))
+}
+
+/// Groups speech stretches into chunks no longer than `max_samples`, cutting only between
+/// stretches (at pauses); a single stretch longer than that is cut into equal pieces.
+pub fn group_into_chunks(spans: &[Range<usize>], max_samples: usize) -> Vec<Range<usize>> {
+    let mut chunks: Vec<Range<usize>> = Vec::new();
+    for span in spans {
+        match chunks.last_mut() {
+            Some(chunk) if span.end - chunk.start <= max_samples => chunk.end = span.end,
+            _ => {
+                let pieces = (span.end - span.start).div_ceil(max_samples).max(1);
+                let step = (span.end - span.start).div_ceil(pieces);
+                let mut start = span.start;
+                while start < span.end {
+                    let end = (start + step).min(span.end);
+                    chunks.push(start..end);
+                    start = end;
+                }
+            }
+        }
+    }
+    chunks
+}
+
+/// Moves each word into the stretch of speech its middle falls in (or the nearest one), so a
+/// pause the VAD heard is never swallowed by whisper's interpolated token times.
+pub fn fit_words_to_spans(words: &mut [Word], spans_s: &[(f64, f64)]) {
+    if spans_s.is_empty() {
+        return;
+    }
+    for word in words.iter_mut() {
+        let middle = (word.start_s + word.end_s) / 2.0;
+        let nearest = spans_s
+            .iter()
+            .min_by(|a, b| {
+                distance_to(middle, **a)
+                    .partial_cmp(&distance_to(middle, **b))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .copied();
+        if let Some((start, end)) = nearest {
+            word.start_s = word.start_s.clamp(start, end);
+            word.end_s = word.end_s.clamp(word.start_s, end);
+        }
+    }
+    for i in 1..words.len() {
+        if words[i].start_s < words[i - 1].start_s {
+            words[i].start_s = words[i - 1].start_s;
+            words[i].end_s = words[i].end_s.max(words[i].start_s);
+        }
+    }
+}
+
+fn distance_to(t: f64, (start, end): (f64, f64)) -> f64 {
+    if t < start {
+        start - t
+    } else if t > end {
+        t - end
+    } else {
+        0.0
+    }
+}
+
+/// Transcribes a whole recording: speech stretches found by the VAD, chunked at pauses,
+/// each chunk through `stt`, word times put back on the recording's clock.
+pub fn transcribe_audio(
+    stt: &mut dyn SpeechToText,
+    audio: &[f32],
+    source: &str,
+) -> Result<Transcript, TranscribeError> {
+    let rate = f64::from(SAMPLE_RATE);
+    let spans = vad::speech_spans(audio, SpanRules::default());
+    if spans.is_empty() {
+        return Err(TranscribeError::NoSpeech(source.to_string()));
+    }
+    let spans_s: Vec<(f64, f64)> = spans
+        .iter()
+        .map(|s| (s.start as f64 / rate, s.end as f64 / rate))
+        .collect();
+    let mut words = Vec::new();
+    for chunk in group_into_chunks(&spans, (MAX_CHUNK_S * rate) as usize) {
+        let offset_s = chunk.start as f64 / rate;
+        let chunk_end_s = chunk.end as f64 / rate;
+        for mut word in stt.words(&audio[chunk])? {
+            word.start_s = (word.start_s + offset_s).min(chunk_end_s);
+            word.end_s = (word.end_s + offset_s).min(chunk_end_s);
+            words.push(word);
+        }
+    }
+    fit_words_to_spans(&mut words, &spans_s);
+    if words.is_empty() {
+        return Err(TranscribeError::NoSpeech(source.to_string()));
+    }
+    Ok(Transcript {
+        duration_s: audio.len() as f64 / rate,
+        words,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(text: &str, start_s: f64, end_s: f64) -> TimedToken {
+        TimedToken {
+            bytes: text.as_bytes().to_vec(),
+            start_s,
+            end_s,
+            probability: 0.5,
+        }
+    }
+
+    fn word(text: &str, start_s: f64, end_s: f64) -> Word {
+        Word {
+            text: text.to_string(),
+            start_s,
+            end_s,
+            probability: 1.0,
+        }
+    }
+
+    #[test]
+    fn sub_word_tokens_join_and_specials_drop() {
+        let words = merge_tokens_into_words(&[
+            token("[_BEG_]", 0.0, 0.0),
+            token(" I", 0.1, 0.2),
+            token(" mis", 0.3, 0.5),
+            token("judged", 0.5, 0.9),
+            token(" it.", 1.0, 1.2),
+            token("<|endoftext|>", 1.2, 1.2),
+        ]);
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["I", "misjudged", "it."]);
+        assert_eq!((words[1].start_s, words[1].end_s), (0.3, 0.9));
+    }
+
+    #[test]
+    fn chunks_cut_between_spans_and_split_overlong_stretches() {
+        let chunks = group_into_chunks(&[0..10, 12..18, 30..35, 40..100], 20);
+        assert_eq!(chunks, vec![0..18, 30..35, 40..60, 60..80, 80..100]);
+    }
+
+    #[test]
+    fn words_are_pulled_out_of_pauses() {
+        let mut words = vec![word("before", 0.2, 1.9), word("after", 2.1, 3.5)];
+        fit_words_to_spans(&mut words, &[(0.0, 1.0), (3.0, 4.0)]);
+        assert!(words[0].end_s <= 1.0);
+        assert!(words[1].start_s >= 3.0);
+    }
+
+    struct ScriptedSpeech {
+        calls: Vec<usize>,
+    }
+
+    impl SpeechToText for ScriptedSpeech {
+        fn words(&mut self, audio: &[f32]) -> Result<Vec<Word>, TranscribeError> {
+            self.calls.push(audio.len());
+            Ok(vec![word("hello", 0.0, 0.4)])
+        }
+    }
+
+    #[test]
+    fn silence_is_never_sent_to_the_recogniser() {
+        let mut stt = ScriptedSpeech { calls: Vec::new() };
+        let result = transcribe_audio(&mut stt, &vec![0.0; 16_000 * 4], "quiet.wav");
+        assert!(matches!(result, Err(TranscribeError::NoSpeech(_))));
+        assert!(stt.calls.is_empty());
+    }
+}

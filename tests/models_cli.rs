@@ -1,0 +1,131 @@
+//! `rehearse models ...` through the binary, against a local HTTP server on 127.0.0.1.
+
+#[allow(dead_code)]
+mod support;
+
+use assert_cmd::Command;
+use sha1::{Digest, Sha1};
+use support::http_server::TestServer;
+
+fn rehearse(data_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("rehearse").unwrap();
+    cmd.env("REHEARSE_DATA_DIR", data_dir)
+        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
+        .env_remove("REHEARSE_MODEL");
+    cmd
+}
+
+fn fake_model() -> Vec<u8> {
+    (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn fetch_installs_a_verified_file_and_list_shows_it() {
+    let data = tempfile::tempdir().unwrap();
+    let body = fake_model();
+    let server = TestServer::builder("/ggml-tiny.en.bin", body.clone()).start();
+    rehearse(data.path())
+        .args([
+            "models",
+            "fetch",
+            "tiny.en",
+            "--url",
+            &server.base_url(),
+            "--sha1",
+            &sha1_hex(&body),
+        ])
+        .assert()
+        .success();
+    let installed = data.path().join("models/ggml-tiny.en.bin");
+    assert_eq!(std::fs::read(&installed).unwrap(), body);
+    let list = rehearse(data.path())
+        .args(["models", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let tiny = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "tiny.en")
+        .unwrap();
+    assert_eq!(tiny["installed"], true);
+    let base = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "base.en")
+        .unwrap();
+    assert_eq!(base["installed"], false);
+}
+
+#[test]
+fn fetch_rejects_a_file_whose_checksum_differs() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::builder("/ggml-tiny.en.bin", fake_model()).start();
+    let output = rehearse(data.path())
+        .args(["models", "fetch", "tiny.en", "--url", &server.base_url()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("c78c86eb1a8faa21b369bcd33207cc90d64ae9df"),
+        "{stderr}"
+    );
+    let models = data.path().join("models");
+    assert!(!models.join("ggml-tiny.en.bin").exists());
+    assert!(!models.join("ggml-tiny.en.bin.part").exists());
+}
+
+#[test]
+fn an_interrupted_fetch_resumes_when_run_again() {
+    let data = tempfile::tempdir().unwrap();
+    let body = fake_model();
+    let server = TestServer::builder("/ggml-tiny.en.bin", body.clone())
+        .drop_first_after(100_000)
+        .start();
+    let args = [
+        "models",
+        "fetch",
+        "tiny.en",
+        "--url",
+        &server.base_url(),
+        "--sha1",
+        &sha1_hex(&body),
+    ];
+    let first = rehearse(data.path()).args(args).output().unwrap();
+    assert!(!first.status.success());
+    assert!(String::from_utf8_lossy(&first.stderr).contains("run the same command again"));
+    assert!(!data.path().join("models/ggml-tiny.en.bin").exists());
+    rehearse(data.path()).args(args).assert().success();
+    let requests = server.requests();
+    let resumed = requests.last().unwrap();
+    assert_eq!(resumed.range.as_deref(), Some("bytes=100000-"));
+    assert_eq!(
+        std::fs::read(data.path().join("models/ggml-tiny.en.bin")).unwrap(),
+        body
+    );
+}
+
+#[test]
+fn an_unknown_model_name_lists_the_known_ones() {
+    let data = tempfile::tempdir().unwrap();
+    let output = rehearse(data.path())
+        .args(["models", "fetch", "huge.xx"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("tiny.en") && stderr.contains("small.en"),
+        "{stderr}"
+    );
+}
