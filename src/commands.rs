@@ -209,6 +209,16 @@ fn stdout_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// Analysis settings for today: the year lets "back in 2015" date a story (the analysis itself
+/// has no clock).
+fn analysis_options(level: Level) -> AnalysisOptions {
+    AnalysisOptions {
+        level,
+        reference_year: Some(i32::from(jiff::Zoned::now().year())),
+        ..AnalysisOptions::default()
+    }
+}
+
 pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     let is_json = args
         .input
@@ -219,10 +229,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     } else {
         transcribe_file(&args.input, &args.whisper)?
     };
-    let options = AnalysisOptions {
-        level: args.level.into(),
-        ..AnalysisOptions::default()
-    };
+    let options = analysis_options(args.level.into());
     let report = analysis::analyze(&transcript, &options);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -297,15 +304,21 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         .build()
         .context("cannot start the signal handler")?;
     let on_interrupt = std::sync::Arc::clone(&stop);
-    // Ctrl-C ends the session cleanly: the answer in progress is kept and analysed.
-    let signal_thread = std::thread::spawn(move || {
+    // Ctrl-C ends the session cleanly: the answer in progress is kept and analysed. A second
+    // Ctrl-C quits at once (the recording on disk is already valid).
+    std::thread::spawn(move || {
         runtime.block_on(async {
             if tokio::signal::ctrl_c().await.is_ok() {
                 on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+                eprintln!(
+                    "\nstopping: finishing the answer in progress (Ctrl-C again to quit now)"
+                );
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
             }
         });
     });
-    drop(signal_thread);
     let mut stdout = std::io::stdout();
     let live = LiveView::new(Box::new(std::io::stdout()), std::io::stdout().is_terminal());
     let mut session = Session {
@@ -315,10 +328,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         record,
         settings: SessionSettings {
             count: args.count.max(1),
-            analysis: AnalysisOptions {
-                level,
-                ..AnalysisOptions::default()
-            },
+            analysis: analysis_options(level),
             endpoint: EndpointRules {
                 end_silence_s: args.end_silence,
                 max_answer_s: args.max_answer,

@@ -206,9 +206,10 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
         .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
         .output()
         .unwrap();
-    let heard = String::from_utf8_lossy(&heard.stdout).to_lowercase();
+    let said = String::from_utf8_lossy(&heard.stdout).to_lowercase();
     assert!(
-        heard.contains("describe a time you failed"),
-        "speaker said {heard:?}"
+        said.contains("describe a time") && said.contains("failed"),
+        "speaker said {said:?} ({})",
+        String::from_utf8_lossy(&heard.stderr)
     );
 }

@@ -87,6 +87,11 @@ impl Session<'_> {
     pub fn run(&mut self, questions: &[Question]) -> Result<(SessionEnd, Vec<AnswerRecord>)> {
         let mut answers = Vec::new();
         let mut how = SessionEnd::Completed;
+        let count = self.settings.count.min(questions.len());
+        let plural = if count == 1 { "question" } else { "questions" };
+        self.say(&format!(
+            "Welcome to your mock interview. I will ask {count} {plural}. Take your time, and say, that's my answer, when you are done."
+        ))?;
         for (i, question) in questions.iter().take(self.settings.count).enumerate() {
             let (record, next) = self.ask(i + 1, question)?;
             answers.push(record);
@@ -465,7 +470,8 @@ mod tests {
             report.transcript.contains("launch date")
                 && report.transcript.contains("weekly risk note")
         );
-        assert_eq!(outcome.said[0], "Describe a time you failed.");
+        assert!(outcome.said[0].starts_with("Welcome"));
+        assert_eq!(outcome.said[1], "Describe a time you failed.");
         let followup = answer.followup.as_ref().unwrap();
         assert!(outcome.said.contains(&followup.question));
         assert!(followup.transcript.text().contains("first week"));
@@ -491,8 +497,8 @@ mod tests {
     fn nobody_answering_repeats_the_question_once_then_moves_on() {
         let audio = ScriptedAudio::new(&[(0.0, 3.5), (0.0, 3.5), (0.0, 10.0)]);
         let outcome = run(audio, &[], 1);
-        assert_eq!(outcome.said[0], "Describe a time you failed.");
-        assert!(outcome.said[1].starts_with("Take your time."));
+        assert_eq!(outcome.said[1], "Describe a time you failed.");
+        assert!(outcome.said[2].starts_with("Take your time."));
         assert!(outcome.said.iter().any(|s| s == "Let's move on."));
         assert!(outcome.answers[0].report.is_none());
         assert_eq!(outcome.answers[0].end, AnswerEnd::NoSpeech);

@@ -1,0 +1,199 @@
+//! `rehearse analyze` through the binary: transcript JSON and WAV in, the report out.
+
+#[allow(dead_code)]
+#[path = "support/speech.rs"]
+mod speech;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn rehearse() -> Command {
+    let mut cmd = Command::cargo_bin("rehearse").unwrap();
+    cmd.env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// A corpus answer written out as `transcribe --json` would print it.
+fn transcript_file(dir: &Path, corpus_id: &str) -> std::path::PathBuf {
+    let answer = rehearse::corpus::load_answer(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/corpus/{corpus_id}.toml")),
+    )
+    .unwrap();
+    let path = dir.join(format!("{corpus_id}.json"));
+    std::fs::write(&path, serde_json::to_vec(&answer.transcript).unwrap()).unwrap();
+    path
+}
+
+fn report(path: &Path) -> Value {
+    let output = rehearse()
+        .arg("analyze")
+        .arg(path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+const CONTENT_CODES: &[&str] = &[
+    "blame",
+    "no_ownership",
+    "non_failure",
+    "turned_out_fine",
+    "team_only",
+    "no_concrete_change",
+    "no_evidence",
+    "old_failure",
+    "context_heavy",
+];
+
+#[test]
+fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = report(&transcript_file(dir.path(), "finance-forecast-escalation"));
+    for key in [
+        "duration_s",
+        "speech_s",
+        "transcript",
+        "sentences",
+        "parts",
+        "findings",
+        "followups",
+        "delivery",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key}");
+    }
+    for sentence in report["sentences"].as_array().unwrap() {
+        for key in ["start_s", "end_s", "text", "part", "why"] {
+            assert!(sentence.get(key).is_some(), "sentence missing {key}");
+        }
+    }
+    let parts: Vec<&str> = report["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["part"].as_str().unwrap())
+        .collect();
+    for part in ["choose", "describe", "own", "learn"] {
+        assert!(parts.contains(&part), "{part} missing from {parts:?}");
+    }
+    for part in report["parts"].as_array().unwrap() {
+        for key in [
+            "duration_s",
+            "budget_min_s",
+            "budget_max_s",
+            "share",
+            "verdict",
+        ] {
+            assert!(part.get(key).is_some(), "part missing {key}");
+        }
+    }
+    let content: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .filter(|c| CONTENT_CODES.contains(c))
+        .collect();
+    assert!(content.is_empty(), "strong answer raised {content:?}");
+    let followups = report["followups"].as_array().unwrap();
+    assert!((1..=3).contains(&followups.len()));
+    for key in ["words_per_minute", "filler_words", "longest_pause_s"] {
+        assert!(
+            report["delivery"].get(key).is_some(),
+            "delivery missing {key}"
+        );
+    }
+}
+
+#[test]
+fn a_blaming_answer_is_told_so_with_the_evidence_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = report(&transcript_file(dir.path(), "sales-lost-renewal-blame"));
+    let blame = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "blame")
+        .expect("blame finding");
+    let message = blame["message"].as_str().unwrap();
+    assert!(
+        message.contains('"') || message.contains('“'),
+        "no quote in {message:?}"
+    );
+    let followups: Vec<String> = report["followups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(
+        followups.iter().any(|f| f.contains("control")),
+        "{followups:?}"
+    );
+}
+
+#[test]
+fn the_terminal_report_shows_every_part_without_colour_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = transcript_file(dir.path(), "civil-survey-rambling-intro");
+    let output = rehearse().arg("analyze").arg(&path).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for part in ["Choose", "Describe", "Own", "Learn"] {
+        assert!(text.contains(part), "{part} missing:\n{text}");
+    }
+    assert!(!text.contains('\u{1b}'), "ANSI codes in piped output");
+    assert!(text.lines().all(|l| l.chars().count() <= 80));
+}
+
+#[test]
+fn a_spoken_answer_is_transcribed_then_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("answer.wav");
+    speech::espeak(
+        "The failure I picked is a report I sent with the wrong numbers. That was my mistake, I did not check the source data. Since then I check every figure against the source before I send anything.",
+        &wav,
+    );
+    let report = report(&wav);
+    assert!(report["transcript"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("wrong numbers"));
+    assert!(report["sentences"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn bad_transcripts_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("missing.json", "{\"words\": []}", "duration_s"),
+        (
+            "backwards.json",
+            r#"{"duration_s": 5, "words": [
+                {"text": "I", "start_s": 2.0, "end_s": 2.2, "probability": 1},
+                {"text": "failed", "start_s": 1.0, "end_s": 1.3, "probability": 1}]}"#,
+            "backwards",
+        ),
+        ("broken.json", "{\"duration_s\": ", "not a transcript"),
+    ];
+    for (name, body, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let output = rehearse().arg("analyze").arg(&path).output().unwrap();
+        assert!(!output.status.success(), "{name} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+}
