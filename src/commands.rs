@@ -35,6 +35,7 @@ pub fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
@@ -56,11 +57,14 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
 pub fn transcribe_file(file: &Path, whisper: &WhisperArgs) -> Result<Transcript> {
     let audio = audio::read_wav_16k_mono(file)?;
     let mut stt = load_whisper(whisper)?;
-    Ok(transcribe::transcribe_audio(
-        &mut stt,
-        &audio,
-        &file.display().to_string(),
-    )?)
+    let started = std::time::Instant::now();
+    let transcript = transcribe::transcribe_audio(&mut stt, &audio, &file.display().to_string())?;
+    tracing::info!(
+        "transcribed {:.1} s of audio in {} ms",
+        transcript.duration_s,
+        started.elapsed().as_millis()
+    );
+    Ok(transcript)
 }
 
 /// `transcribe --json` output: the transcript plus its text.
