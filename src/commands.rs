@@ -284,8 +284,6 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         !chosen.is_empty(),
         "no question in the bank suits the {level:?} level; add one to your question file"
     );
-    let sessions_dir = paths::data_dir()?.join("sessions");
-    let record = SessionRecord::create(&sessions_dir)?;
     let stt = load_whisper(&args.whisper)?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
@@ -302,6 +300,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             }
         }
     };
+    // The record is created last, so a session that cannot start leaves nothing behind.
+    let record = SessionRecord::create(&paths::data_dir()?.join("sessions"))?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
