@@ -17,7 +17,7 @@ use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
 use crate::session::record::SessionRecord;
 use crate::session::{questions, Session, SessionEnd, SessionSettings};
-use crate::speak::{SpeakError, SystemVoice, Voice};
+use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
 use crate::transcribe::{self, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
@@ -291,6 +291,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     };
     let mut voice: Box<dyn Voice> = if args.silent {
         Box::new(PrintedVoice)
+    } else if let Some(device) = &args.output_device {
+        Box::new(DeviceVoice::open(device, 160)?)
     } else {
         match SystemVoice::open(None) {
             Ok(voice) => Box::new(voice),

@@ -1,6 +1,9 @@
 //! `rehearse session` without an audio server: a WAV played in place of the microphone, and the
 //! errors a session gives before it starts.
 
+#[path = "support/audio_server.rs"]
+#[allow(dead_code)]
+mod audio_server;
 #[allow(dead_code)]
 #[path = "support/speech.rs"]
 mod speech;
@@ -116,4 +119,47 @@ fn a_bad_question_file_is_one_line_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("mine.toml"), "{stderr}");
+}
+
+#[test]
+fn a_chosen_output_device_speaks_the_question() {
+    let server = audio_server::AudioServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let wav = answer_wav(work.path());
+    let speaker_wav = work.path().join("speaker.wav");
+    let mut speaker = server.record_speaker(&speaker_wav);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut cmd = rehearse(work.path());
+    cmd.args([
+        "session",
+        "--count",
+        "1",
+        "--output-device",
+        "pulse",
+        "--input-speed",
+        "4",
+        "--input",
+    ])
+    .arg(&wav);
+    server.apply(&mut cmd);
+    let output = cmd.output().unwrap();
+    let _ = Command::new("kill")
+        .args(["-TERM", &speaker.id().to_string()])
+        .status();
+    let _ = speaker.wait();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let heard = rehearse(work.path())
+        .arg("transcribe")
+        .arg(&speaker_wav)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&heard.stdout).to_lowercase();
+    assert!(
+        said.contains("describe a time") && said.contains("failed"),
+        "speaker said {said:?}"
+    );
 }
