@@ -44,6 +44,45 @@ pub enum Command {
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Every session and answer so far, and whether answers are getting closer to the budget.
+    History {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a recorded session or answer again, or write it as one self-contained HTML page.
+    Report(ReportArgs),
+    /// The question bank.
+    #[command(subcommand)]
+    Questions(QuestionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A session (its directory, its name as `rehearse history` lists it, or `latest`),
+    /// optionally with `:N` for one answer, e.g. `latest:2`.
+    #[arg(value_name = "SESSION|SESSION:N")]
+    pub selection: String,
+
+    /// Write an HTML page (timelines, coloured transcript, findings, recordings) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuestionsCommand {
+    /// List the questions a session can ask, with their levels and follow-ups.
+    List {
+        /// Only the questions that suit this level.
+        #[arg(long, value_enum)]
+        level: Option<LevelArg>,
+        /// Include your own question file, as `session --questions` would.
+        #[arg(long, value_name = "FILE")]
+        questions: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Which Whisper model to run and how.

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::analysis::{self, AnalysisOptions, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
-use crate::cli::{AnalyzeArgs, LevelArg, SessionArgs, TranscribeArgs, WhisperArgs};
+use crate::cli::{AnalyzeArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs};
 use crate::config::Config;
 use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
@@ -21,7 +21,9 @@ use crate::speak::{SpeakError, SystemVoice, Voice};
 use crate::transcribe::{self, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
-use crate::{audio, eval as corpus_eval, paths};
+use crate::{
+    audio, eval as corpus_eval, history as answer_history, paths, report_html, saved_sessions,
+};
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
 pub fn init_logging(verbose: u8) {
@@ -344,6 +346,80 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     let (end, _) = session.run(&chosen)?;
     if end == SessionEnd::Interrupted {
         eprintln!("session stopped; everything recorded so far is kept");
+    }
+    Ok(())
+}
+
+fn sessions_dir() -> Result<std::path::PathBuf> {
+    Ok(paths::data_dir()?.join("sessions"))
+}
+
+pub fn history(json: bool) -> Result<()> {
+    let list = saved_sessions::read_all(&sessions_dir()?)?;
+    for problem in &list.unreadable {
+        eprintln!("skipped: {problem}");
+    }
+    let history = answer_history::build(&list.sessions);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&history)?);
+    } else {
+        print!("{}", answer_history::render_terminal(&history));
+    }
+    Ok(())
+}
+
+pub fn report(args: &ReportArgs) -> Result<()> {
+    let selection = saved_sessions::select(&args.selection, &sessions_dir()?)?;
+    match &args.html {
+        Some(file) => {
+            let page = report_html::render(&selection)?;
+            std::fs::write(file, page)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{}", file.display());
+        }
+        None => {
+            let color = stdout_color();
+            for answer in selection.answers() {
+                println!("{}. {}\n", answer.number, answer.question);
+                match &answer.report {
+                    Some(report) => print!("{}", analysis::render_terminal(report, color)),
+                    None => println!("No answer was heard."),
+                }
+                if let Some(followup) = &answer.followup {
+                    println!("\nFollow-up: {}\n> {}", followup.question, followup.answer);
+                }
+                println!();
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) -> Result<()> {
+    let bank = questions::load_bank(file)?;
+    let shown = match level {
+        Some(level) => questions::for_level(&bank, level.into()),
+        None => bank,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
+    for question in &shown {
+        let levels = if question.levels.is_empty() {
+            "all levels".to_string()
+        } else {
+            let names: Vec<String> = question
+                .levels
+                .iter()
+                .map(|l| format!("{l:?}").to_lowercase())
+                .collect();
+            names.join(", ")
+        };
+        println!("{}  [{levels}]\n  {}", question.id, question.text);
+        for followup in &question.followups {
+            println!("    - {followup}");
+        }
     }
     Ok(())
 }

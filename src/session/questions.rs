@@ -4,14 +4,14 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::Level;
 
 const BUILT_IN: &str = include_str!("questions.toml");
 
 /// One interview question with the follow-ups an interviewer might ask after it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: String,
