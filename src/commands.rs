@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::analysis::{self, AnalysisOptions, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
 use crate::cli::{AnalyzeArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs};
-use crate::config::Config;
+use crate::config::{self, Config, Settings};
 use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
 use crate::session::listen::TranscriptionWorker;
@@ -213,11 +213,11 @@ fn stdout_color() -> bool {
 
 /// Analysis settings for today: the year lets "back in 2015" date a story (the analysis itself
 /// has no clock).
-fn analysis_options(level: Level) -> AnalysisOptions {
+fn analysis_options(settings: &Settings) -> AnalysisOptions {
     AnalysisOptions {
-        level,
+        level: settings.level,
+        budgets: settings.budgets,
         reference_year: Some(i32::from(jiff::Zoned::now().year())),
-        ..AnalysisOptions::default()
     }
 }
 
@@ -231,7 +231,11 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     } else {
         transcribe_file(&args.input, &args.whisper)?
     };
-    let options = analysis_options(args.level.into());
+    let flags = Config {
+        level: args.level.map(Level::from),
+        ..Config::default()
+    };
+    let options = analysis_options(&load_config()?.settings(&flags));
     let report = analysis::analyze(&transcript, &options);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -275,7 +279,24 @@ impl Voice for PrintedVoice {
 }
 
 pub fn session(args: &SessionArgs) -> Result<()> {
-    let level: Level = args.level.into();
+    let flags = Config {
+        level: args.level.map(Level::from),
+        end_silence_s: args.end_silence,
+        max_answer_s: args.max_answer,
+        voice: args.voice.clone(),
+        speaking_rate: args.speaking_rate,
+        input_device: args.input_device.clone(),
+        ..Config::default()
+    };
+    let settings = load_config()?.settings(&flags);
+    anyhow::ensure!(
+        settings.max_answer_s > settings.end_silence_s,
+        "the longest answer ({} s) must be more than the silence that ends one ({} s); \
+         check --max-answer, --end-silence and the config file",
+        settings.max_answer_s,
+        settings.end_silence_s
+    );
+    let level = settings.level;
     let bank = questions::load_bank(args.questions.as_deref())?;
     let chosen = questions::for_level(&bank, level);
     anyhow::ensure!(
@@ -287,13 +308,14 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     let stt = load_whisper(&args.whisper)?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
-        None => Box::new(Microphone::open(args.input_device.as_deref())?),
+        None => Box::new(Microphone::open(settings.input_device.as_deref())?),
     };
     let mut voice: Box<dyn Voice> = if args.silent {
         Box::new(PrintedVoice)
     } else {
-        match SystemVoice::open(None) {
+        match SystemVoice::open(settings.speaking_rate, settings.voice.as_deref()) {
             Ok(voice) => Box::new(voice),
+            Err(e @ SpeakError::NoSuchVoice { .. }) => return Err(e.into()),
             Err(e) => {
                 eprintln!("{e}; questions will be printed instead of spoken");
                 Box::new(PrintedVoice)
@@ -330,10 +352,10 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         record,
         settings: SessionSettings {
             count: args.count.max(1),
-            analysis: analysis_options(level),
+            analysis: analysis_options(&settings),
             endpoint: EndpointRules {
-                end_silence_s: args.end_silence,
-                max_answer_s: args.max_answer,
+                end_silence_s: settings.end_silence_s,
+                max_answer_s: settings.max_answer_s,
                 ..EndpointRules::default()
             },
             color: stdout_color(),
@@ -421,5 +443,30 @@ pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) 
             println!("    - {followup}");
         }
     }
+    Ok(())
+}
+
+pub fn config_show() -> Result<()> {
+    let path = paths::config_file()?;
+    let config = Config::load(&path)?;
+    let state = if path.is_file() {
+        ""
+    } else {
+        " (not created yet: `rehearse config init`)"
+    };
+    println!("# {}{state}", path.display());
+    print!("{}", config.show());
+    Ok(())
+}
+
+pub fn config_path() -> Result<()> {
+    println!("{}", paths::config_file()?.display());
+    Ok(())
+}
+
+pub fn config_init(force: bool) -> Result<()> {
+    let path = paths::config_file()?;
+    config::init(&path, force)?;
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use rehearse::cli::{Cli, Command, ModelsCommand, QuestionsCommand};
+use rehearse::cli::{Cli, Command, ConfigCommand, ModelsCommand, QuestionsCommand};
 use rehearse::commands;
 
 fn main() -> ExitCode {
@@ -30,6 +30,9 @@ fn main() -> ExitCode {
             questions,
             json,
         }) => commands::questions_list(level, questions.as_deref(), json),
+        Command::Config(ConfigCommand::Show) => commands::config_show(),
+        Command::Config(ConfigCommand::Path) => commands::config_path(),
+        Command::Config(ConfigCommand::Init { force }) => commands::config_init(force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
