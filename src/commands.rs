@@ -394,7 +394,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let selection = saved_sessions::select(&args.selection, &sessions_dir()?)?;
     match &args.html {
         Some(file) => {
-            let page = report_html::render(&selection)?;
+            let total = load_config()?.settings(&Config::default()).budgets.total;
+            let page = report_html::render(&selection, total)?;
             std::fs::write(file, page)
                 .with_context(|| format!("cannot write {}", file.display()))?;
             println!("{}", file.display());

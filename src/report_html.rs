@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity, Verdict};
+use crate::analysis::{AnswerPart, AnswerReport, Budget, PartReport, Severity, Verdict};
 use crate::saved_sessions::{SavedAnswer, Selection};
 
 /// Width of every SVG picture, in CSS pixels.
@@ -136,15 +136,15 @@ fn timeline(report: &AnswerReport) -> Markup {
 }
 
 /// The session at a glance: one bar per answer, its parts stacked in order, over the band of
-/// the whole answer's budget.
-fn session_chart(answers: &[&SavedAnswer]) -> Markup {
+/// the whole answer's budget (`total`, the one in effect now: reports do not store it).
+fn session_chart(answers: &[&SavedAnswer], total: Budget) -> Markup {
     let reports: Vec<(usize, &AnswerReport)> = answers
         .iter()
         .filter_map(|a| a.report.as_ref().map(|r| (a.number, r)))
         .collect();
-    let Some((_, first)) = reports.first() else {
+    if reports.is_empty() {
         return html! {};
-    };
+    }
     let totals = |r: &AnswerReport| -> f64 {
         r.parts
             .iter()
@@ -152,7 +152,7 @@ fn session_chart(answers: &[&SavedAnswer]) -> Markup {
             .map(|p| p.duration_s)
             .sum()
     };
-    let (band_min, band_max) = total_budget(first);
+    let (band_min, band_max) = (total.min_s, total.max_s);
     let longest = reports
         .iter()
         .map(|(_, r)| totals(r))
@@ -160,15 +160,19 @@ fn session_chart(answers: &[&SavedAnswer]) -> Markup {
     let span = (longest / TICK_S).ceil() * TICK_S;
     let scale = (PICTURE_W - LABEL_W - RIGHT_W) / span;
     let row_h = 26.0;
-    let height = reports.len() as f64 * row_h + 30.0;
+    let top = 16.0;
+    let height = top + reports.len() as f64 * row_h + 30.0;
     html! {
         svg class="summary" xmlns="http://www.w3.org/2000/svg" width=(PICTURE_W) height=(height)
             viewBox={"0 0 " (PICTURE_W) " " (height)} role="img"
             aria-label="Each answer's parts stacked against the whole answer's budget" {
-            rect class="band" x=(LABEL_W + band_min * scale) y="0" width=((band_max - band_min) * scale)
+            text x=(LABEL_W + band_max * scale) y="11" text-anchor="end" class="axis" {
+                "whole answer " (minutes(band_min)) "–" (minutes(band_max))
+            }
+            rect class="band" x=(LABEL_W + band_min * scale) y=(top) width=((band_max - band_min) * scale)
                 height=(reports.len() as f64 * row_h) fill="#e8e8e8" {}
             @for (row, (number, report)) in reports.iter().enumerate() {
-                @let y = row as f64 * row_h + 4.0;
+                @let y = top + row as f64 * row_h + 4.0;
                 text x="0" y=(y + 14.0) class="row" { "answer " (number) }
                 @for (part, from) in stacked(report) {
                     rect data-part=(part_name(part.part)) x=(LABEL_W + from * scale) y=(y)
@@ -177,7 +181,7 @@ fn session_chart(answers: &[&SavedAnswer]) -> Markup {
                     }
                 }
             }
-            (axis(span, scale, reports.len() as f64 * row_h + 12.0))
+            (axis(span, scale, top + reports.len() as f64 * row_h + 12.0))
         }
     }
 }
@@ -195,17 +199,6 @@ fn stacked(report: &AnswerReport) -> Vec<(&PartReport, f64)> {
             (p, from)
         })
         .collect()
-}
-
-/// The whole answer's budget, from the parts' budgets (the report carries no total).
-fn total_budget(report: &AnswerReport) -> (f64, f64) {
-    report
-        .parts
-        .iter()
-        .filter(|p| PARTS.contains(&p.part))
-        .fold((0.0, 0.0), |(lo, hi), p| {
-            (lo + p.budget_min_s, hi + p.budget_max_s)
-        })
 }
 
 fn audio_player(path: &Path) -> Result<Markup> {
@@ -317,8 +310,8 @@ blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; 
 audio { display: block; margin: 0.5em 0; width: 100%; }
 ";
 
-/// The whole page for the selected answers.
-pub fn render(selection: &Selection) -> Result<String> {
+/// The whole page for the selected answers; `total` is the whole answer's budget.
+pub fn render(selection: &Selection, total: Budget) -> Result<String> {
     let answers: Vec<&SavedAnswer> = selection.answers().collect();
     let sections = answers
         .iter()
@@ -347,7 +340,7 @@ pub fn render(selection: &Selection) -> Result<String> {
                 }
                 @if selection.answer.is_none() {
                     h3 { "The session at a glance" }
-                    (session_chart(&answers))
+                    (session_chart(&answers, total))
                 }
                 @for section in sections { (section) }
             }
