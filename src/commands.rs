@@ -17,7 +17,7 @@ use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
 use crate::session::record::SessionRecord;
 use crate::session::{questions, Session, SessionEnd, SessionSettings};
-use crate::speak::{SpeakError, SystemVoice, Voice};
+use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
 use crate::transcribe::{self, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
@@ -37,6 +37,7 @@ pub fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
@@ -58,11 +59,14 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
 pub fn transcribe_file(file: &Path, whisper: &WhisperArgs) -> Result<Transcript> {
     let audio = audio::read_wav_16k_mono(file)?;
     let mut stt = load_whisper(whisper)?;
-    Ok(transcribe::transcribe_audio(
-        &mut stt,
-        &audio,
-        &file.display().to_string(),
-    )?)
+    let started = std::time::Instant::now();
+    let transcript = transcribe::transcribe_audio(&mut stt, &audio, &file.display().to_string())?;
+    tracing::info!(
+        "transcribed {:.1} s of audio in {} ms",
+        transcript.duration_s,
+        started.elapsed().as_millis()
+    );
+    Ok(transcript)
 }
 
 /// `transcribe --json` output: the transcript plus its text.
@@ -269,6 +273,13 @@ pub fn devices() -> Result<()> {
     Ok(())
 }
 
+/// espeak-ng's speed for a speaking rate of 0..1: 0.5 (and no rate) is 160 words a minute, each
+/// step of 0.5 halves or doubles it, as the speech service's rate scale does around its normal.
+fn espeak_words_per_minute(rate: Option<f32>) -> u32 {
+    let rate = f64::from(rate.unwrap_or(0.5).clamp(0.0, 1.0));
+    (160.0 * 2f64.powf((rate - 0.5) * 2.0)).round() as u32
+}
+
 /// Prints what would have been spoken: the fallback when there is no speech service.
 struct PrintedVoice;
 
@@ -286,6 +297,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         voice: args.voice.clone(),
         speaking_rate: args.speaking_rate,
         input_device: args.input_device.clone(),
+        output_device: args.output_device.clone(),
         ..Config::default()
     };
     let settings = load_config()?.settings(&flags);
@@ -303,8 +315,6 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         !chosen.is_empty(),
         "no question in the bank suits the {level:?} level; add one to your question file"
     );
-    let sessions_dir = paths::data_dir()?.join("sessions");
-    let record = SessionRecord::create(&sessions_dir)?;
     let stt = load_whisper(&args.whisper)?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
@@ -312,6 +322,11 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     };
     let mut voice: Box<dyn Voice> = if args.silent {
         Box::new(PrintedVoice)
+    } else if let Some(device) = &settings.output_device {
+        Box::new(DeviceVoice::open(
+            device,
+            espeak_words_per_minute(settings.speaking_rate),
+        )?)
     } else {
         match SystemVoice::open(settings.speaking_rate, settings.voice.as_deref()) {
             Ok(voice) => Box::new(voice),
@@ -322,6 +337,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             }
         }
     };
+    // The record is created last, so a session that cannot start leaves nothing behind.
+    let record = SessionRecord::create(&paths::data_dir()?.join("sessions"))?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -470,4 +487,17 @@ pub fn config_init(force: bool) -> Result<()> {
     config::init(&path, force)?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaking_rate_maps_onto_espeak_speeds_around_its_normal() {
+        assert_eq!(espeak_words_per_minute(None), 160);
+        assert_eq!(espeak_words_per_minute(Some(0.5)), 160);
+        assert_eq!(espeak_words_per_minute(Some(0.0)), 80);
+        assert_eq!(espeak_words_per_minute(Some(1.0)), 320);
+    }
 }

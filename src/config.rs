@@ -16,10 +16,12 @@ pub struct Config {
     pub model: Option<String>,
     /// Text-to-speech voice, by (part of) its name.
     pub voice: Option<String>,
-    /// 0 (slowest) to 1 (fastest) of the voice's range.
+    /// 0 (slowest) to 1 (fastest); 0.5 is the voice's normal rate.
     pub speaking_rate: Option<f32>,
     /// Microphone: part of its name as `rehearse devices` lists it.
     pub input_device: Option<String>,
+    /// Speaker for the questions, by part of its name; unset, the speech service speaks.
+    pub output_device: Option<String>,
     /// Seconds of silence that end an answer.
     pub end_silence_s: Option<f64>,
     /// Longest answer, in seconds.
@@ -82,6 +84,7 @@ pub struct Settings {
     pub voice: Option<String>,
     pub speaking_rate: Option<f32>,
     pub input_device: Option<String>,
+    pub output_device: Option<String>,
     pub end_silence_s: f64,
     pub max_answer_s: f64,
     pub level: Level,
@@ -158,6 +161,7 @@ impl Config {
         for (key, value) in [
             ("voice", &self.voice),
             ("input_device", &self.input_device),
+            ("output_device", &self.output_device),
             ("model", &self.model),
         ] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
@@ -198,6 +202,10 @@ impl Config {
                 .input_device
                 .clone()
                 .or_else(|| self.input_device.clone()),
+            output_device: flags
+                .output_device
+                .clone()
+                .or_else(|| self.output_device.clone()),
             end_silence_s: flags
                 .end_silence_s
                 .or(self.end_silence_s)
@@ -240,6 +248,11 @@ impl Config {
                 "input_device".to_string(),
                 text_value(&self.input_device, "(the default microphone)"),
                 from(self.input_device.is_some()),
+            ),
+            (
+                "output_device".to_string(),
+                text_value(&self.output_device, "(the speech service's output)"),
+                from(self.output_device.is_some()),
             ),
             (
                 "end_silence_s".to_string(),
@@ -295,14 +308,17 @@ pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: 
 # Whisper model: a known name (tiny.en, base.en, small.en) or a path to a ggml file.
 #model = "tiny.en"
 
-# Text-to-speech voice, by (part of) its name; unset, the speech service picks one.
+# Text-to-speech voice of the speech service, by (part of) its name; unset, the service picks
+# one. With `output_device`, espeak-ng's default voice speaks instead.
 #voice = "english"
 
-# How fast questions are spoken: 0 (slowest) to 1 (fastest) of the voice's range.
+# How fast questions are spoken: 0 (slowest) to 1 (fastest); 0.5 is the voice's normal rate.
 #speaking_rate = 0.5
 
-# Microphone, by (part of) its name as `rehearse devices` lists it.
+# Microphone, and the speaker for the questions, by (part of) their names as `rehearse devices`
+# lists them; unset, the system's defaults.
 #input_device = "USB"
+#output_device = "pulse"
 
 # Seconds of silence that end an answer, and the longest answer in seconds.
 #end_silence_s = 3.0
