@@ -44,6 +44,62 @@ pub enum Command {
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Every session and answer so far, and whether answers are getting closer to the budget.
+    History {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a recorded session or answer again, or write it as one self-contained HTML page.
+    Report(ReportArgs),
+    /// The question bank.
+    #[command(subcommand)]
+    Questions(QuestionsCommand),
+    /// The config file: show what is in effect, where it is, or write a commented template.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the settings in effect, each marked as from the config file or the default.
+    Show,
+    /// Print where the config file is (or would be).
+    Path,
+    /// Write a commented template with every key at its default.
+    Init {
+        /// Replace an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A session (its directory, its name as `rehearse history` lists it, or `latest`),
+    /// optionally with `:N` for one answer, e.g. `latest:2`.
+    #[arg(value_name = "SESSION|SESSION:N")]
+    pub selection: String,
+
+    /// Write an HTML page (timelines, coloured transcript, findings, recordings) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuestionsCommand {
+    /// List the questions a session can ask, with their levels and follow-ups.
+    List {
+        /// Only the questions that suit this level.
+        #[arg(long, value_enum)]
+        level: Option<LevelArg>,
+        /// Include your own question file, as `session --questions` would.
+        #[arg(long, value_name = "FILE")]
+        questions: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Which Whisper model to run and how.
@@ -89,9 +145,9 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Your career level.
-    #[arg(long, value_enum, default_value = "mid")]
-    pub level: LevelArg,
+    /// Your career level (default: the config file's `level`, else mid).
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
 
     #[command(flatten)]
     pub whisper: WhisperArgs,
@@ -108,11 +164,12 @@ pub struct SessionArgs {
     #[arg(long, default_value_t = 3)]
     pub count: usize,
 
-    /// Your career level.
-    #[arg(long, value_enum, default_value = "mid")]
-    pub level: LevelArg,
+    /// Your career level (default: the config file's `level`, else mid).
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
 
-    /// Microphone to use: part of its name as `rehearse devices` lists it.
+    /// Microphone to use: part of its name as `rehearse devices` lists it (default: the config
+    /// file's `input_device`, else the system's default).
     #[arg(long, value_name = "NAME", conflicts_with = "input")]
     pub input_device: Option<String>,
 
@@ -135,13 +192,25 @@ pub struct SessionArgs {
     )]
     pub input_speed: f64,
 
-    /// Seconds of silence that end an answer.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
-    pub end_silence: f64,
+    /// Seconds of silence that end an answer (default: the config file's `end_silence_s`,
+    /// else 3).
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub end_silence: Option<f64>,
 
-    /// Longest answer, in seconds, before rehearse stops listening.
-    #[arg(long, value_name = "SECONDS", default_value_t = 360.0)]
-    pub max_answer: f64,
+    /// Longest answer, in seconds, before rehearse stops listening (default: the config
+    /// file's `max_answer_s`, else 360).
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub max_answer: Option<f64>,
+
+    /// Text-to-speech voice, by part of its name (default: the config file's `voice`, else
+    /// the speech service's).
+    #[arg(long, value_name = "NAME")]
+    pub voice: Option<String>,
+
+    /// How fast questions are spoken, 0 (slowest) to 1 (fastest) (default: the config file's
+    /// `speaking_rate`, else the voice's normal rate).
+    #[arg(long, value_name = "0..1", value_parser = unit_fraction)]
+    pub speaking_rate: Option<f32>,
 
     /// Print questions instead of speaking them.
     #[arg(long)]
@@ -189,4 +258,18 @@ pub enum ModelsCommand {
         #[arg(long, value_name = "TYPE", default_value = "f16")]
         quantize: String,
     },
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{text:?} is not a number of seconds more than 0")),
+    }
+}
+
+fn unit_fraction(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a number between 0 and 1")),
+    }
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::analysis::{self, AnalysisOptions, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
-use crate::cli::{AnalyzeArgs, LevelArg, SessionArgs, TranscribeArgs, WhisperArgs};
-use crate::config::Config;
+use crate::cli::{AnalyzeArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs};
+use crate::config::{self, Config, Settings};
 use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
 use crate::session::listen::TranscriptionWorker;
@@ -21,7 +21,9 @@ use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
 use crate::transcribe::{self, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
-use crate::{audio, eval as corpus_eval, paths};
+use crate::{
+    audio, eval as corpus_eval, history as answer_history, paths, report_html, saved_sessions,
+};
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
 pub fn init_logging(verbose: u8) {
@@ -215,11 +217,11 @@ fn stdout_color() -> bool {
 
 /// Analysis settings for today: the year lets "back in 2015" date a story (the analysis itself
 /// has no clock).
-fn analysis_options(level: Level) -> AnalysisOptions {
+fn analysis_options(settings: &Settings) -> AnalysisOptions {
     AnalysisOptions {
-        level,
+        level: settings.level,
+        budgets: settings.budgets,
         reference_year: Some(i32::from(jiff::Zoned::now().year())),
-        ..AnalysisOptions::default()
     }
 }
 
@@ -233,7 +235,11 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     } else {
         transcribe_file(&args.input, &args.whisper)?
     };
-    let options = analysis_options(args.level.into());
+    let flags = Config {
+        level: args.level.map(Level::from),
+        ..Config::default()
+    };
+    let options = analysis_options(&load_config()?.settings(&flags));
     let report = analysis::analyze(&transcript, &options);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -267,6 +273,13 @@ pub fn devices() -> Result<()> {
     Ok(())
 }
 
+/// espeak-ng's speed for a speaking rate of 0..1: 0.5 (and no rate) is 160 words a minute, each
+/// step of 0.5 halves or doubles it, as the speech service's rate scale does around its normal.
+fn espeak_words_per_minute(rate: Option<f32>) -> u32 {
+    let rate = f64::from(rate.unwrap_or(0.5).clamp(0.0, 1.0));
+    (160.0 * 2f64.powf((rate - 0.5) * 2.0)).round() as u32
+}
+
 /// Prints what would have been spoken: the fallback when there is no speech service.
 struct PrintedVoice;
 
@@ -277,7 +290,25 @@ impl Voice for PrintedVoice {
 }
 
 pub fn session(args: &SessionArgs) -> Result<()> {
-    let level: Level = args.level.into();
+    let flags = Config {
+        level: args.level.map(Level::from),
+        end_silence_s: args.end_silence,
+        max_answer_s: args.max_answer,
+        voice: args.voice.clone(),
+        speaking_rate: args.speaking_rate,
+        input_device: args.input_device.clone(),
+        output_device: args.output_device.clone(),
+        ..Config::default()
+    };
+    let settings = load_config()?.settings(&flags);
+    anyhow::ensure!(
+        settings.max_answer_s > settings.end_silence_s,
+        "the longest answer ({} s) must be more than the silence that ends one ({} s); \
+         check --max-answer, --end-silence and the config file",
+        settings.max_answer_s,
+        settings.end_silence_s
+    );
+    let level = settings.level;
     let bank = questions::load_bank(args.questions.as_deref())?;
     let chosen = questions::for_level(&bank, level);
     anyhow::ensure!(
@@ -287,15 +318,19 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     let stt = load_whisper(&args.whisper)?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
-        None => Box::new(Microphone::open(args.input_device.as_deref())?),
+        None => Box::new(Microphone::open(settings.input_device.as_deref())?),
     };
     let mut voice: Box<dyn Voice> = if args.silent {
         Box::new(PrintedVoice)
-    } else if let Some(device) = &args.output_device {
-        Box::new(DeviceVoice::open(device, 160)?)
+    } else if let Some(device) = &settings.output_device {
+        Box::new(DeviceVoice::open(
+            device,
+            espeak_words_per_minute(settings.speaking_rate),
+        )?)
     } else {
-        match SystemVoice::open(None) {
+        match SystemVoice::open(settings.speaking_rate, settings.voice.as_deref()) {
             Ok(voice) => Box::new(voice),
+            Err(e @ SpeakError::NoSuchVoice { .. }) => return Err(e.into()),
             Err(e) => {
                 eprintln!("{e}; questions will be printed instead of spoken");
                 Box::new(PrintedVoice)
@@ -334,10 +369,10 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         record,
         settings: SessionSettings {
             count: args.count.max(1),
-            analysis: analysis_options(level),
+            analysis: analysis_options(&settings),
             endpoint: EndpointRules {
-                end_silence_s: args.end_silence,
-                max_answer_s: args.max_answer,
+                end_silence_s: settings.end_silence_s,
+                max_answer_s: settings.max_answer_s,
                 ..EndpointRules::default()
             },
             color: stdout_color(),
@@ -352,4 +387,117 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         eprintln!("session stopped; everything recorded so far is kept");
     }
     Ok(())
+}
+
+fn sessions_dir() -> Result<std::path::PathBuf> {
+    Ok(paths::data_dir()?.join("sessions"))
+}
+
+pub fn history(json: bool) -> Result<()> {
+    let list = saved_sessions::read_all(&sessions_dir()?)?;
+    for problem in &list.unreadable {
+        eprintln!("skipped: {problem}");
+    }
+    let history = answer_history::build(&list.sessions);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&history)?);
+    } else {
+        print!("{}", answer_history::render_terminal(&history));
+    }
+    Ok(())
+}
+
+pub fn report(args: &ReportArgs) -> Result<()> {
+    let selection = saved_sessions::select(&args.selection, &sessions_dir()?)?;
+    match &args.html {
+        Some(file) => {
+            let total = load_config()?.settings(&Config::default()).budgets.total;
+            let page = report_html::render(&selection, total)?;
+            std::fs::write(file, page)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{}", file.display());
+        }
+        None => {
+            let color = stdout_color();
+            for answer in selection.answers() {
+                println!("{}. {}\n", answer.number, answer.question);
+                match &answer.report {
+                    Some(report) => print!("{}", analysis::render_terminal(report, color)),
+                    None => println!("No answer was heard."),
+                }
+                if let Some(followup) = &answer.followup {
+                    println!("\nFollow-up: {}\n> {}", followup.question, followup.answer);
+                }
+                println!();
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) -> Result<()> {
+    let bank = questions::load_bank(file)?;
+    let shown = match level {
+        Some(level) => questions::for_level(&bank, level.into()),
+        None => bank,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
+    for question in &shown {
+        let levels = if question.levels.is_empty() {
+            "all levels".to_string()
+        } else {
+            let names: Vec<String> = question
+                .levels
+                .iter()
+                .map(|l| format!("{l:?}").to_lowercase())
+                .collect();
+            names.join(", ")
+        };
+        println!("{}  [{levels}]\n  {}", question.id, question.text);
+        for followup in &question.followups {
+            println!("    - {followup}");
+        }
+    }
+    Ok(())
+}
+
+pub fn config_show() -> Result<()> {
+    let path = paths::config_file()?;
+    let config = Config::load(&path)?;
+    let state = if path.is_file() {
+        ""
+    } else {
+        " (not created yet: `rehearse config init`)"
+    };
+    println!("# {}{state}", path.display());
+    print!("{}", config.show());
+    Ok(())
+}
+
+pub fn config_path() -> Result<()> {
+    println!("{}", paths::config_file()?.display());
+    Ok(())
+}
+
+pub fn config_init(force: bool) -> Result<()> {
+    let path = paths::config_file()?;
+    config::init(&path, force)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaking_rate_maps_onto_espeak_speeds_around_its_normal() {
+        assert_eq!(espeak_words_per_minute(None), 160);
+        assert_eq!(espeak_words_per_minute(Some(0.5)), 160);
+        assert_eq!(espeak_words_per_minute(Some(0.0)), 80);
+        assert_eq!(espeak_words_per_minute(Some(1.0)), 320);
+    }
 }

@@ -1,15 +1,106 @@
-//! The user's config file (TOML). Every key is optional; command-line flags override it.
+//! The user's config file (TOML). Every key is optional; command-line flags override it, and
+//! built-in defaults fill in the rest. A bad value is one error line that names its key.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-#[derive(Debug, Default, Deserialize)]
+use crate::analysis::{Budget, Budgets, Level};
+use crate::session::endpoint::EndpointRules;
+
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Whisper model: a known name (tiny.en) or a path to a ggml file.
     pub model: Option<String>,
+    /// Text-to-speech voice, by (part of) its name.
+    pub voice: Option<String>,
+    /// 0 (slowest) to 1 (fastest); 0.5 is the voice's normal rate.
+    pub speaking_rate: Option<f32>,
+    /// Microphone: part of its name as `rehearse devices` lists it.
+    pub input_device: Option<String>,
+    /// Speaker for the questions, by part of its name; unset, the speech service speaks.
+    pub output_device: Option<String>,
+    /// Seconds of silence that end an answer.
+    pub end_silence_s: Option<f64>,
+    /// Longest answer, in seconds.
+    pub max_answer_s: Option<f64>,
+    pub level: Option<Level>,
+    pub budgets: Option<BudgetsConfig>,
+}
+
+/// `[budgets]`: any part's range, or the whole answer's; the rest keep the guide's.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetsConfig {
+    pub choose: Option<BudgetConfig>,
+    pub describe: Option<BudgetConfig>,
+    pub own: Option<BudgetConfig>,
+    pub learn: Option<BudgetConfig>,
+    pub total: Option<BudgetConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetConfig {
+    pub min_s: f64,
+    pub max_s: f64,
+}
+
+impl BudgetsConfig {
+    fn entries(&self) -> [(&'static str, Option<BudgetConfig>); 5] {
+        [
+            ("choose", self.choose),
+            ("describe", self.describe),
+            ("own", self.own),
+            ("learn", self.learn),
+            ("total", self.total),
+        ]
+    }
+
+    /// The guide's budgets with these ranges put in.
+    pub fn apply(&self, mut budgets: Budgets) -> Budgets {
+        let set = |slot: &mut Budget, value: Option<BudgetConfig>| {
+            if let Some(v) = value {
+                *slot = Budget {
+                    min_s: v.min_s,
+                    max_s: v.max_s,
+                };
+            }
+        };
+        set(&mut budgets.choose, self.choose);
+        set(&mut budgets.describe, self.describe);
+        set(&mut budgets.own, self.own);
+        set(&mut budgets.learn, self.learn);
+        set(&mut budgets.total, self.total);
+        budgets
+    }
+}
+
+/// What a session or an analysis runs with once flags, the file and defaults are combined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub voice: Option<String>,
+    pub speaking_rate: Option<f32>,
+    pub input_device: Option<String>,
+    pub output_device: Option<String>,
+    pub end_silence_s: f64,
+    pub max_answer_s: f64,
+    pub level: Level,
+    pub budgets: Budgets,
+}
+
+/// Where the line of the TOML error is, as "line N (`text`)", so the key shows.
+fn error_place(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else {
+        return String::new();
+    };
+    let line_no = text[..span.start.min(text.len())].matches('\n').count();
+    match text.lines().nth(line_no) {
+        Some(line) => format!(", line {} (`{}`)", line_no + 1, line.trim()),
+        None => String::new(),
+    }
 }
 
 impl Config {
@@ -23,14 +114,250 @@ impl Config {
                     .with_context(|| format!("cannot read the config file {}", path.display()))
             }
         };
-        toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "the config file {} is invalid: {}",
-                path.display(),
-                e.message()
-            )
-        })
+        Config::parse(&text, &path.display().to_string())
     }
+
+    /// Parses and checks a config file's text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "the config file {origin}{}: {}",
+                error_place(text, &e),
+                e.message().trim()
+            )
+        })?;
+        config
+            .check()
+            .map_err(|problem| anyhow::anyhow!("the config file {origin}: {problem}"))?;
+        Ok(config)
+    }
+
+    /// The first value out of range, as "`key` must be ...".
+    fn check(&self) -> std::result::Result<(), String> {
+        if let Some(rate) = self.speaking_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!(
+                    "`speaking_rate` must be between 0 and 1 (it is {rate})"
+                ));
+            }
+        }
+        for (key, value) in [
+            ("end_silence_s", self.end_silence_s),
+            ("max_answer_s", self.max_answer_s),
+        ] {
+            if let Some(v) = value {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(format!("`{key}` must be more than 0 (it is {v})"));
+                }
+            }
+        }
+        if let (Some(silence), Some(max)) = (self.end_silence_s, self.max_answer_s) {
+            if max <= silence {
+                return Err(format!(
+                    "`max_answer_s` ({max}) must be more than `end_silence_s` ({silence})"
+                ));
+            }
+        }
+        for (key, value) in [
+            ("voice", &self.voice),
+            ("input_device", &self.input_device),
+            ("output_device", &self.output_device),
+            ("model", &self.model),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(format!(
+                    "`{key}` is empty; remove the line to use the default"
+                ));
+            }
+        }
+        if let Some(budgets) = &self.budgets {
+            for (part, budget) in budgets.entries() {
+                let Some(b) = budget else { continue };
+                if !(b.min_s.is_finite() && b.min_s >= 0.0) {
+                    return Err(format!(
+                        "`budgets.{part}.min_s` must be 0 or more (it is {})",
+                        b.min_s
+                    ));
+                }
+                if !(b.max_s.is_finite() && b.max_s >= b.min_s) {
+                    return Err(format!(
+                        "`budgets.{part}.max_s` ({}) must be at least `budgets.{part}.min_s` ({})",
+                        b.max_s, b.min_s
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings: each value from `flags` if given there, else from this file, else the
+    /// built-in default.
+    pub fn settings(&self, flags: &Config) -> Settings {
+        let endpoint = EndpointRules::default();
+        let budgets = flags.budgets.as_ref().or(self.budgets.as_ref());
+        Settings {
+            voice: flags.voice.clone().or_else(|| self.voice.clone()),
+            speaking_rate: flags.speaking_rate.or(self.speaking_rate),
+            input_device: flags
+                .input_device
+                .clone()
+                .or_else(|| self.input_device.clone()),
+            output_device: flags
+                .output_device
+                .clone()
+                .or_else(|| self.output_device.clone()),
+            end_silence_s: flags
+                .end_silence_s
+                .or(self.end_silence_s)
+                .unwrap_or(endpoint.end_silence_s),
+            max_answer_s: flags
+                .max_answer_s
+                .or(self.max_answer_s)
+                .unwrap_or(endpoint.max_answer_s),
+            level: flags.level.or(self.level).unwrap_or_default(),
+            budgets: budgets.map_or_else(Budgets::default, |b| b.apply(Budgets::default())),
+        }
+    }
+
+    /// The effective configuration as TOML, each line marked with where its value came from.
+    pub fn show(&self) -> String {
+        let settings = self.settings(&Config::default());
+        let from = |set: bool| if set { "config file" } else { "default" };
+        let text_value = |value: &Option<String>, default: &str| match value {
+            Some(v) => format!("{v:?}"),
+            None => default.to_string(),
+        };
+        let mut lines = vec![
+            (
+                "model".to_string(),
+                text_value(&self.model, "\"tiny.en\""),
+                from(self.model.is_some()),
+            ),
+            (
+                "voice".to_string(),
+                text_value(&self.voice, "(the speech service's default)"),
+                from(self.voice.is_some()),
+            ),
+            (
+                "speaking_rate".to_string(),
+                self.speaking_rate
+                    .map_or("(the voice's normal rate)".to_string(), |r| r.to_string()),
+                from(self.speaking_rate.is_some()),
+            ),
+            (
+                "input_device".to_string(),
+                text_value(&self.input_device, "(the default microphone)"),
+                from(self.input_device.is_some()),
+            ),
+            (
+                "output_device".to_string(),
+                text_value(&self.output_device, "(the speech service's output)"),
+                from(self.output_device.is_some()),
+            ),
+            (
+                "end_silence_s".to_string(),
+                format!("{:?}", settings.end_silence_s),
+                from(self.end_silence_s.is_some()),
+            ),
+            (
+                "max_answer_s".to_string(),
+                format!("{:?}", settings.max_answer_s),
+                from(self.max_answer_s.is_some()),
+            ),
+            (
+                "level".to_string(),
+                format!("\"{}\"", format!("{:?}", settings.level).to_lowercase()),
+                from(self.level.is_some()),
+            ),
+        ];
+        let file_budgets = self.budgets.clone().unwrap_or_default();
+        let b = settings.budgets;
+        for ((part, set), budget) in file_budgets
+            .entries()
+            .iter()
+            .zip([b.choose, b.describe, b.own, b.learn, b.total])
+        {
+            lines.push((
+                format!("budgets.{part}"),
+                format!(
+                    "{{ min_s = {:?}, max_s = {:?} }}",
+                    budget.min_s, budget.max_s
+                ),
+                from(set.is_some()),
+            ));
+        }
+        let width = lines
+            .iter()
+            .map(|(k, v, _)| k.len() + v.len() + 3)
+            .max()
+            .unwrap_or(0);
+        lines
+            .iter()
+            .map(|(key, value, source)| {
+                let setting = format!("{key} = {value}");
+                format!("{setting:<width$}  # {source}\n")
+            })
+            .collect()
+    }
+}
+
+/// What `rehearse config init` writes: every key, commented out at its default.
+pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: remove the leading "#" to set one.
+# Command-line flags override these; `rehearse config show` prints what is in effect.
+
+# Whisper model: a known name (tiny.en, base.en, small.en) or a path to a ggml file.
+#model = "tiny.en"
+
+# Text-to-speech voice of the speech service, by (part of) its name; unset, the service picks
+# one. With `output_device`, espeak-ng's default voice speaks instead.
+#voice = "english"
+
+# How fast questions are spoken: 0 (slowest) to 1 (fastest); 0.5 is the voice's normal rate.
+#speaking_rate = 0.5
+
+# Microphone, and the speaker for the questions, by (part of) their names as `rehearse devices`
+# lists them; unset, the system's defaults.
+#input_device = "USB"
+#output_device = "pulse"
+
+# Seconds of silence that end an answer, and the longest answer in seconds.
+#end_silence_s = 3.0
+#max_answer_s = 360.0
+
+# Your career level: early, mid or senior.
+#level = "mid"
+
+# Time budgets in seconds, per part and for the whole answer.
+#[budgets.choose]
+#min_s = 20.0
+#max_s = 40.0
+#[budgets.describe]
+#min_s = 45.0
+#max_s = 75.0
+#[budgets.own]
+#min_s = 20.0
+#max_s = 40.0
+#[budgets.learn]
+#min_s = 60.0
+#max_s = 90.0
+#[budgets.total]
+#min_s = 180.0
+#max_s = 210.0
+"##;
+
+/// Writes the template to `path`; an existing file is kept unless `force`.
+pub fn init(path: &Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        anyhow::bail!(
+            "{} already exists; pass --force to replace it with the template",
+            path.display()
+        );
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    crate::files::write_atomic(path, TEMPLATE.as_bytes())
 }
 
 #[cfg(test)]
@@ -40,7 +367,7 @@ mod tests {
     #[test]
     fn missing_file_is_an_empty_config() {
         let config = Config::load(Path::new("/nonexistent/rehearse/config.toml")).unwrap();
-        assert!(config.model.is_none());
+        assert_eq!(config, Config::default());
     }
 
     #[test]
@@ -50,5 +377,130 @@ mod tests {
         std::fs::write(&path, "modle = \"tiny.en\"\n").unwrap();
         let error = Config::load(&path).unwrap_err().to_string();
         assert!(error.contains("modle"), "{error}");
+    }
+
+    fn problem(text: &str) -> String {
+        Config::parse(text, "c.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn each_bad_value_is_one_line_naming_its_key() {
+        for (text, expected) in [
+            (
+                "speaking_rate = 1.5",
+                "the config file c.toml: `speaking_rate` must be between 0 and 1 (it is 1.5)",
+            ),
+            (
+                "end_silence_s = 0",
+                "the config file c.toml: `end_silence_s` must be more than 0 (it is 0)",
+            ),
+            (
+                "end_silence_s = -1.0",
+                "the config file c.toml: `end_silence_s` must be more than 0 (it is -1)",
+            ),
+            (
+                "end_silence_s = 5.0\nmax_answer_s = 4.0",
+                "the config file c.toml: `max_answer_s` (4) must be more than `end_silence_s` (5)",
+            ),
+            (
+                "[budgets.learn]\nmin_s = 90.0\nmax_s = 60.0",
+                "the config file c.toml: `budgets.learn.max_s` (60) must be at least `budgets.learn.min_s` (90)",
+            ),
+            (
+                "level = \"junior\"",
+                "the config file c.toml, line 1 (`level = \"junior\"`): unknown variant `junior`, expected one of `early`, `mid`, `senior`",
+            ),
+            (
+                "voice = \" \"",
+                "the config file c.toml: `voice` is empty; remove the line to use the default",
+            ),
+            (
+                "[budgets]\nchose = { min_s = 1.0, max_s = 2.0 }",
+                "the config file c.toml, line 2 (`chose = { min_s = 1.0, max_s = 2.0 }`): unknown field `chose`, expected one of `choose`, `describe`, `own`, `learn`, `total`",
+            ),
+        ] {
+            let error = problem(text);
+            assert_eq!(error, expected);
+            assert_eq!(error.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let file = Config::parse(
+            "level = \"senior\"\nend_silence_s = 2.5\nvoice = \"english\"\n[budgets.learn]\nmin_s = 50.0\nmax_s = 70.0\n",
+            "c.toml",
+        )
+        .unwrap();
+        let flags = Config {
+            level: Some(Level::Early),
+            ..Config::default()
+        };
+        let settings = file.settings(&flags);
+        assert_eq!(settings.level, Level::Early);
+        assert_eq!(settings.end_silence_s, 2.5);
+        assert_eq!(settings.max_answer_s, EndpointRules::default().max_answer_s);
+        assert_eq!(settings.voice.as_deref(), Some("english"));
+        assert_eq!(settings.speaking_rate, None);
+        assert_eq!(
+            settings.budgets.learn,
+            Budget {
+                min_s: 50.0,
+                max_s: 70.0
+            }
+        );
+        assert_eq!(settings.budgets.choose, Budgets::default().choose);
+        assert_eq!(
+            Config::default().settings(&Config::default()).level,
+            Level::Mid
+        );
+    }
+
+    #[test]
+    fn the_template_uncommented_is_exactly_the_defaults() {
+        let uncommented: String = TEMPLATE
+            .lines()
+            .filter_map(|l| l.strip_prefix('#'))
+            .filter(|l| !l.starts_with(' ') && !l.is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(uncommented.contains("[budgets.total]"), "{uncommented}");
+        let mut config = Config::parse(&uncommented, "template").unwrap();
+        let settings = config.settings(&Config::default());
+        assert_eq!(settings.budgets, Budgets::default());
+        assert_eq!(
+            settings.end_silence_s,
+            EndpointRules::default().end_silence_s
+        );
+        assert_eq!(settings.max_answer_s, EndpointRules::default().max_answer_s);
+        assert_eq!(settings.level, Level::default());
+        // The commented template itself sets nothing.
+        config = Config::parse(TEMPLATE, "template").unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn show_marks_where_each_value_comes_from() {
+        let config = Config::parse(
+            "level = \"senior\"\n[budgets.own]\nmin_s = 10.0\nmax_s = 30.0\n",
+            "c.toml",
+        )
+        .unwrap();
+        let shown = config.show();
+        let line = |key: &str| {
+            shown
+                .lines()
+                .find(|l| l.starts_with(&format!("{key} = ")))
+                .unwrap_or_else(|| panic!("no {key} in {shown}"))
+                .to_string()
+        };
+        assert!(line("level").starts_with("level = \"senior\""));
+        assert!(line("level").ends_with("# config file"));
+        assert!(line("budgets.own").contains("{ min_s = 10.0, max_s = 30.0 }"));
+        assert!(line("budgets.own").ends_with("# config file"));
+        assert!(line("budgets.learn").contains("{ min_s = 60.0, max_s = 90.0 }"));
+        assert!(line("budgets.learn").ends_with("# default"));
+        assert!(line("end_silence_s").starts_with("end_silence_s = 3.0 "));
+        assert!(line("end_silence_s").ends_with("# default"));
     }
 }

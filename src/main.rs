@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use rehearse::cli::{Cli, Command, ModelsCommand};
+use rehearse::cli::{Cli, Command, ConfigCommand, ModelsCommand, QuestionsCommand};
 use rehearse::commands;
 
 fn main() -> ExitCode {
@@ -23,6 +23,16 @@ fn main() -> ExitCode {
         Command::Models(ModelsCommand::Convert { dir, out, quantize }) => {
             commands::models_convert(&dir, out.as_deref(), &quantize)
         }
+        Command::History { json } => commands::history(json),
+        Command::Report(args) => commands::report(&args),
+        Command::Questions(QuestionsCommand::List {
+            level,
+            questions,
+            json,
+        }) => commands::questions_list(level, questions.as_deref(), json),
+        Command::Config(ConfigCommand::Show) => commands::config_show(),
+        Command::Config(ConfigCommand::Path) => commands::config_path(),
+        Command::Config(ConfigCommand::Init { force }) => commands::config_init(force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

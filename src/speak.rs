@@ -11,6 +11,8 @@ pub enum SpeakError {
     Unavailable(String),
     #[error("text-to-speech failed: {0}")]
     Failed(String),
+    #[error("the speech service has no voice named {wanted:?}; it has {available}")]
+    NoSuchVoice { wanted: String, available: String },
 }
 
 /// Anything that can say a line to the candidate and return once it has been said.
@@ -25,9 +27,13 @@ pub struct SystemVoice {
 }
 
 impl SystemVoice {
-    /// Connects to the speech service; `rate` is 0..=1 of the voice's range (None: normal).
-    pub fn open(rate: Option<f32>) -> Result<Self, SpeakError> {
+    /// Connects to the speech service; `rate` is 0..=1 of the voice's range (None: normal);
+    /// `voice` picks the first voice whose name contains it, ignoring case (None: the default).
+    pub fn open(rate: Option<f32>, voice: Option<&str>) -> Result<Self, SpeakError> {
         let mut tts = tts::Tts::default().map_err(|e| SpeakError::Unavailable(e.to_string()))?;
+        if let Some(wanted) = voice {
+            choose_voice(&mut tts, wanted)?;
+        }
         if let Some(rate) = rate {
             let value = tts.min_rate() + (tts.max_rate() - tts.min_rate()) * rate.clamp(0.0, 1.0);
             tts.set_rate(value)
@@ -54,6 +60,34 @@ impl SystemVoice {
         })))
         .map_err(|e| SpeakError::Unavailable(e.to_string()))?;
         Ok(SystemVoice { tts, finished })
+    }
+}
+
+fn choose_voice(tts: &mut tts::Tts, wanted: &str) -> Result<(), SpeakError> {
+    let voices = tts
+        .voices()
+        .map_err(|e| SpeakError::Unavailable(format!("cannot list voices: {e}")))?;
+    let needle = wanted.to_lowercase();
+    match voices
+        .iter()
+        .find(|v| v.name().to_lowercase().contains(&needle))
+    {
+        Some(found) => tts
+            .set_voice(found)
+            .map_err(|e| SpeakError::Unavailable(format!("cannot choose a voice: {e}"))),
+        None => {
+            // Speech-dispatcher lists every language with every variant: show the plain ones.
+            let mut names: Vec<String> = voices.iter().map(|v| v.name()).collect();
+            names.sort();
+            names.dedup();
+            let plain: Vec<&String> = names.iter().filter(|n| !n.contains('+')).collect();
+            let examples: Vec<&str> = plain.iter().take(8).map(|n| n.as_str()).collect();
+            let available = format!("{} voices, e.g. {}", names.len(), examples.join(", "));
+            Err(SpeakError::NoSuchVoice {
+                wanted: wanted.to_string(),
+                available,
+            })
+        }
     }
 }
 

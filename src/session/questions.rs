@@ -4,14 +4,14 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::Level;
 
 const BUILT_IN: &str = include_str!("questions.toml");
 
 /// One interview question with the follow-ups an interviewer might ask after it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: String,
@@ -92,10 +92,14 @@ mod tests {
     #[test]
     fn the_built_in_bank_parses_and_covers_every_level() {
         let bank = built_in();
-        assert!(bank.len() >= 5);
+        assert!(bank.len() >= 14);
         for level in [Level::Early, Level::Mid, Level::Senior] {
-            assert!(for_level(&bank, level).len() >= 3, "{level:?}");
+            assert!(for_level(&bank, level).len() >= 6, "{level:?}");
         }
+        let mut ids: Vec<&str> = bank.iter().map(|q| q.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), bank.len(), "question ids are unique");
         assert!(bank.iter().all(|q| !q.followups.is_empty()));
     }
 

@@ -1,0 +1,384 @@
+//! `rehearse history`: every answer so far, with its timing verdicts and findings, and whether
+//! answers are getting closer to the budget and raising fewer findings.
+
+use serde::Serialize;
+
+use crate::analysis::{AnswerPart, AnswerReport, Verdict};
+use crate::saved_sessions::SavedSession;
+
+/// The four timed parts, in the guide's order.
+const FOUR_PARTS: [AnswerPart; 4] = [
+    AnswerPart::Choose,
+    AnswerPart::Describe,
+    AnswerPart::Own,
+    AnswerPart::Learn,
+];
+
+/// Levels of a terminal sparkline, lowest first.
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+#[derive(Debug, Serialize)]
+pub struct History {
+    pub sessions: Vec<SessionHistory>,
+    /// Analysed answers, oldest first: the series the trend is drawn from.
+    pub trend: Trend,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionHistory {
+    pub id: String,
+    pub started: String,
+    pub end: Option<String>,
+    pub answers: Vec<AnswerHistory>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AnswerHistory {
+    pub number: usize,
+    pub question: String,
+    /// First word to last; None when nothing was heard.
+    pub duration_s: Option<f64>,
+    pub parts: Vec<PartVerdict>,
+    pub finding_codes: Vec<String>,
+    /// How far the four parts fall outside their budgets, summed: 0 when every part is within.
+    pub seconds_off_budget: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartVerdict {
+    pub part: AnswerPart,
+    pub duration_s: f64,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Trend {
+    /// One entry per analysed answer, oldest first.
+    pub seconds_off_budget: Vec<f64>,
+    pub findings: Vec<usize>,
+    pub parts_within: Vec<usize>,
+}
+
+/// Seconds each of the four parts falls short of or runs over its budget, summed; a missing part
+/// counts as short by its whole minimum.
+pub fn seconds_off_budget(report: &AnswerReport) -> f64 {
+    FOUR_PARTS
+        .iter()
+        .map(|&part| match report.parts.iter().find(|p| p.part == part) {
+            Some(p) => (p.budget_min_s - p.duration_s).max(p.duration_s - p.budget_max_s),
+            None => 0.0,
+        })
+        .map(|off| off.max(0.0))
+        .sum()
+}
+
+fn parts_within(report: &AnswerReport) -> usize {
+    report
+        .parts
+        .iter()
+        .filter(|p| FOUR_PARTS.contains(&p.part) && p.verdict == Verdict::Within)
+        .count()
+}
+
+/// Builds the history of `sessions` (oldest first).
+pub fn build(sessions: &[SavedSession]) -> History {
+    let mut trend = Trend {
+        seconds_off_budget: Vec::new(),
+        findings: Vec::new(),
+        parts_within: Vec::new(),
+    };
+    let sessions = sessions
+        .iter()
+        .map(|session| SessionHistory {
+            id: session.id.clone(),
+            started: session.started.clone(),
+            end: session.end.clone(),
+            answers: session
+                .answers
+                .iter()
+                .map(|answer| {
+                    let report = answer.report.as_ref();
+                    if let Some(report) = report {
+                        trend.seconds_off_budget.push(seconds_off_budget(report));
+                        trend.findings.push(report.findings.len());
+                        trend.parts_within.push(parts_within(report));
+                    }
+                    AnswerHistory {
+                        number: answer.number,
+                        question: answer.question.clone(),
+                        duration_s: report.map(AnswerReport::answer_s),
+                        parts: report
+                            .map(|r| {
+                                r.parts
+                                    .iter()
+                                    .filter(|p| FOUR_PARTS.contains(&p.part))
+                                    .map(|p| PartVerdict {
+                                        part: p.part,
+                                        duration_s: p.duration_s,
+                                        verdict: p.verdict,
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        finding_codes: report
+                            .map(|r| r.findings.iter().map(|f| f.code.clone()).collect())
+                            .unwrap_or_default(),
+                        seconds_off_budget: report.map(seconds_off_budget),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    History { sessions, trend }
+}
+
+/// A one-line chart of `values`, scaled between their minimum and maximum.
+pub fn sparkline(values: &[f64]) -> String {
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    values
+        .iter()
+        .map(|&v| {
+            if high - low < 1e-9 {
+                SPARKS[SPARKS.len() / 2 - 1]
+            } else {
+                let level = ((v - low) / (high - low) * (SPARKS.len() - 1) as f64).round();
+                SPARKS[level as usize]
+            }
+        })
+        .collect()
+}
+
+fn minutes(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", total / 60, total % 60)
+}
+
+fn verdict_word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Missing => "missing",
+        Verdict::Under => "under",
+        Verdict::Within => "ok",
+        Verdict::Over => "over",
+    }
+}
+
+/// Cuts `text` to `width` characters, marking the cut.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
+/// "falling", "rising" or "steady": the mean of the newer half against the older half.
+fn direction(values: &[f64]) -> &'static str {
+    let half = values.len() / 2;
+    if half == 0 {
+        return "steady";
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let older = mean(&values[..half]);
+    let newer = mean(&values[values.len() - half..]);
+    let tolerance = 0.05 * older.abs().max(newer.abs()).max(1.0);
+    if newer < older - tolerance {
+        "falling"
+    } else if newer > older + tolerance {
+        "rising"
+    } else {
+        "steady"
+    }
+}
+
+/// The history for a terminal: one block per session, one line per answer, then the trend.
+pub fn render_terminal(history: &History) -> String {
+    let mut out = String::new();
+    if history.sessions.is_empty() {
+        out.push_str("No sessions yet: run `rehearse session` to record one.\n");
+        return out;
+    }
+    for session in &history.sessions {
+        let end = match session.end.as_deref() {
+            Some("completed") | None => String::new(),
+            Some(other) => format!(" ({})", other.replace('_', " ")),
+        };
+        out.push_str(&format!("{}  {}{end}\n", session.started, session.id));
+        if session.answers.is_empty() {
+            out.push_str("  no answers\n");
+        }
+        for answer in &session.answers {
+            out.push_str(&format!(
+                "  {}. {}\n",
+                answer.number,
+                clip(&answer.question, 72)
+            ));
+            let Some(duration) = answer.duration_s else {
+                out.push_str("     no answer heard\n");
+                continue;
+            };
+            let verdicts: Vec<String> = answer
+                .parts
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {}",
+                        format!("{:?}", p.part).to_lowercase(),
+                        verdict_word(p.verdict)
+                    )
+                })
+                .collect();
+            let findings = match answer.finding_codes.len() {
+                0 => "no findings".to_string(),
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            };
+            out.push_str(&format!(
+                "     {}  {}  {findings}\n",
+                minutes(duration),
+                verdicts.join(", ")
+            ));
+        }
+    }
+    let trend = &history.trend;
+    let n = trend.findings.len();
+    if n >= 2 {
+        let off = &trend.seconds_off_budget;
+        let findings: Vec<f64> = trend.findings.iter().map(|&f| f as f64).collect();
+        let within: Vec<f64> = trend.parts_within.iter().map(|&w| w as f64).collect();
+        out.push_str(&format!("\nTrend over {n} answers (oldest to newest)\n"));
+        out.push_str(&format!(
+            "  seconds off budget  {}  {:.0} -> {:.0}, {}\n",
+            sparkline(off),
+            off[0],
+            off[n - 1],
+            direction(off)
+        ));
+        out.push_str(&format!(
+            "  findings            {}  {} -> {}, {}\n",
+            sparkline(&findings),
+            trend.findings[0],
+            trend.findings[n - 1],
+            direction(&findings)
+        ));
+        out.push_str(&format!(
+            "  parts within budget {}  {}/4 -> {}/4, {}\n",
+            sparkline(&within),
+            trend.parts_within[0],
+            trend.parts_within[n - 1],
+            direction(&within)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyze, AnalysisOptions};
+    use crate::corpus::timed_transcript;
+    use crate::saved_sessions::SavedAnswer;
+
+    fn answer(number: usize, text: &str, words_per_minute: f64) -> SavedAnswer {
+        SavedAnswer {
+            number,
+            question: "Describe a time you failed.".into(),
+            wav: None,
+            report: Some(analyze(
+                &timed_transcript(text, words_per_minute),
+                &AnalysisOptions::default(),
+            )),
+            followup: None,
+            note: None,
+        }
+    }
+
+    const SHORT: &str = "I broke the build once. It was bad.";
+    const FULL: &str = "The failure I'd pick is a payroll run I got wrong last year. I was \
+        running payroll for a team of sixty at a small charity. I uploaded the wrong hours file, \
+        so twelve people were underpaid for a month. That's on me: I didn't compare the totals \
+        with the previous month before I approved it. Now I check the totals against the last \
+        run every month before approval, and in the eight months since we have not had a single \
+        pay error.";
+
+    #[test]
+    fn off_budget_sums_how_far_each_part_falls_outside_its_budget() {
+        let short = answer(1, SHORT, 150.0);
+        let report = short.report.as_ref().unwrap();
+        let expected: f64 = report
+            .parts
+            .iter()
+            .filter(|p| FOUR_PARTS.contains(&p.part))
+            .map(|p| {
+                (p.budget_min_s - p.duration_s)
+                    .max(p.duration_s - p.budget_max_s)
+                    .max(0.0)
+            })
+            .sum();
+        // A two-sentence answer is far under the 145 s the four minimums add up to.
+        assert!(expected > 100.0, "{expected}");
+        assert!((seconds_off_budget(report) - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_history_lists_every_answer_and_the_trend_follows_them_in_order() {
+        let sessions = vec![
+            SavedSession {
+                id: "2026-11-24_09-00-00".into(),
+                dir: "/x".into(),
+                started: "2026-11-24 09:00".into(),
+                end: Some("completed".into()),
+                answers: vec![answer(1, SHORT, 150.0)],
+            },
+            SavedSession {
+                id: "2026-11-25_09-00-00".into(),
+                dir: "/y".into(),
+                started: "2026-11-25 09:00".into(),
+                end: Some("interrupted".into()),
+                answers: vec![
+                    answer(1, FULL, 20.0),
+                    SavedAnswer {
+                        report: None,
+                        ..answer(2, SHORT, 150.0)
+                    },
+                ],
+            },
+        ];
+        let history = build(&sessions);
+        assert_eq!(
+            history.trend.findings.len(),
+            2,
+            "unheard answers are not in the trend"
+        );
+        assert!(history.trend.seconds_off_budget[1] < history.trend.seconds_off_budget[0]);
+        let text = render_terminal(&history);
+        assert!(text.contains("2026-11-25 09:00  2026-11-25_09-00-00 (interrupted)"));
+        assert!(text.contains("no answer heard"));
+        assert!(text.contains("Trend over 2 answers"));
+        let off_line = text
+            .lines()
+            .find(|l| l.contains("seconds off budget"))
+            .unwrap();
+        assert!(off_line.contains("█▁"), "{off_line}");
+        assert!(off_line.ends_with("falling"), "{off_line}");
+        let json = serde_json::to_value(&history).unwrap();
+        assert_eq!(
+            json["sessions"][1]["answers"][1]["duration_s"],
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            json["sessions"][0]["answers"][0]["parts"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_sparkline_spans_lowest_to_highest() {
+        assert_eq!(sparkline(&[0.0, 7.0, 3.5]), "▁█▅");
+        assert_eq!(sparkline(&[2.0, 2.0]), "▄▄");
+    }
+}

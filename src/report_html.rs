@@ -1,0 +1,350 @@
+//! `rehearse report --html`: one self-contained HTML file per session or answer, for looking at
+//! later or sharing with a coach. No network and no scripts: the styles are inline, the pictures
+//! are inline SVG, and each recording is embedded as a base64 data URI (the page grows by about
+//! 1.33 times the WAV: a 3-minute answer at 16 kHz 16-bit adds about 7.7 MB).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use crate::analysis::{AnswerPart, AnswerReport, Budget, PartReport, Severity, Verdict};
+use crate::saved_sessions::{SavedAnswer, Selection};
+
+/// Width of every SVG picture, in CSS pixels.
+const PICTURE_W: f64 = 760.0;
+/// Room on the left of a picture for row labels.
+const LABEL_W: f64 = 70.0;
+/// Room on the right of a picture for the last tick's label.
+const RIGHT_W: f64 = 20.0;
+/// Time-axis ticks, in seconds.
+const TICK_S: f64 = 30.0;
+
+const PARTS: [AnswerPart; 4] = [
+    AnswerPart::Choose,
+    AnswerPart::Describe,
+    AnswerPart::Own,
+    AnswerPart::Learn,
+];
+
+/// Each part's colour (Tableau 10: distinct for the common colour-vision deficiencies).
+pub fn part_color(part: AnswerPart) -> &'static str {
+    match part {
+        AnswerPart::Choose => "#4e79a7",
+        AnswerPart::Describe => "#f28e2b",
+        AnswerPart::Own => "#e15759",
+        AnswerPart::Learn => "#59a14f",
+        AnswerPart::Other => "#bab0ac",
+    }
+}
+
+fn part_name(part: AnswerPart) -> &'static str {
+    match part {
+        AnswerPart::Choose => "choose",
+        AnswerPart::Describe => "describe",
+        AnswerPart::Own => "own",
+        AnswerPart::Learn => "learn",
+        AnswerPart::Other => "other",
+    }
+}
+
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Missing => "missing",
+        Verdict::Under => "under",
+        Verdict::Within => "within",
+        Verdict::Over => "over",
+    }
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Major => "major",
+    }
+}
+
+fn minutes(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", total / 60, total % 60)
+}
+
+/// Seconds the time axis spans: the answer or the whole budget, whichever is longer, to the
+/// next tick.
+fn axis_span(report: &AnswerReport) -> f64 {
+    let budget_end: f64 = report
+        .parts
+        .iter()
+        .filter(|p| PARTS.contains(&p.part))
+        .map(|p| (p.budget_min_s + p.budget_max_s) / 2.0)
+        .sum();
+    let longest = report.answer_s().max(budget_end).max(TICK_S);
+    (longest / TICK_S).ceil() * TICK_S
+}
+
+fn axis(span: f64, scale: f64, y: f64) -> Markup {
+    let ticks = (span / TICK_S) as usize;
+    html! {
+        @for i in 0..=ticks {
+            @let x = LABEL_W + i as f64 * TICK_S * scale;
+            line x1=(x) x2=(x) y1=(y - 4.0) y2=(y) class="tick" {}
+            text x=(x) y=(y + 12.0) text-anchor="middle" class="axis" { (minutes(i as f64 * TICK_S)) }
+        }
+    }
+}
+
+/// The answer against the ideal: the top row lays the four parts end to end at the middle of
+/// their budgets; the bottom row shows each sentence where it was spoken, coloured by its part.
+fn timeline(report: &AnswerReport) -> Markup {
+    let span = axis_span(report);
+    let scale = (PICTURE_W - LABEL_W - RIGHT_W) / span;
+    let start = report.sentences.first().map_or(0.0, |s| s.start_s);
+    let mut ideal = Vec::new();
+    let mut at = 0.0;
+    for part in &report.parts {
+        if PARTS.contains(&part.part) {
+            let length = (part.budget_min_s + part.budget_max_s) / 2.0;
+            ideal.push((part.part, at, length));
+            at += length;
+        }
+    }
+    html! {
+        svg class="timeline" xmlns="http://www.w3.org/2000/svg" width=(PICTURE_W) height="96"
+            viewBox={"0 0 " (PICTURE_W) " 96"} role="img"
+            aria-label="Timeline of the answer's parts against the ideal budget" {
+            text x="0" y="24" class="row" { "ideal" }
+            @for (part, from, length) in &ideal {
+                rect class="ideal" data-part=(part_name(*part)) x=(LABEL_W + from * scale) y="10"
+                    width=(length * scale) height="20" fill=(part_color(*part)) fill-opacity="0.35" {}
+                text x=(LABEL_W + (from + length / 2.0) * scale) y="24" text-anchor="middle"
+                    class="span-label" { (part_name(*part)) }
+            }
+            text x="0" y="58" class="row" { "yours" }
+            @for sentence in &report.sentences {
+                rect class="spoken" data-part=(part_name(sentence.part))
+                    x=(LABEL_W + (sentence.start_s - start) * scale) y="44"
+                    width=(((sentence.end_s - sentence.start_s) * scale).max(1.0)) height="20"
+                    fill=(part_color(sentence.part)) {
+                    title { (part_name(sentence.part)) ": " (sentence.text) }
+                }
+            }
+            (axis(span, scale, 80.0))
+        }
+    }
+}
+
+/// The session at a glance: one bar per answer, its parts stacked in order, over the band of
+/// the whole answer's budget (`total`, the one in effect now: reports do not store it).
+fn session_chart(answers: &[&SavedAnswer], total: Budget) -> Markup {
+    let reports: Vec<(usize, &AnswerReport)> = answers
+        .iter()
+        .filter_map(|a| a.report.as_ref().map(|r| (a.number, r)))
+        .collect();
+    if reports.is_empty() {
+        return html! {};
+    }
+    let totals = |r: &AnswerReport| -> f64 {
+        r.parts
+            .iter()
+            .filter(|p| PARTS.contains(&p.part))
+            .map(|p| p.duration_s)
+            .sum()
+    };
+    let (band_min, band_max) = (total.min_s, total.max_s);
+    let longest = reports
+        .iter()
+        .map(|(_, r)| totals(r))
+        .fold(band_max, f64::max);
+    let span = (longest / TICK_S).ceil() * TICK_S;
+    let scale = (PICTURE_W - LABEL_W - RIGHT_W) / span;
+    let row_h = 26.0;
+    let top = 16.0;
+    let height = top + reports.len() as f64 * row_h + 30.0;
+    html! {
+        svg class="summary" xmlns="http://www.w3.org/2000/svg" width=(PICTURE_W) height=(height)
+            viewBox={"0 0 " (PICTURE_W) " " (height)} role="img"
+            aria-label="Each answer's parts stacked against the whole answer's budget" {
+            text x=(LABEL_W + band_max * scale) y="11" text-anchor="end" class="axis" {
+                "whole answer " (minutes(band_min)) "–" (minutes(band_max))
+            }
+            rect class="band" x=(LABEL_W + band_min * scale) y=(top) width=((band_max - band_min) * scale)
+                height=(reports.len() as f64 * row_h) fill="#e8e8e8" {}
+            @for (row, (number, report)) in reports.iter().enumerate() {
+                @let y = top + row as f64 * row_h + 4.0;
+                text x="0" y=(y + 14.0) class="row" { "answer " (number) }
+                @for (part, from) in stacked(report) {
+                    rect data-part=(part_name(part.part)) x=(LABEL_W + from * scale) y=(y)
+                        width=(part.duration_s * scale) height=(row_h - 8.0) fill=(part_color(part.part)) {
+                        title { (part_name(part.part)) " " (minutes(part.duration_s)) " (" (verdict_name(part.verdict)) ")" }
+                    }
+                }
+            }
+            (axis(span, scale, top + reports.len() as f64 * row_h + 12.0))
+        }
+    }
+}
+
+/// The four parts end to end: each with the second it starts at.
+fn stacked(report: &AnswerReport) -> Vec<(&PartReport, f64)> {
+    let mut at = 0.0;
+    report
+        .parts
+        .iter()
+        .filter(|p| PARTS.contains(&p.part))
+        .map(|p| {
+            let from = at;
+            at += p.duration_s;
+            (p, from)
+        })
+        .collect()
+}
+
+fn audio_player(path: &Path) -> Result<Markup> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the recording {}", path.display()))?;
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok(html! {
+        audio controls preload="metadata" src={"data:audio/wav;base64," (data)} {}
+    })
+}
+
+fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
+    let player = answer.wav.as_deref().map(audio_player).transpose()?;
+    let followup_player = answer
+        .followup
+        .as_ref()
+        .and_then(|f| f.wav.as_deref())
+        .map(audio_player)
+        .transpose()?;
+    Ok(html! {
+        section class="answer" id={"answer-" (answer.number)} {
+            h2 { (answer.number) ". " (answer.question) }
+            @if let Some(note) = &answer.note { p class="note" { "Note: " (note) } }
+            @if let Some(player) = player { (player) }
+            @match &answer.report {
+                None => p { "No answer was heard." },
+                Some(report) => {
+                    p class="length" { "Answer length " (minutes(report.answer_s())) }
+                    (timeline(report))
+                    table class="parts" {
+                        tr { th { "part" } th { "time" } th { "budget" } th { "verdict" } }
+                        @for part in report.parts.iter().filter(|p| PARTS.contains(&p.part)) {
+                            tr {
+                                td { span class="swatch" style={"background:" (part_color(part.part))} {} (part_name(part.part)) }
+                                td { (minutes(part.duration_s)) }
+                                td { (minutes(part.budget_min_s)) "–" (minutes(part.budget_max_s)) }
+                                td class={"verdict " (verdict_name(part.verdict))} { (verdict_name(part.verdict)) }
+                            }
+                        }
+                    }
+                    div class="read" {
+                        div class="transcript" {
+                            h3 { "Transcript" }
+                            p {
+                                @for sentence in &report.sentences {
+                                    span class={"sentence part-" (part_name(sentence.part))}
+                                        data-part=(part_name(sentence.part)) title=(sentence.why) {
+                                        (sentence.text)
+                                    }
+                                    " "
+                                }
+                            }
+                        }
+                        aside class="findings" {
+                            h3 { "Findings" }
+                            @if report.findings.is_empty() { p { "None." } }
+                            ul {
+                                @for finding in &report.findings {
+                                    li class={"finding " (severity_name(finding.severity))} {
+                                        code { (finding.code) } " " (finding.message)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(followup) = &answer.followup {
+                        div class="followup" {
+                            h3 { "Follow-up" }
+                            p class="asked" { (followup.question) }
+                            @if let Some(player) = &followup_player { (player) }
+                            blockquote { @if followup.answer.is_empty() { "(no answer heard)" } @else { (followup.answer) } }
+                        }
+                    }
+                    @let asked = answer.followup.as_ref().map(|f| f.question.as_str());
+                    @let to_prepare: Vec<&String> = report.followups.iter().filter(|q| Some(q.as_str()) != asked).collect();
+                    @if !to_prepare.is_empty() {
+                        div class="prepare" {
+                            h3 { "Other follow-ups to prepare for" }
+                            ul { @for question in to_prepare { li { (question) } } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+const STYLE: &str = "
+body { font: 15px/1.5 system-ui, sans-serif; color: #222; max-width: 820px; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-top: 1px solid #ddd; padding-top: 1em; }
+h3 { font-size: 1em; margin: 1em 0 0.3em; }
+svg text { font: 12px system-ui, sans-serif; fill: #333; }
+svg text.span-label { fill: #111; font-size: 11px; }
+svg .tick { stroke: #888; }
+.legend span { display: inline-block; margin-right: 1em; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; vertical-align: baseline; }
+table.parts { border-collapse: collapse; margin: 0.8em 0; }
+table.parts td, table.parts th { padding: 0.15em 0.8em 0.15em 0; text-align: left; }
+.verdict.within { color: #2a7d2a; } .verdict.under, .verdict.over { color: #a86400; } .verdict.missing { color: #b00020; font-weight: bold; }
+.read { display: grid; grid-template-columns: 3fr 2fr; gap: 1.5em; }
+.sentence { border-radius: 3px; padding: 0 2px; }
+.part-choose { background: #4e79a733; border-bottom: 2px solid #4e79a7; }
+.part-describe { background: #f28e2b33; border-bottom: 2px solid #f28e2b; }
+.part-own { background: #e1575933; border-bottom: 2px solid #e15759; }
+.part-learn { background: #59a14f33; border-bottom: 2px solid #59a14f; }
+.part-other { background: #bab0ac33; border-bottom: 2px solid #bab0ac; }
+.findings ul { padding-left: 1.1em; } .finding.major code { color: #b00020; } .finding.warning code { color: #a86400; }
+blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; color: #444; }
+audio { display: block; margin: 0.5em 0; width: 100%; }
+";
+
+/// The whole page for the selected answers; `total` is the whole answer's budget.
+pub fn render(selection: &Selection, total: Budget) -> Result<String> {
+    let answers: Vec<&SavedAnswer> = selection.answers().collect();
+    let sections = answers
+        .iter()
+        .map(|a| answer_section(a))
+        .collect::<Result<Vec<_>>>()?;
+    let session = &selection.session;
+    let title = match selection.answer {
+        Some(n) => format!("rehearse: session {}, answer {n}", session.id),
+        None => format!("rehearse: session {}", session.id),
+    };
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "Mock interview, " (session.started) }
+                p class="legend" {
+                    @for part in PARTS {
+                        span { span class="swatch" style={"background:" (part_color(part))} {} (part_name(part)) }
+                    }
+                }
+                @if selection.answer.is_none() {
+                    h3 { "The session at a glance" }
+                    (session_chart(&answers, total))
+                }
+                @for section in sections { (section) }
+            }
+        }
+    };
+    Ok(page.into_string())
+}

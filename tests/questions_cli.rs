@@ -1,0 +1,76 @@
+//! `rehearse questions list`: the built-in bank, filtered by level, extended by the user's file.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn rehearse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rehearse"))
+        .args(args)
+        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-test/config.toml")
+        .output()
+        .unwrap()
+}
+
+fn listed(args: &[&str]) -> Vec<Value> {
+    let output = rehearse(args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_level_lists_only_the_questions_that_suit_it() {
+    let all = listed(&["questions", "list", "--json"]);
+    let senior = listed(&["questions", "list", "--level", "senior", "--json"]);
+    let early = listed(&["questions", "list", "--level", "early", "--json"]);
+    assert!(senior.len() >= 6 && early.len() >= 6);
+    assert!(senior.len() < all.len() && early.len() < all.len());
+    for question in &senior {
+        let levels = question["levels"].as_array().unwrap();
+        assert!(
+            levels.is_empty() || levels.contains(&Value::from("senior")),
+            "{question}"
+        );
+        assert!(!question["followups"].as_array().unwrap().is_empty());
+    }
+    assert!(senior.iter().any(|q| q["id"] == "bet-did-not-pay-off"));
+    assert!(!early.iter().any(|q| q["id"] == "bet-did-not-pay-off"));
+}
+
+#[test]
+fn the_text_listing_shows_levels_and_followups_and_includes_the_users_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        "[[question]]\nid = \"my-launch\"\ntext = \"Tell me about the launch that slipped.\"\n\
+         followups = [\"Who did you tell first?\"]\n",
+    )
+    .unwrap();
+    let output = rehearse(&["questions", "list", "--questions", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(
+        text.starts_with("failed  [early, mid, senior]\n  Describe a time you failed.\n    - "),
+        "{text}"
+    );
+    assert!(text.contains("my-launch  [all levels]\n  Tell me about the launch that slipped.\n    - Who did you tell first?\n"), "{text}");
+
+    std::fs::write(&file, "[[question]]\nid = \"x\"\ntext = \"\"\n").unwrap();
+    let output = rehearse(&["questions", "list", "--questions", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("mine.toml") && error.contains("has no text"),
+        "{error}"
+    );
+}

@@ -1,0 +1,409 @@
+//! `rehearse history` and `rehearse report`: on a session the binary itself recorded (espeak-ng
+//! speech played as the microphone, the real tiny.en model), and on hand-written session
+//! directories. The HTML page is loaded in headless Chromium, as a person would open it.
+
+#[allow(dead_code)]
+#[path = "support/speech.rs"]
+mod speech;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const ANSWER: &[&str] = &[
+    "The failure I want to talk about is a product launch I delayed by three weeks last year.",
+    "I was the lead engineer on a new billing page for about two thousand customers.",
+    "We promised the sales team a date in March, and two days before the launch the payment tests failed, so we had to pull the release.",
+    "That was my fault.",
+    "I did not run the payment tests early because I assumed they would pass, and I should have raised the risk with my manager weeks before.",
+    "Since then I run the riskiest tests in the first week of every project, and I send my manager a short risk note every Friday.",
+    "On the next two launches we found the problems early, and both shipped on the planned date.",
+];
+
+const FOLLOWUP_ANSWER: &str = "I would tell the sales team about the risk on the very first day.";
+
+/// Each part's colour in the page, as the screenshot shows it.
+const PART_RGB: &[(&str, [u8; 3])] = &[
+    ("choose", [0x4e, 0x79, 0xa7]),
+    ("describe", [0xf2, 0x8e, 0x2b]),
+    ("own", [0xe1, 0x57, 0x59]),
+    ("learn", [0x59, 0xa1, 0x4f]),
+    ("other", [0xba, 0xb0, 0xac]),
+];
+
+fn rehearse(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rehearse"))
+        .args(args)
+        .env("REHEARSE_DATA_DIR", data)
+        .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_CONFIG", data.join("no-config.toml"))
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "rehearse failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The answer, 5 s of silence, the follow-up's answer and 5 s of silence, as one WAV.
+fn answer_wav(dir: &Path) -> PathBuf {
+    let mut samples = vec![0i16; 22_050];
+    let mut spec = None;
+    let mut say = |text: &str, pause_s: f64, samples: &mut Vec<i16>| {
+        let file = dir.join("sentence.wav");
+        speech::espeak(text, &file);
+        let (s, spoken) = speech::read_wav(&file);
+        samples.extend(spoken);
+        samples.extend(std::iter::repeat_n(
+            0,
+            (f64::from(s.sample_rate) * pause_s) as usize,
+        ));
+        spec = Some(s);
+    };
+    for sentence in ANSWER {
+        say(sentence, 0.5, &mut samples);
+    }
+    samples.extend(std::iter::repeat_n(0, 22_050 * 5));
+    say(FOLLOWUP_ANSWER, 5.0, &mut samples);
+    let path = dir.join("answer.wav");
+    speech::write_wav(&path, spec.unwrap(), &samples);
+    path
+}
+
+/// Chromium without a display, its console printed on stderr.
+fn chromium(args: &[&str]) -> Output {
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--window-size=1000,2400",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .args(args)
+        .output()
+        .expect("chromium must be installed (scripts/setup.sh installs it)")
+}
+
+/// Lines the page wrote to its console (script errors show up here too).
+fn console_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Where the page laid out each spoken span of the timeline and what colour each transcript
+/// sentence's underline computed to: a copy of the page with a probe script, dumped after load.
+fn layout_probe(page: &Path, work: &Path) -> Value {
+    let html = std::fs::read_to_string(page).unwrap();
+    let probe = r#"<pre id="probe"></pre><script>
+const spans = [...document.querySelectorAll("svg.timeline rect.spoken")].map(r => {
+  const b = r.getBoundingClientRect();
+  return {part: r.dataset.part, x: b.x + window.scrollX, y: b.y + window.scrollY, w: b.width, h: b.height};
+});
+const sentences = [...document.querySelectorAll(".sentence")].map(s =>
+  ({part: s.dataset.part, underline: getComputedStyle(s).borderBottomColor}));
+document.getElementById("probe").textContent = JSON.stringify({spans, sentences});
+</script></body>"#;
+    let probed = work.join("probed.html");
+    std::fs::write(&probed, html.replace("</body>", probe)).unwrap();
+    let output = chromium(&["--dump-dom", &format!("file://{}", probed.display())]);
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let start = dom
+        .find("<pre id=\"probe\">")
+        .expect("probe missing from the DOM")
+        + 16;
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let json = dom[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("probe {json:?}: {e}"))
+}
+
+fn rgb(part: &str) -> [u8; 3] {
+    PART_RGB.iter().find(|(p, _)| *p == part).unwrap().1
+}
+
+#[test]
+fn a_recorded_session_shows_in_history_and_renders_as_a_page_in_chromium() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let wav = answer_wav(work.path());
+    let wav_arg = wav.to_string_lossy().into_owned();
+    stdout(&rehearse(
+        &data,
+        &[
+            "session",
+            "--input",
+            &wav_arg,
+            "--input-speed",
+            "8",
+            "--silent",
+            "--count",
+            "1",
+        ],
+    ));
+
+    // History: the session and its answer, with the four parts' verdicts.
+    let history: Value = serde_json::from_str(&stdout(&rehearse(&data, &["history", "--json"])))
+        .expect("history --json prints JSON");
+    let sessions = history["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    let answer = &sessions[0]["answers"][0];
+    assert_eq!(answer["question"], "Describe a time you failed.");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            data.join("sessions")
+                .join(sessions[0]["id"].as_str().unwrap())
+                .join("answer-1.report.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(answer["duration_s"], report["answer_s"]);
+    let verdicts: Vec<&str> = answer["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts.len(), 4);
+    let text = stdout(&rehearse(&data, &["history"]));
+    assert!(text.contains("1. Describe a time you failed."), "{text}");
+    assert!(text.contains(&format!("choose {}", verdicts[0].replace("within", "ok"))));
+
+    // The page: self-contained, both recordings embedded.
+    let page = work.path().join("report.html");
+    let page_arg = page.to_string_lossy().into_owned();
+    stdout(&rehearse(&data, &["report", "latest", "--html", &page_arg]));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("src=\"data:audio/wav;base64,").count(), 2);
+    assert!(html.contains(FOLLOWUP_ANSWER.split(' ').nth(3).unwrap()));
+    let without_svg_namespace = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(
+        !without_svg_namespace.contains("http://") && !without_svg_namespace.contains("https://"),
+        "the page refers to something outside itself"
+    );
+
+    // Loaded in Chromium: no console errors, and the screenshot shows each spoken span of the
+    // timeline in its part's colour.
+    let shot = work.path().join("report.png");
+    let output = chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        &format!("file://{}", page.display()),
+    ]);
+    assert!(output.status.success(), "chromium failed");
+    assert_eq!(console_lines(&output), Vec::<String>::new());
+    let probe = layout_probe(&page, work.path());
+    let spans = probe["spans"].as_array().unwrap();
+    let sentences = report["sentences"].as_array().unwrap();
+    assert_eq!(spans.len(), sentences.len());
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.color_type.samples();
+    let mut parts_seen = std::collections::BTreeSet::new();
+    for (span, sentence) in spans.iter().zip(sentences) {
+        let part = span["part"].as_str().unwrap();
+        assert_eq!(part, sentence["part"].as_str().unwrap());
+        assert!(span["h"].as_f64().unwrap() >= 10.0, "{span}");
+        if span["w"].as_f64().unwrap() < 4.0 {
+            continue;
+        }
+        let x = (span["x"].as_f64().unwrap() + span["w"].as_f64().unwrap() / 2.0) as usize;
+        let y = (span["y"].as_f64().unwrap() + span["h"].as_f64().unwrap() / 2.0) as usize;
+        assert!(
+            x < frame.width as usize && y < frame.height as usize,
+            "{span}"
+        );
+        let at = (y * frame.width as usize + x) * channels;
+        let seen = &pixels[at..at + 3];
+        let want = rgb(part);
+        assert!(
+            seen.iter().zip(want).all(|(s, w)| s.abs_diff(w) <= 3),
+            "{part} span at ({x}, {y}) is {seen:?}, not {want:?}"
+        );
+        parts_seen.insert(part.to_string());
+    }
+    let labelled: std::collections::BTreeSet<String> = sentences
+        .iter()
+        .map(|s| s["part"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        parts_seen, labelled,
+        "a part's spans were too thin to check"
+    );
+    for sentence in probe["sentences"].as_array().unwrap() {
+        let [r, g, b] = rgb(sentence["part"].as_str().unwrap());
+        assert_eq!(sentence["underline"], format!("rgb({r}, {g}, {b})"));
+    }
+}
+
+#[test]
+fn the_console_check_catches_a_page_error() {
+    // The check above is only worth something if Chromium's console reaches it.
+    let work = tempfile::tempdir().unwrap();
+    let page = work.path().join("broken.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><script>notDefined();</script></body></html>",
+    )
+    .unwrap();
+    let output = chromium(&["--dump-dom", &format!("file://{}", page.display())]);
+    let lines = console_lines(&output);
+    assert!(lines.iter().any(|l| l.contains("notDefined")), "{lines:?}");
+}
+
+/// A session directory written by hand: one answer whose parts took `seconds` each.
+fn write_session(data: &Path, name: &str, seconds: [f64; 4], codes: &[&str]) {
+    let dir = data.join("sessions").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let budgets = [(20.0, 40.0), (45.0, 75.0), (20.0, 40.0), (60.0, 90.0)];
+    let names = ["choose", "describe", "own", "learn"];
+    let mut at = 0.5;
+    let mut sentences = Vec::new();
+    let mut parts = Vec::new();
+    for ((name, (min, max)), s) in names.iter().zip(budgets).zip(seconds) {
+        sentences.push(serde_json::json!({
+            "start_s": at, "end_s": at + s, "text": format!("A sentence about {name}."),
+            "part": name, "why": "test"
+        }));
+        at += s;
+        let verdict = if s == 0.0 {
+            "missing"
+        } else if s < min {
+            "under"
+        } else if s > max {
+            "over"
+        } else {
+            "within"
+        };
+        parts.push(serde_json::json!({
+            "part": name, "duration_s": s, "budget_min_s": min, "budget_max_s": max,
+            "share": 0.25, "verdict": verdict
+        }));
+    }
+    let findings: Vec<Value> = codes
+        .iter()
+        .map(|c| serde_json::json!({"code": c, "severity": "warning", "message": "m"}))
+        .collect();
+    let report = serde_json::json!({
+        "duration_s": at + 0.5, "speech_s": at - 0.5, "transcript": "t",
+        "sentences": sentences, "parts": parts, "findings": findings, "followups": [],
+        "delivery": {"words_per_minute": 140.0, "filler_words": [], "longest_pause_s": 0.4}
+    });
+    std::fs::write(dir.join("answer-1.report.json"), report.to_string()).unwrap();
+    let index = serde_json::json!({"answers": [{
+        "number": 1, "question": "Tell me about a mistake.", "wav": dir.join("answer-1.wav"),
+        "end": "silence", "report": report, "followup": null, "note": null
+    }], "end": "completed"});
+    std::fs::write(dir.join("session.json"), index.to_string()).unwrap();
+}
+
+#[test]
+fn history_shows_the_trend_towards_the_budget_across_sessions() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path();
+    write_session(
+        data,
+        "2026-11-20_09-00-00",
+        [5.0, 120.0, 0.0, 10.0],
+        &["blame", "no_ownership", "part_over"],
+    );
+    write_session(
+        data,
+        "2026-11-22_09-00-00",
+        [25.0, 90.0, 15.0, 40.0],
+        &["part_over"],
+    );
+    write_session(data, "2026-11-24_09-00-00", [30.0, 60.0, 30.0, 75.0], &[]);
+    let history: Value =
+        serde_json::from_str(&stdout(&rehearse(data, &["history", "--json"]))).unwrap();
+    // 15 + 45 + 20 + 50 = 130 s off, then 0 + 15 + 5 + 20 = 40 s, then none.
+    assert_eq!(
+        history["trend"]["seconds_off_budget"],
+        serde_json::json!([130.0, 40.0, 0.0])
+    );
+    assert_eq!(history["trend"]["findings"], serde_json::json!([3, 1, 0]));
+    assert_eq!(
+        history["trend"]["parts_within"],
+        serde_json::json!([0, 1, 4])
+    );
+    let text = stdout(&rehearse(data, &["history"]));
+    assert!(
+        text.contains("seconds off budget  █▃▁  130 -> 0, falling"),
+        "{text}"
+    );
+    assert!(
+        text.contains("parts within budget ▁▃█  0/4 -> 4/4, rising"),
+        "{text}"
+    );
+    assert!(text.contains("choose under, describe over, own missing, learn under  3 findings"));
+
+    // One answer of one session as a page: its picture, no session chart.
+    let page = work.path().join("one.html");
+    let page_arg = page.to_string_lossy().into_owned();
+    stdout(&rehearse(
+        data,
+        &["report", "2026-11-22_09-00-00:1", "--html", &page_arg],
+    ));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<svg class=\"timeline\"").count(), 1);
+    assert!(!html.contains("<svg class=\"summary\""));
+    // The whole session adds the summary chart, banded by the whole answer's budget in effect.
+    std::fs::write(
+        data.join("no-config.toml"),
+        "[budgets.total]\nmin_s = 100\nmax_s = 120\n",
+    )
+    .unwrap();
+    let whole = work.path().join("whole.html");
+    let whole_arg = whole.to_string_lossy().into_owned();
+    stdout(&rehearse(
+        data,
+        &["report", "2026-11-22_09-00-00", "--html", &whole_arg],
+    ));
+    let html = std::fs::read_to_string(&whole).unwrap();
+    assert!(html.contains("<svg class=\"summary\""));
+    assert!(html.contains("whole answer 1:40–2:00"));
+}
+
+#[test]
+fn history_and_report_say_what_to_do_when_there_is_nothing_to_show() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path();
+    let text = stdout(&rehearse(data, &["history"]));
+    assert_eq!(
+        text,
+        "No sessions yet: run `rehearse session` to record one.\n"
+    );
+    let output = rehearse(data, &["report", "latest"]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("run `rehearse session` first"), "{error}");
+
+    let broken = data.join("sessions/2026-11-20_09-00-00");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("session.json"), "{").unwrap();
+    let output = rehearse(data, &["history"]);
+    assert!(output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.starts_with("skipped: ") && error.contains("2026-11-20_09-00-00/session.json"),
+        "{error}"
+    );
+}
