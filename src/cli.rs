@@ -44,6 +44,25 @@ pub enum Command {
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Saved sessions: list them, recover those rehearse could not finish.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List saved sessions and how each ended.
+    List,
+    /// Transcribe and analyse the answers of sessions that stopped unexpectedly (a crash, a
+    /// kill, a power cut); `rehearse session` also does this when it starts.
+    Recover {
+        /// Your career level.
+        #[arg(long, value_enum, default_value = "mid")]
+        level: LevelArg,
+
+        #[command(flatten)]
+        whisper: WhisperArgs,
+    },
 }
 
 /// Which Whisper model to run and how.

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use rehearse::cli::{Cli, Command, ModelsCommand};
+use rehearse::cli::{Cli, Command, ModelsCommand, SessionsCommand};
 use rehearse::commands;
 
 fn main() -> ExitCode {
@@ -22,6 +22,10 @@ fn main() -> ExitCode {
         }
         Command::Models(ModelsCommand::Convert { dir, out, quantize }) => {
             commands::models_convert(&dir, out.as_deref(), &quantize)
+        }
+        Command::Sessions(SessionsCommand::List) => commands::sessions_list(),
+        Command::Sessions(SessionsCommand::Recover { level, whisper }) => {
+            commands::sessions_recover(level, &whisper)
         }
     };
     match result {

@@ -9,6 +9,7 @@ pub mod listen;
 pub mod live;
 pub mod questions;
 pub mod record;
+pub mod recover;
 pub mod summary;
 
 use std::io::Write;
@@ -80,6 +81,8 @@ pub enum SessionEnd {
     Completed,
     Interrupted,
     InputEnded,
+    /// rehearse stopped unexpectedly; its recordings were analysed afterwards.
+    Recovered,
 }
 
 impl Session<'_> {
@@ -143,7 +146,7 @@ impl Session<'_> {
         if let Some(fault) = &heard.fault {
             writeln!(
                 self.out,
-                "The input device stopped: {fault}. The answer so far is kept."
+                "Recording stopped: {fault}. The answer so far is kept and analysed."
             )?;
         }
         if heard.transcript.words.is_empty() {
