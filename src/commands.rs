@@ -346,6 +346,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         !chosen.is_empty(),
         "no question in the bank suits the {level:?} level; add one to your question file"
     );
+    // Config and model first: a mistake there leaves nothing behind.
+    let mut stt = load_whisper(&args.whisper)?;
     let sessions_dir = paths::data_dir()?.join("sessions");
     let record = SessionRecord::create(&sessions_dir).map_err(|e| {
         anyhow::anyhow!(
@@ -369,7 +371,6 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             paths::DATA_DIR_ENV
         );
     }
-    let mut stt = load_whisper(&args.whisper)?;
     // A session that cannot be recovered now must not stop a new one; it stays unfinished.
     if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis_options(level)) {
         eprintln!("warning: {e:#}; starting the new session anyway");
