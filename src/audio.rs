@@ -172,6 +172,13 @@ pub fn downmix(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
 /// Blocks of interleaved input frames decoded at a time.
 const DECODE_FRAMES: usize = RESAMPLER_CHUNK * 4;
 
+/// Sample rates a WAV may have: every real recorder's, and not so high that the resampler's
+/// tables would need gigabytes (a damaged header can claim any rate).
+const SUPPORTED_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+/// Channels a WAV may have; a damaged header could otherwise make one block huge.
+const MAX_CHANNELS: u16 = 64;
+
 /// How a WAV's integer or float samples become f32 in -1..1.
 #[derive(Debug, Clone, Copy)]
 enum SampleKind {
@@ -238,10 +245,24 @@ impl<R: std::io::Read> WavStream<R> {
                 })
             }
         };
-        if spec.sample_rate == 0 {
-            return Err(AudioError::NotWav {
+        if !SUPPORTED_RATES.contains(&spec.sample_rate) {
+            return Err(AudioError::Unsupported {
                 path: path.to_string(),
-                detail: "its header gives a sample rate of 0 Hz".to_string(),
+                detail: format!(
+                    "a sample rate of {} Hz; rehearse reads {}-{} Hz",
+                    spec.sample_rate,
+                    SUPPORTED_RATES.start(),
+                    SUPPORTED_RATES.end()
+                ),
+            });
+        }
+        if spec.channels > MAX_CHANNELS {
+            return Err(AudioError::Unsupported {
+                path: path.to_string(),
+                detail: format!(
+                    "{} channels; rehearse reads up to {MAX_CHANNELS}",
+                    spec.channels
+                ),
             });
         }
         let channels = usize::from(spec.channels.max(1));
