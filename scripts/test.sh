@@ -17,3 +17,5 @@ echo "==> cargo clippy" >&2
 cargo clippy --release --locked --all-targets --quiet -- -D warnings
 echo "==> cargo test" >&2
 cargo test --release --locked
+echo "==> fuzz smoke (each target briefly; scripts/fuzz-smoke.sh)" >&2
+scripts/fuzz-smoke.sh

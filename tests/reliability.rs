@@ -6,6 +6,7 @@
 #[path = "support/speech.rs"]
 mod speech;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -407,6 +408,10 @@ fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
         !session.join("session.json").exists(),
         "killed before any answer was saved"
     );
+    // Recordings are personal: only the user may read them.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&session), 0o700);
+    assert_eq!(mode(&session.join("answer-1.wav")), 0o600);
 
     let list = rehearse(&data).args(["sessions", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).contains("unfinished"));
@@ -504,6 +509,13 @@ fn a_disk_filling_up_mid_answer_keeps_the_recording_and_says_so() {
         wav.duration()
     );
     drop(wav);
+    // The transcript write that hit the full disk left neither a torn file nor its temporary.
+    let mut names: Vec<String> = files_under(&session)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["answer-1.wav", "events.jsonl"]);
 
     std::fs::remove_file(&filler).unwrap();
     let recovered = rehearse(&disk.path)
