@@ -81,12 +81,13 @@ impl To16k {
     /// Adds input samples and appends whatever 16 kHz output is ready to `out`.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<f32>) -> Result<(), AudioError> {
         self.frames_in += samples.len() as u64;
+        let in_range = samples.iter().map(|&s| sample_in_range(s));
         let Some(resampler) = self.resampler.as_mut() else {
-            out.extend_from_slice(samples);
+            out.extend(in_range);
             self.frames_out += samples.len() as u64;
             return Ok(());
         };
-        self.pending.extend_from_slice(samples);
+        self.pending.extend(in_range);
         let mut consumed = 0;
         while self.pending.len() - consumed >= resampler.input_frames_next() {
             let needed = resampler.input_frames_next();
@@ -152,6 +153,16 @@ impl To16k {
         *delay -= skip;
         out.extend_from_slice(&produced[skip..]);
         *frames_out += (produced.len() - skip) as u64;
+    }
+}
+
+/// A float WAV may hold NaN, infinities or values far past full scale (fuzzing found one); the
+/// resampler's FFT panics on those, and whisper expects -1..1, so they are clipped (NaN: silence).
+fn sample_in_range(sample: f32) -> f32 {
+    if sample.is_nan() {
+        0.0
+    } else {
+        sample.clamp(-1.0, 1.0)
     }
 }
 
@@ -395,6 +406,23 @@ mod tests {
         let b = resample_all(&input, 48_000, 48_000);
         assert_eq!(a.len(), b.len());
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+    }
+
+    #[test]
+    fn samples_that_are_not_numbers_or_past_full_scale_are_clipped() {
+        let mut input = sine(44_100, 0.5, 440.0);
+        input[100] = f32::NAN;
+        input[200] = f32::INFINITY;
+        input[300] = -1e38;
+        let out = resample_all(&input, 44_100, 512);
+        assert_eq!(out.len(), 8_000);
+        assert!(out.iter().all(|s| s.is_finite() && s.abs() <= 1.5));
+        let mut direct = Vec::new();
+        To16k::new(16_000)
+            .unwrap()
+            .push(&[f32::NAN, 2.0, -3.0], &mut direct)
+            .unwrap();
+        assert_eq!(direct, vec![0.0, 1.0, -1.0]);
     }
 
     #[test]

@@ -346,8 +346,12 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         !chosen.is_empty(),
         "no question in the bank suits the {level:?} level; add one to your question file"
     );
-    // Config and model first: a mistake there leaves nothing behind.
+    // Config, model and input first: a mistake there leaves nothing behind.
     let mut stt = load_whisper(&args.whisper)?;
+    let mut input: Box<dyn AudioSource> = match &args.input {
+        Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
+        None => Box::new(Microphone::open(args.input_device.as_deref())?),
+    };
     let sessions_dir = paths::data_dir()?.join("sessions");
     let record = SessionRecord::create(&sessions_dir).map_err(|e| {
         anyhow::anyhow!(
@@ -375,10 +379,6 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis_options(level)) {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
-    let mut input: Box<dyn AudioSource> = match &args.input {
-        Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
-        None => Box::new(Microphone::open(args.input_device.as_deref())?),
-    };
     let mut voice: Box<dyn Voice> = if args.silent {
         Box::new(PrintedVoice)
     } else {

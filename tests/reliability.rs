@@ -138,6 +138,22 @@ fn every_bad_audio_input_is_one_clear_line() {
     speech::write_wav(&no_samples, PCM16, &[]);
     let silence = dir.path().join("silence.wav");
     speech::write_wav(&silence, PCM16, &vec![0; 16_000 * 5]);
+    // Not-a-number samples once panicked the resampler (found by fuzzing).
+    let nan = dir.path().join("nan.wav");
+    let mut writer = hound::WavWriter::create(
+        &nan,
+        hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        },
+    )
+    .unwrap();
+    for _ in 0..44_100 * 2 {
+        writer.write_sample(f32::NAN).unwrap();
+    }
+    writer.finalize().unwrap();
     let cases = [
         (text, "is not a WAV file"),
         (zero_length, "contains no audio"),
@@ -149,6 +165,7 @@ fn every_bad_audio_input_is_one_clear_line() {
         (float64, "unsupported WAV sample format"),
         (alaw, "unsupported WAV sample format"),
         (silence, "no speech found"),
+        (nan, "no speech found"),
         (dir.path().join("missing.wav"), "cannot open"),
     ];
     for (path, expected) in cases {
@@ -195,6 +212,19 @@ fn a_bad_config_or_data_dir_is_one_clear_line_before_a_session_starts() {
     let bad_toml = dir.path().join("bad.toml");
     std::fs::write(&bad_toml, "model = [").unwrap();
     assert_one_clear_line(&session(&data, &bad_toml), "is invalid", "bad toml");
+    let not_audio = dir.path().join("notes.wav");
+    std::fs::write(&not_audio, "my notes").unwrap();
+    let output = rehearse(&data)
+        .args(["session", "--silent", "--input"])
+        .arg(&not_audio)
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "is not a WAV file", "bad --input");
+    assert!(
+        files_under(&data).is_empty(),
+        "left behind: {:?}",
+        files_under(&data)
+    );
 
     // Tests run as root, which ignores permissions: a path through a regular file is unwritable.
     let a_file = dir.path().join("a-file");
