@@ -136,7 +136,13 @@ pub fn recover_session(
             continue;
         }
         let question = question_for(&events, &name).unwrap_or_default();
-        let (seconds, transcript) = transcribe_recording(&wav, stt);
+        // Killed during a follow-up, the main answer's transcript is already saved but the
+        // index not yet written: that transcript is used rather than transcribing again.
+        let saved = dir.join(format!("answer-{number}.transcript.json"));
+        let (seconds, transcript) = match Transcript::read_json(&saved) {
+            Ok(transcript) if !is_followup => (transcript.duration_s, Ok(transcript)),
+            _ => transcribe_recording(&wav, stt),
+        };
         let outcome = if is_followup {
             let transcript = transcript.unwrap_or_else(|_| Transcript {
                 duration_s: seconds,
@@ -308,7 +314,7 @@ fn question_for(events: &[Value], wav_name: &str) -> Option<String> {
         .find(|e| {
             matches!(
                 e["event"].as_str(),
-                Some("question_asked" | "question_repeated" | "followup_asked")
+                Some("question_asked" | "followup_asked")
             )
         })
         .and_then(|e| e["detail"]["text"].as_str())
@@ -437,5 +443,70 @@ mod tests {
         assert!(recovered.unwrap().is_empty());
         assert_eq!(read_index(&session)["end"], "recovered");
         assert!(unfinished_sessions(dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn killed_during_a_followup_the_saved_answer_is_used_and_the_followup_attached() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut record = SessionRecord::create(dir.path()).unwrap();
+        let mut event = |name: &str, detail: Value| record.log_event(name, detail).unwrap();
+        event(
+            "question_asked",
+            json!({ "text": "Describe a time you failed." }),
+        );
+        event(
+            "listening",
+            json!({ "for": "answer", "wav": "answer-1.wav" }),
+        );
+        event(
+            "followup_asked",
+            json!({ "text": "What would you do differently?" }),
+        );
+        event(
+            "listening",
+            json!({ "for": "followup", "wav": "answer-1-followup.wav" }),
+        );
+        let mut answer = record.start_recording("answer-1.wav").unwrap();
+        answer.append(&vec![0.0; 16_000]).unwrap();
+        answer.finish().unwrap();
+        let words = ["The", "launch", "slipped."]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Word {
+                text: text.to_string(),
+                start_s: i as f64 * 0.3,
+                end_s: i as f64 * 0.3 + 0.2,
+                probability: 0.9,
+            })
+            .collect();
+        let saved = Transcript {
+            duration_s: 1.0,
+            words,
+        };
+        record
+            .write_json("answer-1.transcript.json", &saved)
+            .unwrap();
+        let mut followup = record.start_recording("answer-1-followup.wav").unwrap();
+        followup.append(&vec![0.0; 8_000]).unwrap();
+        std::mem::forget(followup);
+        let session = record.dir().to_path_buf();
+        drop(record);
+
+        let recovered =
+            recover_session(&session, &mut OneWord, &AnalysisOptions::default()).unwrap();
+        assert_eq!(recovered.len(), 2);
+        let index = read_index(&session);
+        let answer = &index["answers"][0];
+        assert_eq!(answer["question"], "Describe a time you failed.");
+        // The silent recording would have given no words: the saved transcript was used.
+        assert!(answer["report"]["transcript"]
+            .as_str()
+            .unwrap()
+            .contains("launch slipped"));
+        assert_eq!(
+            answer["followup"]["question"],
+            "What would you do differently?"
+        );
+        assert!(session.join("answer-1-followup.transcript.json").is_file());
     }
 }
