@@ -121,11 +121,19 @@ impl Microphone {
 
 type StreamParts = (cpal::Stream, rtrb::Consumer<f32>, usize, u32);
 
+/// libasound prints its own complaints straight to stderr (e.g. "cannot find card '0'") before
+/// cpal returns an error; they are silenced while devices are opened, so the user gets rehearse's
+/// one clear line instead. (`gag` redirects the stderr descriptor for the duration.)
+fn quiet_alsa() -> Option<gag::Gag> {
+    gag::Gag::stderr().ok()
+}
+
 fn build_input_stream(
     wanted: Option<&str>,
     fault: Arc<Mutex<Option<String>>>,
     dropped: Arc<AtomicU64>,
 ) -> Result<StreamParts, CaptureError> {
+    let _quiet = quiet_alsa();
     let host = cpal::default_host();
     let device = match wanted {
         None => host
@@ -296,6 +304,7 @@ impl AudioSource for WavFileSource {
 
 /// Input and output device names, for `rehearse devices`.
 pub fn list_devices() -> Result<(Vec<String>, Vec<String>), CaptureError> {
+    let _quiet = quiet_alsa();
     let host = cpal::default_host();
     let error = |e: cpal::DevicesError| CaptureError::Device(e.to_string());
     let inputs = host

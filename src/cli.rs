@@ -135,6 +135,11 @@ pub struct SessionArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "input")]
     pub input_device: Option<String>,
 
+    /// Speak through this output device (part of its name as `rehearse devices` lists it)
+    /// instead of the system speech service.
+    #[arg(long, value_name = "NAME", conflicts_with = "silent")]
+    pub output_device: Option<String>,
+
     /// Play a WAV file in place of the microphone, in real time.
     #[arg(long, value_name = "FILE.wav")]
     pub input: Option<PathBuf>,

@@ -18,7 +18,7 @@ use crate::session::live::LiveView;
 use crate::session::record::SessionRecord;
 use crate::session::recover;
 use crate::session::{questions, Session, SessionEnd, SessionSettings};
-use crate::speak::{SpeakError, SystemVoice, Voice};
+use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
 use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
@@ -36,6 +36,7 @@ pub fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
@@ -58,11 +59,15 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
 pub fn transcribe_file(file: &Path, whisper: &WhisperArgs) -> Result<Transcript> {
     let mut audio = WavFileBlocks::open(file)?;
     let mut stt = load_whisper(whisper)?;
-    Ok(transcribe::transcribe_blocks(
-        &mut stt,
-        &mut audio,
-        &file.display().to_string(),
-    )?)
+    let started = std::time::Instant::now();
+    let transcript =
+        transcribe::transcribe_blocks(&mut stt, &mut audio, &file.display().to_string())?;
+    tracing::info!(
+        "transcribed {:.1} s of audio in {} ms",
+        transcript.duration_s,
+        started.elapsed().as_millis()
+    );
+    Ok(transcript)
 }
 
 /// `transcribe --json` output: the transcript plus its text.
@@ -381,6 +386,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     }
     let mut voice: Box<dyn Voice> = if args.silent {
         Box::new(PrintedVoice)
+    } else if let Some(device) = &args.output_device {
+        Box::new(DeviceVoice::open(device, 160)?)
     } else {
         match SystemVoice::open(None) {
             Ok(voice) => Box::new(voice),
@@ -390,6 +397,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             }
         }
     };
+    // The record is created last, so a session that cannot start leaves nothing behind.
+    let record = SessionRecord::create(&paths::data_dir()?.join("sessions"))?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

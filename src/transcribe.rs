@@ -43,26 +43,91 @@ pub trait SpeechToText {
     fn words(&mut self, audio: &[f32]) -> Result<Vec<Word>, TranscribeError>;
 }
 
+/// Speed settings for whisper.cpp, each measured by `scripts/bench.sh` (README, Performance).
+/// `REHEARSE_WHISPER_TUNING` (e.g. `flash_attn=0,fit_audio_ctx=0,fallback=1`) switches them for
+/// side-by-side measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WhisperTuning {
+    /// Flash attention in the encoder and decoder.
+    pub flash_attn: bool,
+    /// Size the encoder's window to the chunk instead of always encoding 30 s.
+    pub fit_audio_ctx: bool,
+    /// Re-decode at higher temperatures when a segment looks wrong (whisper's default).
+    pub temperature_fallback: bool,
+}
+
+impl Default for WhisperTuning {
+    fn default() -> Self {
+        WhisperTuning {
+            flash_attn: true,
+            fit_audio_ctx: true,
+            temperature_fallback: false,
+        }
+    }
+}
+
+/// The tuning environment variable, for benchmarks.
+pub const TUNING_ENV: &str = "REHEARSE_WHISPER_TUNING";
+
+impl WhisperTuning {
+    /// Defaults, with any `name=0|1` overrides from `REHEARSE_WHISPER_TUNING`.
+    pub fn from_env() -> Self {
+        let mut tuning = WhisperTuning::default();
+        let Ok(spec) = std::env::var(TUNING_ENV) else {
+            return tuning;
+        };
+        for item in spec.split(',').filter(|i| !i.trim().is_empty()) {
+            let (name, value) = item.split_once('=').unwrap_or((item, "1"));
+            let on = value.trim() != "0";
+            match name.trim() {
+                "flash_attn" => tuning.flash_attn = on,
+                "fit_audio_ctx" => tuning.fit_audio_ctx = on,
+                "fallback" => tuning.temperature_fallback = on,
+                other => tracing::warn!("{TUNING_ENV}: unknown setting {other:?} ignored"),
+            }
+        }
+        tuning
+    }
+}
+
+/// Encoder frames per second of audio (1500 for whisper's 30 s window).
+const AUDIO_CTX_PER_S: f64 = 50.0;
+
+/// Smallest encoder window used: much smaller windows make decoding unstable (whisper.cpp #1117).
+const MIN_AUDIO_CTX: i32 = 500;
+
+/// The encoder window for a chunk: its length plus a second of margin, within whisper's limits.
+pub fn audio_ctx_for(samples: usize) -> i32 {
+    let seconds = samples as f64 / f64::from(SAMPLE_RATE) + 1.0;
+    ((seconds * AUDIO_CTX_PER_S).ceil() as i32).clamp(MIN_AUDIO_CTX, 1500)
+}
+
 /// A loaded whisper.cpp model with one decoding state, reused across calls.
 pub struct WhisperSpeechToText {
     state: WhisperState,
     threads: i32,
+    tuning: WhisperTuning,
 }
 
 impl WhisperSpeechToText {
     /// Loads a ggml model file. `threads` defaults to the available cores.
     pub fn load(model: &Path, threads: Option<usize>) -> Result<Self, TranscribeError> {
         whisper_rs::install_logging_hooks();
+        let started = std::time::Instant::now();
         let shown = model.display().to_string();
         let path = model.to_str().ok_or_else(|| TranscribeError::Load {
             path: shown.clone(),
             detail: "the path is not valid UTF-8".to_string(),
         })?;
-        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
-            .map_err(|e| TranscribeError::Load {
+        let tuning = WhisperTuning::from_env();
+        let mut context_params = WhisperContextParameters::default();
+        context_params.flash_attn(tuning.flash_attn);
+        let context = WhisperContext::new_with_params(path, context_params).map_err(|e| {
+            TranscribeError::Load {
                 path: shown.clone(),
                 detail: e.to_string(),
-            })?;
+            }
+        })?;
         let state = context.create_state().map_err(|e| TranscribeError::Load {
             path: shown,
             detail: e.to_string(),
@@ -71,13 +136,27 @@ impl WhisperSpeechToText {
             .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
             .unwrap_or(1)
             .clamp(1, 64) as i32;
-        Ok(WhisperSpeechToText { state, threads })
+        tracing::info!(
+            "model loaded in {} ms ({threads} threads, {tuning:?})",
+            started.elapsed().as_millis()
+        );
+        Ok(WhisperSpeechToText {
+            state,
+            threads,
+            tuning,
+        })
     }
 
     /// Settings for speech with long pauses: greedy decoding, no carried-over context (a pause
     /// must not let the previous chunk's text leak in), blanks and non-speech tokens suppressed.
-    fn params(&self) -> FullParams<'static, 'static> {
+    fn params(&self, samples: usize) -> FullParams<'static, 'static> {
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        if self.tuning.fit_audio_ctx {
+            params.set_audio_ctx(audio_ctx_for(samples));
+        }
+        if !self.tuning.temperature_fallback {
+            params.set_temperature_inc(0.0);
+        }
         params.set_n_threads(self.threads);
         params.set_language(Some("en"));
         params.set_translate(false);
@@ -105,7 +184,7 @@ impl SpeechToText for WhisperSpeechToText {
         } else {
             audio
         };
-        let params = self.params();
+        let params = self.params(audio.len());
         self.state
             .full(params, audio)
             .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
@@ -433,6 +512,13 @@ mod tests {
             end_s,
             probability: 1.0,
         }
+    }
+
+    #[test]
+    fn the_encoder_window_fits_the_chunk_within_limits() {
+        assert_eq!(audio_ctx_for(16_000 * 2), MIN_AUDIO_CTX);
+        assert_eq!(audio_ctx_for(16_000 * 19), 1000);
+        assert_eq!(audio_ctx_for(16_000 * 40), 1500);
     }
 
     #[test]

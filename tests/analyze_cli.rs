@@ -43,18 +43,6 @@ fn report(path: &Path) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-const CONTENT_CODES: &[&str] = &[
-    "blame",
-    "no_ownership",
-    "non_failure",
-    "turned_out_fine",
-    "team_only",
-    "no_concrete_change",
-    "no_evidence",
-    "old_failure",
-    "context_heavy",
-];
-
 #[test]
 fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_findings() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +89,7 @@ fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_find
         .unwrap()
         .iter()
         .map(|f| f["code"].as_str().unwrap())
-        .filter(|c| CONTENT_CODES.contains(c))
+        .filter(|c| rehearse::corpus::CONTENT_CODES.contains(c))
         .collect();
     assert!(content.is_empty(), "strong answer raised {content:?}");
     let followups = report["followups"].as_array().unwrap();

@@ -86,7 +86,8 @@ fn part_line(part: &PartReport, color: bool) -> String {
         "{:<9} {} {:>4.0} s / {:.0}-{:.0} s  {}",
         part_label(part.part),
         bar(part, color),
-        part.duration_s,
+        // Never "-0 s" for an empty part.
+        part.duration_s.max(0.0).abs(),
         part.budget_min_s,
         part.budget_max_s,
         paint(

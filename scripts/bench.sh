@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Measures what users feel, side by side, on this machine, with one model (tiny.en) and one
+# thread count: the wait after the answer ends (incremental session vs transcribing the whole
+# answer afterwards), transcription throughput against faster-whisper (int8 and float32, same
+# CTranslate2 tiny.en, beam size 1, word timestamps), word error rate, peak memory, model load.
+#   scripts/bench.sh            answers of 1, 3 and 5 minutes, a 10-minute session, faster-whisper
+#   scripts/bench.sh --smoke    one 30 s answer, no faster-whisper: checks the bench runs (CI)
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+
+[ -n "${REHEARSE_BENCH_SKIP_SETUP:-}" ] || scripts/setup.sh >&2
+bin="$repo/target/release/rehearse"
+model="${REHEARSE_BENCH_MODEL:-$repo/models/ggml-tiny.en.bin}"
+ct2="$repo/models/cache/tiny.en-ct2"
+threads="${REHEARSE_BENCH_THREADS:-$(nproc)}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+if [ "$smoke" = 1 ]; then
+  lengths=(0.5); speed=4; session_minutes=""
+else
+  lengths=(1 3 5); speed=2; session_minutes=10
+  venv="$repo/target/bench-venv"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import faster_whisper" 2>/dev/null; then
+    echo "==> installing faster-whisper into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "faster-whisper==1.2.1"
+  fi
+fi
+
+py() { python3 "$@"; }
+field() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" "$2" | head -n1; }
+after_end() {
+  py -c 'import json,sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "report_written": print(round(e["detail"]["after_end_s"], 3)); break' "$1"
+}
+transcript_text() { py -c 'import json,sys; print(" ".join(w["text"] for w in json.load(open(sys.argv[1]))["words"]))' "$1"; }
+ratio() { py -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x' if b>0 else '-')" "$1" "$2"; }
+fmt() { py -c "import sys; print(f'{float(sys.argv[1]):.${2:-2}f}')" "$1"; }
+
+# Runs one session on a WAV (played $speed x real time); prints "latency_s wer peak_rss_mb".
+session_run() {
+  local wav="$1" ref="$2" data="$work/data-$RANDOM"
+  REHEARSE_DATA_DIR="$data" /usr/bin/time -f "%M" -o "$work/session.time" \
+    "$bin" session --input "$wav" --input-speed "$speed" --silent --count 1 --max-answer 1200 \
+    --model "$model" --threads "$threads" >"$work/session.out" 2>"$work/session.err"
+  local dir; dir="$(ls -d "$data"/sessions/*/ | head -n1)"
+  transcript_text "$dir/answer-1.transcript.json" >"$work/inc.txt"
+  echo "$(after_end "$dir/events.jsonl") $(py scripts/bench/wer.py "$ref" "$work/inc.txt") $(( $(cat "$work/session.time") / 1024 ))"
+}
+
+echo "rehearse benchmark: $(nproc) cores, $threads whisper threads, model $(basename "$model"), incremental input at ${speed}x real time"
+echo
+printf '%-7s | %-26s | %-15s | %-38s\n' "answer" "wait after the answer ends" "word error rate" "throughput (real-time factor, lower is faster)"
+printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s\n' "" "session" "batch" "ratio" "session" "batch" "rehearse" "fw int8" "fw f32" "vs int8"
+declare -A rss load
+for minutes in "${lengths[@]}"; do
+  wav="$work/answer-$minutes.wav"; ref="$work/answer-$minutes.txt"
+  py scripts/bench/make_answer.py "$minutes" "$wav" "$ref"
+  duration="$(soxi -D "$wav")"
+  /usr/bin/time -f "%M" -o "$work/batch.time" "$bin" -v transcribe --model "$model" --threads "$threads" "$wav" \
+    >"$work/batch.txt" 2>"$work/batch.log"
+  batch_s="$(py -c "print($(field 'audio in' "$work/batch.log")/1000)")"
+  load["rehearse"]="$(field 'model loaded in' "$work/batch.log")"
+  rss["transcribe ${minutes} min"]=$(( $(cat "$work/batch.time") / 1024 ))
+  batch_wer="$(py scripts/bench/wer.py "$ref" "$work/batch.txt")"
+  read -r latency inc_wer session_rss < <(session_run "$wav" "$ref")
+  rss["session ${minutes} min"]="$session_rss"
+  rtf="$(py -c "print($batch_s/$duration)")"
+  fw_int8="-"; fw_f32="-"; vs="-"
+  if [ "$smoke" = 0 ]; then
+    for ct in int8 float32; do
+      "$venv/bin/python" scripts/bench/faster_whisper_run.py "$ct2" "$wav" "$ct" "$threads" >"$work/fw-$ct.json"
+      fw_rtf="$(py -c "import json; d=json.load(open('$work/fw-$ct.json')); print(d['transcribe_s']/$duration)")"
+      load["faster-whisper $ct"]="$(py -c "import json; print(round(json.load(open('$work/fw-$ct.json'))['load_s']*1000))")"
+      if [ "$ct" = int8 ]; then fw_int8="$(fmt "$fw_rtf" 3)"; vs="$(ratio "$fw_rtf" "$rtf")"; else fw_f32="$(fmt "$fw_rtf" 3)"; fi
+    done
+  fi
+  printf '%-7s | %7ss %7ss %8s | %7s %7s | %8s %8s %8s %8s\n' \
+    "$(py -c "print(f'{$duration/60:.1f} min')")" "$(fmt "$latency")" "$(fmt "$batch_s")" "$(ratio "$batch_s" "$latency")" \
+    "$(fmt "$inc_wer" 3)" "$(fmt "$batch_wer" 3)" "$(fmt "$rtf" 3)" "$fw_int8" "$fw_f32" "$vs"
+done
+if [ -n "$session_minutes" ]; then
+  wav="$work/answer-long.wav"; ref="$work/answer-long.txt"
+  py scripts/bench/make_answer.py "$session_minutes" "$wav" "$ref"
+  speed=4
+  read -r _ _ session_rss < <(session_run "$wav" "$ref")
+  rss["session ${session_minutes} min"]="$session_rss"
+fi
+echo
+echo "peak memory (RSS, MB):"
+printf '%s\n' "${!rss[@]}" | sort -t' ' -k1,1 -k2,2n | while read -r what n unit; do
+  printf '  %-22s %6s\n' "$what $n $unit" "${rss["$what $n $unit"]}"
+done
+echo "model load (ms):"
+printf '%s\n' "${!load[@]}" | sort | while read -r what; do printf '  %-22s %6s\n' "$what" "${load[$what]}"; done

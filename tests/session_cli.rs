@@ -1,0 +1,165 @@
+//! `rehearse session` without an audio server: a WAV played in place of the microphone, and the
+//! errors a session gives before it starts.
+
+#[path = "support/audio_server.rs"]
+#[allow(dead_code)]
+mod audio_server;
+#[allow(dead_code)]
+#[path = "support/speech.rs"]
+mod speech;
+
+use std::path::Path;
+use std::process::Command;
+
+const ANSWER: &str = "The failure I chose is a data migration I ran last spring. \
+    I moved our customer records without a rollback plan, and two hundred accounts lost their history. \
+    That was my mistake, I skipped the dry run because I was in a hurry. \
+    Since then I write a rollback plan and do a dry run before every migration, \
+    and the three migrations since have gone through cleanly.";
+
+fn rehearse(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
+    cmd.env("REHEARSE_DATA_DIR", data)
+        .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_CONFIG", data.join("no-config.toml"));
+    cmd
+}
+
+/// Speech followed by silence, as the microphone would hear it.
+fn answer_wav(dir: &Path) -> std::path::PathBuf {
+    let spoken = dir.join("spoken.wav");
+    speech::espeak(ANSWER, &spoken);
+    let (spec, mut samples) = speech::read_wav(&spoken);
+    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 6));
+    let path = dir.join("answer.wav");
+    speech::write_wav(&path, spec, &samples);
+    path
+}
+
+#[test]
+fn a_recording_in_place_of_the_microphone_gets_a_full_report() {
+    let work = tempfile::tempdir().unwrap();
+    let wav = answer_wav(work.path());
+    let output = rehearse(work.path())
+        .args([
+            "session",
+            "--silent",
+            "--count",
+            "1",
+            "--input-speed",
+            "4",
+            "--input",
+        ])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("Question 1: "), "{stdout}");
+    let sessions: Vec<_> = std::fs::read_dir(work.path().join("sessions"))
+        .unwrap()
+        .collect();
+    assert_eq!(sessions.len(), 1);
+    let dir = sessions[0].as_ref().unwrap().path();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("answer-1.report.json")).unwrap()).unwrap();
+    let transcript = report["transcript"].as_str().unwrap();
+    assert!(
+        speech::word_error_rate(ANSWER, transcript) <= 0.25,
+        "{transcript}"
+    );
+    let md = std::fs::read_to_string(dir.join("session.md")).unwrap();
+    assert!(md.contains("Describe a time you failed."), "{md}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("answer-1.wav"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "recordings are private");
+}
+
+#[test]
+fn no_microphone_is_one_line_that_suggests_input_and_leaves_nothing_behind() {
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let data = work.path().join("data");
+    let output = rehearse(&data)
+        .args(["session", "--silent", "--count", "1"])
+        .env("HOME", &home)
+        .env_remove("PULSE_SERVER")
+        .env("XDG_RUNTIME_DIR", &home)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--input"), "{stderr}");
+    assert!(
+        !data.join("sessions").exists(),
+        "a session that never started left a directory"
+    );
+}
+
+#[test]
+fn a_bad_question_file_is_one_line_naming_it() {
+    let work = tempfile::tempdir().unwrap();
+    let questions = work.path().join("mine.toml");
+    std::fs::write(&questions, "[[question]]\nid = 1\n").unwrap();
+    let output = rehearse(work.path())
+        .args(["session", "--silent", "--questions"])
+        .arg(&questions)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("mine.toml"), "{stderr}");
+}
+
+#[test]
+fn a_chosen_output_device_speaks_the_question() {
+    let server = audio_server::AudioServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let wav = answer_wav(work.path());
+    let speaker_wav = work.path().join("speaker.wav");
+    let mut speaker = server.record_speaker(&speaker_wav);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut cmd = rehearse(work.path());
+    cmd.args([
+        "session",
+        "--count",
+        "1",
+        "--output-device",
+        "pulse",
+        "--input-speed",
+        "4",
+        "--input",
+    ])
+    .arg(&wav);
+    server.apply(&mut cmd);
+    let output = cmd.output().unwrap();
+    let _ = Command::new("kill")
+        .args(["-TERM", &speaker.id().to_string()])
+        .status();
+    let _ = speaker.wait();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let heard = rehearse(work.path())
+        .arg("transcribe")
+        .arg(&speaker_wav)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&heard.stdout).to_lowercase();
+    assert!(
+        said.contains("describe a time") && said.contains("failed"),
+        "speaker said {said:?}"
+    );
+}
