@@ -104,7 +104,12 @@ fn a_microphone_unplugged_mid_answer_keeps_the_answer_and_says_so() {
             break;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("rehearse session exited early with {status}");
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "rehearse session exited early with {status}:\n{}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         assert!(
             Instant::now() < deadline,
