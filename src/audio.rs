@@ -180,8 +180,9 @@ pub fn downmix(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
     );
 }
 
-/// Blocks of interleaved input frames decoded at a time.
-const DECODE_FRAMES: usize = RESAMPLER_CHUNK * 4;
+/// Frames decoded at a time: the resampler's own chunk. Its output is chunking-independent only
+/// to about 1e-5, and whisper's greedy decoding of a noisy 8-bit file can flip a word on that.
+const DECODE_FRAMES: usize = RESAMPLER_CHUNK;
 
 /// Sample rates a WAV may have: every real recorder's, and not so high that the resampler's
 /// tables would need gigabytes (a damaged header can claim any rate).

@@ -357,6 +357,20 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
         None => Box::new(Microphone::open(args.input_device.as_deref())?),
     };
+    let mut voice: Box<dyn Voice> = if args.silent {
+        Box::new(PrintedVoice)
+    } else if let Some(device) = &args.output_device {
+        Box::new(DeviceVoice::open(device, 160)?)
+    } else {
+        match SystemVoice::open(None) {
+            Ok(voice) => Box::new(voice),
+            Err(e) => {
+                eprintln!("{e}; questions will be printed instead of spoken");
+                Box::new(PrintedVoice)
+            }
+        }
+    };
+    // The record is created last, so a session that cannot start leaves nothing behind.
     let sessions_dir = paths::data_dir()?.join("sessions");
     let record = SessionRecord::create(&sessions_dir).map_err(|e| {
         anyhow::anyhow!(
@@ -384,21 +398,6 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis_options(level)) {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
-    let mut voice: Box<dyn Voice> = if args.silent {
-        Box::new(PrintedVoice)
-    } else if let Some(device) = &args.output_device {
-        Box::new(DeviceVoice::open(device, 160)?)
-    } else {
-        match SystemVoice::open(None) {
-            Ok(voice) => Box::new(voice),
-            Err(e) => {
-                eprintln!("{e}; questions will be printed instead of spoken");
-                Box::new(PrintedVoice)
-            }
-        }
-    };
-    // The record is created last, so a session that cannot start leaves nothing behind.
-    let record = SessionRecord::create(&paths::data_dir()?.join("sessions"))?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -346,7 +346,7 @@ fn a_one_hour_recording_is_transcribed_in_bounded_memory() {
     assert!(json["duration_s"].as_f64().unwrap() > 3600.0);
     let text = json["text"].as_str().unwrap().to_lowercase();
     assert!(
-        text.contains("launch") && text.contains("risk note"),
+        text.contains("launch") && text.contains("weekly risk"),
         "{text}"
     );
     let last_word_start = json["words"].as_array().unwrap().last().unwrap()["start_s"]
