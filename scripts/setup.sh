@@ -11,12 +11,13 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Build: cmake + clang/libclang for whisper-rs, ALSA headers for cpal, speech-dispatcher for tts.
 # Audio tests: PulseAudio with a virtual microphone and speaker, espeak-ng voices, sox.
 # Report tests: headless Chromium loads the HTML report and screenshots it.
+# Reliability tests: GNU time measures peak memory on a one-hour recording.
 packages=(
   build-essential pkg-config cmake clang libclang-dev
   libasound2-dev libspeechd-dev
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng sox
-  python3 python3-pip unzip
+  python3 python3-pip unzip time
   chromium
 )
 

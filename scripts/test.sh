@@ -19,3 +19,5 @@ echo "==> cargo test" >&2
 cargo test --release --locked
 echo "==> benchmark smoke run (checks scripts/bench.sh runs and prints its table)" >&2
 REHEARSE_BENCH_SKIP_SETUP=1 scripts/bench.sh --smoke
+echo "==> fuzz smoke (each target briefly; scripts/fuzz-smoke.sh)" >&2
+scripts/fuzz-smoke.sh

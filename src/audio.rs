@@ -33,7 +33,7 @@ pub enum AudioError {
         seconds: f64,
         detail: String,
     },
-    #[error("{path} contains no audio samples")]
+    #[error("{path} contains no audio samples; record the answer again")]
     Empty { path: String },
     #[error("cannot resample from {rate} Hz: {detail}")]
     Resample { rate: u32, detail: String },
@@ -81,12 +81,13 @@ impl To16k {
     /// Adds input samples and appends whatever 16 kHz output is ready to `out`.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<f32>) -> Result<(), AudioError> {
         self.frames_in += samples.len() as u64;
+        let in_range = samples.iter().map(|&s| sample_in_range(s));
         let Some(resampler) = self.resampler.as_mut() else {
-            out.extend_from_slice(samples);
+            out.extend(in_range);
             self.frames_out += samples.len() as u64;
             return Ok(());
         };
-        self.pending.extend_from_slice(samples);
+        self.pending.extend(in_range);
         let mut consumed = 0;
         while self.pending.len() - consumed >= resampler.input_frames_next() {
             let needed = resampler.input_frames_next();
@@ -155,6 +156,16 @@ impl To16k {
     }
 }
 
+/// A float WAV may hold NaN, infinities or values far past full scale (fuzzing found one); the
+/// resampler's FFT panics on those, and whisper expects -1..1, so they are clipped (NaN: silence).
+fn sample_in_range(sample: f32) -> f32 {
+    if sample.is_nan() {
+        0.0
+    } else {
+        sample.clamp(-1.0, 1.0)
+    }
+}
+
 /// Averages interleaved channels into one.
 pub fn downmix(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
     if channels <= 1 {
@@ -169,100 +180,181 @@ pub fn downmix(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
     );
 }
 
-/// Reads a whole WAV file as 16 kHz mono samples in -1..1, decoding and resampling as it goes.
-pub fn read_wav_16k_mono(path: &Path) -> Result<Vec<f32>, AudioError> {
+/// Frames decoded at a time: the resampler's own chunk. Its output is chunking-independent only
+/// to about 1e-5, and whisper's greedy decoding of a noisy 8-bit file can flip a word on that.
+const DECODE_FRAMES: usize = RESAMPLER_CHUNK;
+
+/// Sample rates a WAV may have: every real recorder's, and not so high that the resampler's
+/// tables would need gigabytes (a damaged header can claim any rate).
+const SUPPORTED_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+/// Channels a WAV may have; a damaged header could otherwise make one block huge.
+const MAX_CHANNELS: u16 = 64;
+
+/// How a WAV's integer or float samples become f32 in -1..1.
+#[derive(Debug, Clone, Copy)]
+enum SampleKind {
+    Float,
+    /// Integer samples of this many bits, read through hound's i32 path.
+    Int(u16),
+}
+
+/// A WAV decoded block by block into 16 kHz mono, so a file of any length is read in bounded
+/// memory. Generic over the reader so fuzzing can feed it bytes.
+pub struct WavStream<R: std::io::Read> {
+    reader: hound::WavReader<R>,
+    path: String,
+    kind: SampleKind,
+    channels: usize,
+    rate: u32,
+    resampler: Option<To16k>,
+    frames_done: u64,
+    interleaved: Vec<f32>,
+    mono: Vec<f32>,
+}
+
+/// Opens a WAV file for streaming decoding.
+pub fn open_wav(path: &Path) -> Result<WavStream<std::io::BufReader<std::fs::File>>, AudioError> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| AudioError::Open {
         path: shown.clone(),
         source,
     })?;
-    let mut reader = hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| match e {
-        hound::Error::Unsupported => AudioError::Unsupported {
-            path: shown.clone(),
-            detail: "hound cannot decode its format".to_string(),
-        },
-        other => AudioError::NotWav {
-            path: shown.clone(),
-            detail: other.to_string(),
-        },
-    })?;
-    let spec = reader.spec();
-    let decoded = DecodeTarget {
-        path: &shown,
-        channels: usize::from(spec.channels.max(1)),
-        rate: spec.sample_rate,
-    };
-    let out = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => decoded.pump(reader.samples::<f32>()),
-        (hound::SampleFormat::Int, 8) => decoded.pump(
-            reader
-                .samples::<i8>()
-                .map(|s| s.map(|v| f32::from(v) / 128.0)),
-        ),
-        (hound::SampleFormat::Int, 16) => decoded.pump(
-            reader
-                .samples::<i16>()
-                .map(|s| s.map(|v| f32::from(v) / 32_768.0)),
-        ),
-        (hound::SampleFormat::Int, 24) => decoded.pump(
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|v| v as f32 / 8_388_608.0)),
-        ),
-        (hound::SampleFormat::Int, 32) => decoded.pump(
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|v| (f64::from(v) / 2_147_483_648.0) as f32)),
-        ),
-        (format, bits) => Err(AudioError::Unsupported {
-            path: shown.clone(),
-            detail: format!("{bits}-bit {format:?}"),
-        }),
-    }?;
-    if out.is_empty() {
+    if file.metadata().is_ok_and(|m| m.len() == 0) {
         return Err(AudioError::Empty { path: shown });
     }
-    Ok(out)
+    WavStream::new(std::io::BufReader::new(file), &shown)
 }
 
-/// Where decoded samples go: downmixed and resampled a chunk at a time.
-struct DecodeTarget<'a> {
-    path: &'a str,
-    channels: usize,
-    rate: u32,
-}
-
-impl DecodeTarget<'_> {
-    fn pump(
-        &self,
-        mut samples: impl Iterator<Item = Result<f32, hound::Error>>,
-    ) -> Result<Vec<f32>, AudioError> {
-        let mut resampler = To16k::new(self.rate)?;
-        let mut out = Vec::new();
-        let mut interleaved = Vec::with_capacity(RESAMPLER_CHUNK * self.channels);
-        let mut mono = Vec::with_capacity(RESAMPLER_CHUNK);
-        let mut frames_done: u64 = 0;
-        loop {
-            interleaved.clear();
-            for sample in samples.by_ref().take(RESAMPLER_CHUNK * self.channels) {
-                interleaved.push(sample.map_err(|e| AudioError::Damaged {
-                    path: self.path.to_string(),
-                    seconds: frames_done as f64 / f64::from(self.rate),
-                    detail: e.to_string(),
-                })?);
+impl<R: std::io::Read> WavStream<R> {
+    /// Reads the header; `path` names the input in errors.
+    pub fn new(reader: R, path: &str) -> Result<Self, AudioError> {
+        let reader = hound::WavReader::new(reader).map_err(|e| match e {
+            hound::Error::Unsupported => AudioError::Unsupported {
+                path: path.to_string(),
+                detail: "hound cannot decode its format".to_string(),
+            },
+            // hound rejects sample widths it cannot read (64-bit float, 12-bit) as malformed.
+            hound::Error::FormatError(detail) if detail.contains("bits per sample") => {
+                AudioError::Unsupported {
+                    path: path.to_string(),
+                    detail: detail.to_string(),
+                }
             }
-            if interleaved.is_empty() {
-                break;
+            other => AudioError::NotWav {
+                path: path.to_string(),
+                detail: other.to_string(),
+            },
+        })?;
+        let spec = reader.spec();
+        let kind = match (spec.sample_format, spec.bits_per_sample) {
+            (hound::SampleFormat::Float, 32) => SampleKind::Float,
+            (hound::SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => SampleKind::Int(bits),
+            (format, bits) => {
+                return Err(AudioError::Unsupported {
+                    path: path.to_string(),
+                    detail: format!("{bits}-bit {format:?}"),
+                })
             }
-            let whole_frames = interleaved.len() - interleaved.len() % self.channels;
-            mono.clear();
-            downmix(&interleaved[..whole_frames], self.channels, &mut mono);
-            frames_done += mono.len() as u64;
-            resampler.push(&mono, &mut out)?;
+        };
+        if !SUPPORTED_RATES.contains(&spec.sample_rate) {
+            return Err(AudioError::Unsupported {
+                path: path.to_string(),
+                detail: format!(
+                    "a sample rate of {} Hz; rehearse reads {}-{} Hz",
+                    spec.sample_rate,
+                    SUPPORTED_RATES.start(),
+                    SUPPORTED_RATES.end()
+                ),
+            });
         }
-        resampler.finish(&mut out)?;
-        Ok(out)
+        if spec.channels > MAX_CHANNELS {
+            return Err(AudioError::Unsupported {
+                path: path.to_string(),
+                detail: format!(
+                    "{} channels; rehearse reads up to {MAX_CHANNELS}",
+                    spec.channels
+                ),
+            });
+        }
+        let channels = usize::from(spec.channels.max(1));
+        Ok(WavStream {
+            reader,
+            path: path.to_string(),
+            kind,
+            channels,
+            rate: spec.sample_rate,
+            resampler: Some(To16k::new(spec.sample_rate)?),
+            frames_done: 0,
+            interleaved: Vec::with_capacity(DECODE_FRAMES * channels),
+            mono: Vec::with_capacity(DECODE_FRAMES),
+        })
     }
+
+    /// Appends the next block of 16 kHz mono audio to `out`; returns false once the file is over
+    /// (after the resampler's tail has been appended).
+    pub fn read_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+        let Some(resampler) = self.resampler.as_mut() else {
+            return Ok(false);
+        };
+        let wanted = DECODE_FRAMES * self.channels;
+        self.interleaved.clear();
+        let damaged = |e: hound::Error, frames_done: u64| AudioError::Damaged {
+            path: self.path.clone(),
+            seconds: frames_done as f64 / f64::from(self.rate),
+            detail: e.to_string(),
+        };
+        match self.kind {
+            SampleKind::Float => {
+                for sample in self.reader.samples::<f32>().take(wanted) {
+                    self.interleaved
+                        .push(sample.map_err(|e| damaged(e, self.frames_done))?);
+                }
+            }
+            SampleKind::Int(bits) => {
+                let scale = 1.0 / f64::from(1u32 << (bits - 1));
+                for sample in self.reader.samples::<i32>().take(wanted) {
+                    let value = sample.map_err(|e| damaged(e, self.frames_done))?;
+                    self.interleaved.push((f64::from(value) * scale) as f32);
+                }
+            }
+        }
+        if self.interleaved.is_empty() {
+            if let Some(resampler) = self.resampler.take() {
+                resampler.finish(out)?;
+            }
+            return Ok(false);
+        }
+        let whole_frames = self.interleaved.len() - self.interleaved.len() % self.channels;
+        self.mono.clear();
+        downmix(
+            &self.interleaved[..whole_frames],
+            self.channels,
+            &mut self.mono,
+        );
+        self.frames_done += self.mono.len() as u64;
+        resampler.push(&self.mono, out)?;
+        Ok(true)
+    }
+
+    /// The input's name, as errors show it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Reads a whole WAV file as 16 kHz mono samples in -1..1 (for inputs that must be held whole,
+/// such as `--input` played in place of the microphone).
+pub fn read_wav_16k_mono(path: &Path) -> Result<Vec<f32>, AudioError> {
+    let mut stream = open_wav(path)?;
+    let mut out = Vec::new();
+    while stream.read_block(&mut out)? {}
+    if out.is_empty() {
+        return Err(AudioError::Empty {
+            path: stream.path().to_string(),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -315,6 +407,23 @@ mod tests {
         let b = resample_all(&input, 48_000, 48_000);
         assert_eq!(a.len(), b.len());
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+    }
+
+    #[test]
+    fn samples_that_are_not_numbers_or_past_full_scale_are_clipped() {
+        let mut input = sine(44_100, 0.5, 440.0);
+        input[100] = f32::NAN;
+        input[200] = f32::INFINITY;
+        input[300] = -1e38;
+        let out = resample_all(&input, 44_100, 512);
+        assert_eq!(out.len(), 8_000);
+        assert!(out.iter().all(|s| s.is_finite() && s.abs() <= 1.5));
+        let mut direct = Vec::new();
+        To16k::new(16_000)
+            .unwrap()
+            .push(&[f32::NAN, 2.0, -3.0], &mut direct)
+            .unwrap();
+        assert_eq!(direct, vec![0.0, 1.0, -1.0]);
     }
 
     #[test]

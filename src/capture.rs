@@ -45,6 +45,11 @@ pub trait AudioSource {
 /// Seconds of raw device audio the ring holds before the oldest is dropped.
 const RING_SECONDS: usize = 4;
 
+/// A live device delivers audio every few milliseconds; this long without any means it is gone.
+/// Needed because a device that disappears (a PulseAudio source unloaded, some USB unplugs)
+/// often just stops delivering, with no error from ALSA or cpal.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The microphone: a capture thread owns the cpal stream (which cannot cross threads).
 pub struct Microphone {
     consumer: rtrb::Consumer<f32>,
@@ -57,6 +62,8 @@ pub struct Microphone {
     thread: Option<JoinHandle<()>>,
     mono: Vec<f32>,
     raw: Vec<f32>,
+    /// When audio last arrived (or listening began), for the stall watchdog.
+    last_audio: Instant,
 }
 
 impl Microphone {
@@ -102,6 +109,7 @@ impl Microphone {
             thread: Some(thread),
             mono: Vec::new(),
             raw: Vec::new(),
+            last_audio: Instant::now(),
         })
     }
 
@@ -209,7 +217,14 @@ impl AudioSource for Microphone {
                 self.mono.clear();
                 audio::downmix(&self.raw, self.channels, &mut self.mono);
                 self.resampler.push(&self.mono, out)?;
+                self.last_audio = Instant::now();
                 return Ok(true);
+            }
+            if self.last_audio.elapsed() >= STALL_TIMEOUT {
+                return Err(CaptureError::Device(format!(
+                    "no audio from it for {} s; it was probably unplugged or switched off",
+                    STALL_TIMEOUT.as_secs()
+                )));
             }
             if Instant::now() >= deadline {
                 return Ok(true);
@@ -226,6 +241,7 @@ impl AudioSource for Microphone {
         if let Ok(resampler) = To16k::new(self.input_rate) {
             self.resampler = resampler;
         }
+        self.last_audio = Instant::now();
     }
 }
 

@@ -58,6 +58,9 @@ pub enum Command {
     /// The config file: show what is in effect, where it is, or write a commented template.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Saved sessions: list them, recover those rehearse could not finish.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +102,22 @@ pub enum QuestionsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List saved sessions and how each ended.
+    List,
+    /// Transcribe and analyse the answers of sessions that stopped unexpectedly (a crash, a
+    /// kill, a power cut); `rehearse session` also does this when it starts.
+    Recover {
+        /// Your career level (default: the config file's, then mid).
+        #[arg(long, value_enum)]
+        level: Option<LevelArg>,
+
+        #[command(flatten)]
+        whisper: WhisperArgs,
     },
 }
 

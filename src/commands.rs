@@ -16,13 +16,14 @@ use crate::session::endpoint::EndpointRules;
 use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
 use crate::session::record::SessionRecord;
+use crate::session::recover;
 use crate::session::{questions, Session, SessionEnd, SessionSettings};
 use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
-use crate::transcribe::{self, WhisperSpeechToText};
+use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
 use crate::{
-    audio, eval as corpus_eval, history as answer_history, paths, report_html, saved_sessions,
+    eval as corpus_eval, files, history as answer_history, paths, report_html, saved_sessions,
 };
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
@@ -55,12 +56,14 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
     Ok(WhisperSpeechToText::load(&path, args.threads)?)
 }
 
-/// Reads a WAV and transcribes it with the chosen model.
+/// Transcribes a WAV with the chosen model, streaming it (the header is checked before the
+/// model loads).
 pub fn transcribe_file(file: &Path, whisper: &WhisperArgs) -> Result<Transcript> {
-    let audio = audio::read_wav_16k_mono(file)?;
+    let mut audio = WavFileBlocks::open(file)?;
     let mut stt = load_whisper(whisper)?;
     let started = std::time::Instant::now();
-    let transcript = transcribe::transcribe_audio(&mut stt, &audio, &file.display().to_string())?;
+    let transcript =
+        transcribe::transcribe_blocks(&mut stt, &mut audio, &file.display().to_string())?;
     tracing::info!(
         "transcribed {:.1} s of audio in {} ms",
         transcript.duration_s,
@@ -280,6 +283,75 @@ fn espeak_words_per_minute(rate: Option<f32>) -> u32 {
     (160.0 * 2f64.powf((rate - 0.5) * 2.0)).round() as u32
 }
 
+pub fn sessions_list() -> Result<()> {
+    let sessions = recover::list_sessions(&paths::data_dir()?.join("sessions"))?;
+    if sessions.is_empty() {
+        println!("no saved sessions");
+    }
+    for session in sessions {
+        let state = match (&session.end, session.running) {
+            (Some(end), _) => end.replace('_', " "),
+            (None, true) => "running".to_string(),
+            (None, false) => "unfinished: `rehearse sessions recover` analyses it".to_string(),
+        };
+        println!(
+            "{}  {} answers  {state}",
+            session.dir.display(),
+            session.answers
+        );
+    }
+    Ok(())
+}
+
+pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Result<()> {
+    let sessions_dir = paths::data_dir()?.join("sessions");
+    if recover::unfinished_sessions(&sessions_dir)?.is_empty() {
+        println!("no unfinished sessions to recover");
+        return Ok(());
+    }
+    let flags = Config {
+        level: level.map(Level::from),
+        ..Config::default()
+    };
+    let settings = load_config()?.settings(&flags);
+    let mut stt = load_whisper(whisper)?;
+    recover_unfinished(&sessions_dir, &mut stt, &analysis_options(&settings))
+}
+
+/// Recovers every unfinished session, one line per recording.
+fn recover_unfinished(
+    sessions_dir: &Path,
+    stt: &mut WhisperSpeechToText,
+    options: &AnalysisOptions,
+) -> Result<()> {
+    for dir in recover::unfinished_sessions(sessions_dir)? {
+        let recovered = recover::recover_session(&dir, stt, options)?;
+        if recovered.is_empty() {
+            println!(
+                "{}: stopped before anything was recorded; marked recovered",
+                dir.display()
+            );
+        }
+        for recording in recovered {
+            let wav = recording.wav.display();
+            let seconds = recording.seconds;
+            match recording.outcome {
+                recover::RecoveryOutcome::Saved(path) => println!(
+                    "recovered {wav} ({seconds:.1} s): analysed into {}",
+                    path.display()
+                ),
+                recover::RecoveryOutcome::NoSpeech => {
+                    println!("recovered {wav} ({seconds:.1} s): no speech in it")
+                }
+                recover::RecoveryOutcome::Failed(why) => {
+                    println!("kept {wav} ({seconds:.1} s) but could not transcribe it: {why}")
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Prints what would have been spoken: the fallback when there is no speech service.
 struct PrintedVoice;
 
@@ -315,7 +387,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         !chosen.is_empty(),
         "no question in the bank suits the {level:?} level; add one to your question file"
     );
-    let stt = load_whisper(&args.whisper)?;
+    // Config, model and input first: a mistake there leaves nothing behind.
+    let mut stt = load_whisper(&args.whisper)?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
         None => Box::new(Microphone::open(settings.input_device.as_deref())?),
@@ -338,7 +411,34 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         }
     };
     // The record is created last, so a session that cannot start leaves nothing behind.
-    let record = SessionRecord::create(&paths::data_dir()?.join("sessions"))?;
+    let sessions_dir = paths::data_dir()?.join("sessions");
+    let record = SessionRecord::create(&sessions_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}: rehearse keeps your sessions there; set {} to a folder you can write",
+            paths::DATA_DIR_ENV
+        )
+    })?;
+    // Every answer and follow-up at its longest, as 16-bit 16 kHz audio, plus room for reports.
+    let needed =
+        (args.count.max(1) as f64 * 2.0 * settings.max_answer_s * 32_000.0) as u64 + (1 << 20);
+    let free = files::free_bytes(record.dir())?;
+    if free < needed {
+        let dir = record.dir().to_path_buf();
+        drop(record);
+        let _ = std::fs::remove_dir_all(&dir);
+        anyhow::bail!(
+            "only {:.1} MB free in {}; a session of {} questions may record up to {:.1} MB: free some space, set {} to another disk, or lower --count/--max-answer",
+            free as f64 / 1e6,
+            sessions_dir.display(),
+            args.count.max(1),
+            needed as f64 / 1e6,
+            paths::DATA_DIR_ENV
+        );
+    }
+    // A session that cannot be recovered now must not stop a new one; it stays unfinished.
+    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis_options(&settings)) {
+        eprintln!("warning: {e:#}; starting the new session anyway");
+    }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -382,7 +482,17 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         stop: &stop,
         new_vad: || Box::new(VoiceDetector::default()),
     };
-    let (end, _) = session.run(&chosen)?;
+    let dir = session.record.dir().to_path_buf();
+    let (end, _) = session.run(&chosen).map_err(|e| {
+        if files::is_disk_full(&e) {
+            anyhow::anyhow!(
+                "the disk is full ({e:#}); what was recorded is kept in {}: free some space, then `rehearse sessions recover` analyses it",
+                dir.display()
+            )
+        } else {
+            e
+        }
+    })?;
     if end == SessionEnd::Interrupted {
         eprintln!("session stopped; everything recorded so far is kept");
     }

@@ -28,6 +28,25 @@ pub fn create_private_file(path: &Path) -> Result<File> {
         .with_context(|| format!("cannot create {}", path.display()))
 }
 
+/// Bytes free to an unprivileged user on the file system holding `dir`.
+pub fn free_bytes(dir: &Path) -> Result<u64> {
+    let stats = rustix::fs::statvfs(dir)
+        .with_context(|| format!("cannot check the free space in {}", dir.display()))?;
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+/// Whether an error chain ends in a full disk (ENOSPC or a quota).
+pub fn is_disk_full(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        })
+    })
+}
+
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it into place, so a
 /// reader sees the old file or the whole new one, never a torn one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

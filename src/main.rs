@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use rehearse::cli::{Cli, Command, ConfigCommand, ModelsCommand, QuestionsCommand};
+use rehearse::cli::{
+    Cli, Command, ConfigCommand, ModelsCommand, QuestionsCommand, SessionsCommand,
+};
 use rehearse::commands;
 
 fn main() -> ExitCode {
@@ -33,6 +35,10 @@ fn main() -> ExitCode {
         Command::Config(ConfigCommand::Show) => commands::config_show(),
         Command::Config(ConfigCommand::Path) => commands::config_path(),
         Command::Config(ConfigCommand::Init { force }) => commands::config_init(force),
+        Command::Sessions(SessionsCommand::List) => commands::sessions_list(),
+        Command::Sessions(SessionsCommand::Recover { level, whisper }) => {
+            commands::sessions_recover(level, &whisper)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

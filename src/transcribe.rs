@@ -5,16 +5,18 @@
 //! chunks that fit its 30 s window and cut at pauses. That keeps it from inventing text on silence,
 //! keeps real pauses visible as gaps between words, and is the same cutting the live session uses.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use crate::audio::SAMPLE_RATE;
+use crate::audio::{self, AudioError, WavStream, SAMPLE_RATE};
 use crate::transcript::{Transcript, Word};
-use crate::vad::{self, SpanRules};
+use crate::vad::{self, FrameClassifier, SpanRules};
 
 /// The longest chunk handed to whisper at once: under its 30 s window, with room for padding.
 const MAX_CHUNK_S: f64 = 25.0;
@@ -31,6 +33,8 @@ pub enum TranscribeError {
     Whisper(String),
     #[error("no speech found in {0}: check the recording level, or that the right file was given")]
     NoSpeech(String),
+    #[error(transparent)]
+    Audio(#[from] AudioError),
 }
 
 /// Anything that turns 16 kHz mono audio into timed words.
@@ -340,15 +344,112 @@ fn distance_to(t: f64, (start, end): (f64, f64)) -> f64 {
     }
 }
 
-/// Transcribes a whole recording: speech stretches found by the VAD, chunked at pauses,
-/// each chunk through `stt`, word times put back on the recording's clock.
+/// 16 kHz mono audio read block by block, from its start as often as needed: a file is read
+/// twice (once to find the speech, once to hand it to whisper) instead of being held whole, so a
+/// recording of any length is transcribed in bounded memory.
+pub trait AudioBlocks {
+    /// Goes back to the first sample.
+    fn rewind(&mut self) -> Result<(), AudioError>;
+    /// Appends the next block to `out`; returns false once the audio is over.
+    fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError>;
+}
+
+/// Audio already in memory (the live session's answers, tests).
+pub struct SliceBlocks<'a> {
+    audio: &'a [f32],
+    position: usize,
+}
+
+impl<'a> SliceBlocks<'a> {
+    pub fn new(audio: &'a [f32]) -> Self {
+        SliceBlocks { audio, position: 0 }
+    }
+}
+
+impl AudioBlocks for SliceBlocks<'_> {
+    fn rewind(&mut self) -> Result<(), AudioError> {
+        self.position = 0;
+        Ok(())
+    }
+
+    fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+        let end = (self.position + SAMPLE_RATE as usize).min(self.audio.len());
+        out.extend_from_slice(&self.audio[self.position..end]);
+        self.position = end;
+        Ok(end < self.audio.len())
+    }
+}
+
+/// A WAV file, decoded and resampled as it is read.
+pub struct WavFileBlocks {
+    path: PathBuf,
+    stream: WavStream<BufReader<File>>,
+}
+
+impl WavFileBlocks {
+    /// Opens the file and checks its header.
+    pub fn open(path: &Path) -> Result<Self, AudioError> {
+        Ok(WavFileBlocks {
+            path: path.to_path_buf(),
+            stream: audio::open_wav(path)?,
+        })
+    }
+}
+
+impl AudioBlocks for WavFileBlocks {
+    fn rewind(&mut self) -> Result<(), AudioError> {
+        self.stream = audio::open_wav(&self.path)?;
+        Ok(())
+    }
+
+    fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+        self.stream.read_block(out)
+    }
+}
+
+/// Transcribes a whole recording held in memory; see `transcribe_blocks`.
 pub fn transcribe_audio(
     stt: &mut dyn SpeechToText,
     audio: &[f32],
     source: &str,
 ) -> Result<Transcript, TranscribeError> {
+    transcribe_blocks(stt, &mut SliceBlocks::new(audio), source)
+}
+
+/// Transcribes a whole recording: speech stretches found by the VAD, chunked at pauses,
+/// each chunk through `stt`, word times put back on the recording's clock. Holds at most one
+/// chunk of audio (plus a block) at a time.
+pub fn transcribe_blocks(
+    stt: &mut dyn SpeechToText,
+    audio: &mut dyn AudioBlocks,
+    source: &str,
+) -> Result<Transcript, TranscribeError> {
     let rate = f64::from(SAMPLE_RATE);
-    let spans = vad::speech_spans(audio, SpanRules::default());
+    // First pass: where the speech is.
+    audio.rewind()?;
+    let mut classifier = FrameClassifier::default();
+    let mut block = Vec::new();
+    let mut total_samples = 0usize;
+    loop {
+        block.clear();
+        let more = audio.next_block(&mut block)?;
+        total_samples += block.len();
+        classifier.push(&block);
+        if !more {
+            break;
+        }
+    }
+    if total_samples == 0 {
+        return Err(AudioError::Empty {
+            path: source.to_string(),
+        }
+        .into());
+    }
+    let spans = vad::frames_to_spans(
+        &classifier.into_voiced(),
+        SpanRules::default(),
+        total_samples,
+    );
     if spans.is_empty() {
         return Err(TranscribeError::NoSpeech(source.to_string()));
     }
@@ -356,11 +457,26 @@ pub fn transcribe_audio(
         .iter()
         .map(|s| (s.start as f64 / rate, s.end as f64 / rate))
         .collect();
+    // Second pass: each chunk of speech to the recogniser, dropping the audio in between.
+    audio.rewind()?;
+    let mut buffer: Vec<f32> = Vec::new();
+    let mut buffer_start = 0usize;
+    let mut more = true;
     let mut words = Vec::new();
     for chunk in group_into_chunks(&spans, (MAX_CHUNK_S * rate) as usize) {
+        loop {
+            let before_chunk = chunk.start.saturating_sub(buffer_start).min(buffer.len());
+            buffer.drain(..before_chunk);
+            buffer_start += before_chunk;
+            if !more || buffer_start + buffer.len() >= chunk.end {
+                break;
+            }
+            more = audio.next_block(&mut buffer)?;
+        }
+        let end = chunk.end.saturating_sub(buffer_start).min(buffer.len());
         let offset_s = chunk.start as f64 / rate;
         let chunk_end_s = chunk.end as f64 / rate;
-        for mut word in stt.words(&audio[chunk])? {
+        for mut word in stt.words(&buffer[..end])? {
             word.start_s = (word.start_s + offset_s).min(chunk_end_s);
             word.end_s = (word.end_s + offset_s).min(chunk_end_s);
             words.push(word);
@@ -371,7 +487,7 @@ pub fn transcribe_audio(
         return Err(TranscribeError::NoSpeech(source.to_string()));
     }
     Ok(Transcript {
-        duration_s: audio.len() as f64 / rate,
+        duration_s: total_samples as f64 / rate,
         words,
     })
 }

@@ -60,15 +60,20 @@ impl Transcript {
             path: shown.clone(),
             source,
         })?;
+        Transcript::from_json_slice(&bytes, &shown)
+    }
+
+    /// Parses and checks a transcript JSON; `path` names it in errors.
+    pub fn from_json_slice(bytes: &[u8], path: &str) -> Result<Transcript, TranscriptError> {
         let transcript: Transcript =
-            serde_json::from_slice(&bytes).map_err(|source| TranscriptError::Parse {
-                path: shown.clone(),
+            serde_json::from_slice(bytes).map_err(|source| TranscriptError::Parse {
+                path: path.to_string(),
                 source,
             })?;
         transcript
             .validate()
             .map_err(|problem| TranscriptError::Invalid {
-                path: shown,
+                path: path.to_string(),
                 problem,
             })?;
         Ok(transcript)

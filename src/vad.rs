@@ -62,14 +62,36 @@ impl Default for SpanRules {
     }
 }
 
+/// Voice decisions for audio that arrives in blocks of any size, one per whole 16 ms frame: lets
+/// a long file be scanned without holding its audio.
+#[derive(Default)]
+pub struct FrameClassifier {
+    detector: VoiceDetector,
+    pending: Vec<f32>,
+    voiced: Vec<bool>,
+}
+
+impl FrameClassifier {
+    pub fn push(&mut self, samples: &[f32]) {
+        self.pending.extend_from_slice(samples);
+        let whole = self.pending.len() - self.pending.len() % FRAME_SAMPLES;
+        for frame in self.pending[..whole].chunks_exact(FRAME_SAMPLES) {
+            self.voiced.push(self.detector.is_voice(frame));
+        }
+        self.pending.drain(..whole);
+    }
+
+    /// The decisions so far, one per frame (a trailing partial frame is not scored).
+    pub fn into_voiced(self) -> Vec<bool> {
+        self.voiced
+    }
+}
+
 /// Sample ranges of the stretches of speech in 16 kHz mono audio.
 pub fn speech_spans(audio: &[f32], rules: SpanRules) -> Vec<Range<usize>> {
-    let mut detector = VoiceDetector::default();
-    let voiced: Vec<bool> = audio
-        .chunks_exact(FRAME_SAMPLES)
-        .map(|frame| detector.is_voice(frame))
-        .collect();
-    frames_to_spans(&voiced, rules, audio.len())
+    let mut classifier = FrameClassifier::default();
+    classifier.push(audio);
+    frames_to_spans(&classifier.into_voiced(), rules, audio.len())
 }
 
 /// Groups per-frame voice decisions into padded sample ranges; pure, so it is tested directly.

@@ -81,10 +81,17 @@ fn wait_until_listening(data: &Path, n: usize, child: &mut std::process::Child) 
         if let Ok(Some(status)) = child.try_wait() {
             panic!("rehearse session exited early with {status}");
         }
-        assert!(
-            Instant::now() < deadline,
-            "rehearse never started listening ({n})"
-        );
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let mut stdout = String::new();
+            if let Some(out) = child.stdout.as_mut() {
+                let _ = std::io::Read::read_to_string(out, &mut stdout);
+            }
+            let log = session_dir(data)
+                .and_then(|dir| std::fs::read_to_string(dir.join("events.jsonl")).ok())
+                .unwrap_or_default();
+            panic!("rehearse never started listening ({n}):\n{stdout}\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }

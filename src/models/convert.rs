@@ -452,6 +452,12 @@ pub fn inspect_ggml(path: &Path) -> Result<GgmlInfo, ModelFileError> {
     }
 }
 
+/// Reads and checks every variable header of a CTranslate2 `model.bin` (as conversion does
+/// first) and returns how many variables it holds.
+pub fn inspect_ctranslate2_model(path: &Path) -> Result<usize, ConvertError> {
+    Ok(Ct2Model::open(path)?.vars.len())
+}
+
 /// Converts a CTranslate2 Whisper model directory into a ggml file at `output`.
 ///
 /// The file is written next to `output` under a temporary name, checked with the same

@@ -53,6 +53,8 @@ pub enum AnswerEnd {
     NoSpeech,
     /// The audio input stopped (device lost, file ended).
     InputEnded,
+    /// rehearse stopped mid-answer; the answer was recovered from its recording later.
+    Recovered,
 }
 
 /// What a frame changed.

@@ -177,7 +177,15 @@ impl Listener<'_> {
                         input_over = true;
                     }
                 }
-                recorder.append(&chunk)?;
+                if let Err(e) = recorder.append(&chunk) {
+                    // A full disk ends the answer like a lost device: what is on disk stays, and
+                    // the audio held here is still transcribed and analysed.
+                    fault.get_or_insert(format!(
+                        "{e:#}; the recording on disk stops at {:.1} s",
+                        recorder.seconds()
+                    ));
+                    input_over = true;
+                }
                 audio.extend_from_slice(&chunk);
                 while (voiced.len() + 1) * FRAME_SAMPLES <= audio.len() {
                     let start = voiced.len() * FRAME_SAMPLES;

@@ -9,6 +9,7 @@ pub mod listen;
 pub mod live;
 pub mod questions;
 pub mod record;
+pub mod recover;
 pub mod summary;
 
 use std::io::Write;
@@ -80,6 +81,8 @@ pub enum SessionEnd {
     Completed,
     Interrupted,
     InputEnded,
+    /// rehearse stopped unexpectedly; its recordings were analysed afterwards.
+    Recovered,
 }
 
 impl Session<'_> {
@@ -143,7 +146,7 @@ impl Session<'_> {
         if let Some(fault) = &heard.fault {
             writeln!(
                 self.out,
-                "The input device stopped: {fault}. The answer so far is kept."
+                "Recording stopped: {fault}. The answer so far is kept and analysed."
             )?;
         }
         if heard.transcript.words.is_empty() {
@@ -354,11 +357,15 @@ mod tests {
         }
     }
 
+    /// Records what it is asked to say; with `broken`, fails like a speech service that died.
     #[derive(Clone, Default)]
-    struct RecordingVoice(Arc<Mutex<Vec<String>>>);
+    struct RecordingVoice(Arc<Mutex<Vec<String>>>, bool);
     impl Voice for RecordingVoice {
         fn say(&mut self, text: &str) -> Result<(), SpeakError> {
             self.0.lock().unwrap().push(text.to_string());
+            if self.1 {
+                return Err(SpeakError::Failed("the speaker was unplugged".into()));
+            }
             Ok(())
         }
     }
@@ -395,13 +402,22 @@ mod tests {
         end: SessionEnd,
         answers: Vec<AnswerRecord>,
         said: Vec<String>,
+        printed: String,
         dir: PathBuf,
         _data: tempfile::TempDir,
     }
 
     fn run(audio: ScriptedAudio, speech: &[&'static str], count: usize) -> Outcome {
+        run_with_voice(audio, speech, count, RecordingVoice::default())
+    }
+
+    fn run_with_voice(
+        audio: ScriptedAudio,
+        speech: &[&'static str],
+        count: usize,
+        voice: RecordingVoice,
+    ) -> Outcome {
         let data = tempfile::tempdir().unwrap();
-        let voice = RecordingVoice::default();
         let mut input = audio;
         let mut speaker = voice.clone();
         let mut out = Vec::new();
@@ -435,6 +451,7 @@ mod tests {
             end,
             answers,
             said,
+            printed: String::from_utf8(out).unwrap(),
             dir,
             _data: data,
         }
@@ -534,5 +551,30 @@ mod tests {
             .transcript
             .contains("wrong build"));
         assert_eq!(outcome.answers.len(), 1);
+    }
+
+    #[test]
+    fn a_failing_speech_service_prints_every_line_and_the_session_goes_on() {
+        let audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 3.5), (SPEECH, 2.0), (0.0, 3.5)]);
+        let broken = RecordingVoice(Arc::default(), true);
+        let outcome = run_with_voice(
+            audio,
+            &["I shipped the wrong build.", "I would test first."],
+            1,
+            broken,
+        );
+        assert_eq!(outcome.end, SessionEnd::Completed);
+        assert!(outcome.answers[0].report.is_some());
+        for line in &outcome.said {
+            assert!(
+                outcome.printed.contains(&format!(
+                    "(text-to-speech failed: the speaker was unplugged; printing instead) {line}"
+                )),
+                "{line:?} not printed in {}",
+                outcome.printed
+            );
+        }
+        let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
+        assert!(events.contains("\"speech_failed\""));
     }
 }

@@ -52,11 +52,14 @@ fn parse(text: &str, origin: &str) -> Result<QuestionFile> {
     Ok(file)
 }
 
+/// Parses a question file's text (the shape `--questions` reads); `origin` names it in errors.
+pub fn parse_questions(text: &str, origin: &str) -> Result<Vec<Question>> {
+    parse(text, origin).map(|f| f.question)
+}
+
 /// The built-in questions.
 pub fn built_in() -> Vec<Question> {
-    parse(BUILT_IN, "the built-in question bank")
-        .map(|f| f.question)
-        .unwrap_or_default()
+    parse_questions(BUILT_IN, "the built-in question bank").unwrap_or_default()
 }
 
 /// The bank for a session: built-in questions, extended or replaced by the user's file.

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::audio::SAMPLE_RATE;
 use crate::files;
+use crate::session::recover::repair_wav_header;
 
 /// Seconds of audio between header updates: a crash loses at most this much of a recording.
 const FLUSH_EVERY_S: usize = 1;
@@ -21,6 +22,9 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// The event log, which also carries the running session's lock.
+    pub const EVENTS: &'static str = "events.jsonl";
+
     /// Creates `sessions_dir/<local date and time>/`, private to the user.
     pub fn create(sessions_dir: &Path) -> Result<SessionRecord> {
         files::create_private_dir(sessions_dir)?;
@@ -32,8 +36,16 @@ impl SessionRecord {
             dir = sessions_dir.join(format!("{stamp}_{n}"));
         }
         files::create_private_dir(&dir)?;
-        let events = BufWriter::new(files::create_private_file(&dir.join("events.jsonl"))?);
-        Ok(SessionRecord { dir, events })
+        let events = files::create_private_file(&dir.join(Self::EVENTS))?;
+        // Held while the session runs; the kernel releases it if rehearse dies, which is how
+        // recovery tells a crashed session from a running one.
+        events
+            .try_lock()
+            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", dir.display()))?;
+        Ok(SessionRecord {
+            dir,
+            events: BufWriter::new(events),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -77,6 +89,8 @@ pub struct WavRecorder {
     writer: hound::WavWriter<BufWriter<File>>,
     unflushed: usize,
     samples: usize,
+    /// Set once a write failed (a full disk): later audio is not written.
+    failed: bool,
 }
 
 impl WavRecorder {
@@ -95,6 +109,7 @@ impl WavRecorder {
             writer,
             unflushed: 0,
             samples: 0,
+            failed: false,
         })
     }
 
@@ -108,25 +123,37 @@ impl WavRecorder {
     }
 
     pub fn append(&mut self, samples: &[f32]) -> Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        let result = self.write(samples);
+        self.failed = result.is_err();
+        result.with_context(|| format!("cannot write the recording {}", self.path.display()))
+    }
+
+    fn write(&mut self, samples: &[f32]) -> hound::Result<()> {
         for &s in samples {
             let value = (s.clamp(-1.0, 1.0) * 32_767.0).round() as i16;
-            self.writer
-                .write_sample(value)
-                .with_context(|| format!("cannot write the recording {}", self.path.display()))?;
+            self.writer.write_sample(value)?;
+            self.samples += 1;
         }
-        self.samples += samples.len();
         self.unflushed += samples.len();
         if self.unflushed >= FLUSH_EVERY_S * SAMPLE_RATE as usize {
-            self.writer
-                .flush()
-                .with_context(|| format!("cannot write the recording {}", self.path.display()))?;
+            self.writer.flush()?;
             self.unflushed = 0;
         }
         Ok(())
     }
 
-    /// Completes the file's header.
+    /// Completes the file's header. After a failed write, the header is set from what is on
+    /// disk instead, so the file stays a valid WAV of the audio it really holds.
     pub fn finish(self) -> Result<PathBuf> {
+        if self.failed {
+            // hound's own finalize would flush again into the full disk; its errors are moot.
+            let _ = self.writer.finalize();
+            repair_wav_header(&self.path)?;
+            return Ok(self.path);
+        }
         self.writer
             .finalize()
             .with_context(|| format!("cannot finish the recording {}", self.path.display()))?;

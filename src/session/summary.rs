@@ -73,6 +73,9 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
         SessionEnd::InputEnded => {
             md.push_str("_The audio input ended; the session stopped there._\n\n")
         }
+        SessionEnd::Recovered => md.push_str(
+            "_rehearse stopped unexpectedly; the answers it had recorded were recovered afterwards._\n\n",
+        ),
     }
     for answer in answers {
         md.push_str(&format!("## {}. {}\n\n", answer.number, answer.question));

@@ -1,0 +1,512 @@
+//! Finishing what rehearse could not: after a crash, `kill -9` or a power cut, the answers already
+//! on disk are repaired, transcribed and analysed, and the session is marked recovered, so no
+//! recorded answer is ever lost.
+//!
+//! A running session holds a lock on its `events.jsonl`; the kernel drops it when the process
+//! dies, so an unlocked session without an end in `session.json` is one that stopped unexpectedly.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+
+use crate::analysis::{self, AnalysisOptions};
+use crate::session::endpoint::AnswerEnd;
+use crate::session::record::SessionRecord;
+use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
+use crate::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
+use crate::transcript::Transcript;
+
+/// One session directory, as `rehearse sessions list` shows it.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub dir: PathBuf,
+    pub answers: usize,
+    /// `completed`, `interrupted`, `input_ended`, `recovered`, or None while unfinished.
+    pub end: Option<String>,
+    /// Whether a running rehearse holds it.
+    pub running: bool,
+}
+
+/// What happened to one recording found without its results.
+#[derive(Debug, Clone)]
+pub struct RecoveredRecording {
+    pub wav: PathBuf,
+    pub seconds: f64,
+    pub outcome: RecoveryOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum RecoveryOutcome {
+    /// Transcribed and analysed; the file written (report, or transcript for a follow-up).
+    Saved(PathBuf),
+    /// The recording holds no speech.
+    NoSpeech,
+    /// It could not be transcribed; the recording is kept as it is.
+    Failed(String),
+}
+
+/// Every session directory under `sessions_dir`, oldest first.
+pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>> {
+    let entries = match std::fs::read_dir(sessions_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", sessions_dir.display())),
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join(SessionRecord::EVENTS).is_file())
+        .collect();
+    dirs.sort();
+    Ok(dirs
+        .into_iter()
+        .map(|dir| {
+            let index = read_index(&dir);
+            let answers = index["answers"].as_array().map_or(0, Vec::len);
+            let end = index["end"].as_str().map(str::to_string);
+            let running = end.is_none() && lock_session(&dir).is_err();
+            SessionSummary {
+                dir,
+                answers,
+                end,
+                running,
+            }
+        })
+        .collect())
+}
+
+/// Sessions that stopped without an end and that no running rehearse holds.
+pub fn unfinished_sessions(sessions_dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(list_sessions(sessions_dir)?
+        .into_iter()
+        .filter(|s| s.end.is_none() && !s.running)
+        .map(|s| s.dir)
+        .collect())
+}
+
+/// `session.json`, or an empty index when the session died before writing one.
+fn read_index(dir: &Path) -> Value {
+    std::fs::read(dir.join("session.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| json!({ "answers": [], "end": null }))
+}
+
+/// Takes the session's lock, failing while a running rehearse holds it.
+fn lock_session(dir: &Path) -> Result<File> {
+    let path = dir.join(SessionRecord::EVENTS);
+    let file = OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.try_lock()
+        .map_err(|_| anyhow::anyhow!("{} is in use by a running rehearse", dir.display()))?;
+    Ok(file)
+}
+
+/// Repairs, transcribes and analyses every answer of an unfinished session that has no results,
+/// writes them beside the recordings, and marks the session `recovered`.
+pub fn recover_session(
+    dir: &Path,
+    stt: &mut dyn SpeechToText,
+    options: &AnalysisOptions,
+) -> Result<Vec<RecoveredRecording>> {
+    let mut events_file = lock_session(dir)?;
+    let events = read_events(dir);
+    let mut index = read_index(dir);
+    let mut answers: Vec<Value> = index["answers"].as_array().cloned().unwrap_or_default();
+    let mut recovered = Vec::new();
+    let mut new_records = Vec::new();
+    for (number, is_followup) in recordings_in(dir)? {
+        let name = recording_name(number, is_followup);
+        let wav = dir.join(&name);
+        let known = answers
+            .iter()
+            .any(|a| a["number"].as_u64() == Some(number as u64));
+        let has_result = if is_followup {
+            dir.join(format!("answer-{number}-followup.transcript.json"))
+                .is_file()
+        } else {
+            known
+        };
+        if has_result {
+            continue;
+        }
+        let question = question_for(&events, &name).unwrap_or_default();
+        // Killed during a follow-up, the main answer's transcript is already saved but the
+        // index not yet written: that transcript is used rather than transcribing again.
+        let saved = dir.join(format!("answer-{number}.transcript.json"));
+        let (seconds, transcript) = match Transcript::read_json(&saved) {
+            Ok(transcript) if !is_followup => (transcript.duration_s, Ok(transcript)),
+            _ => transcribe_recording(&wav, stt),
+        };
+        let outcome = if is_followup {
+            let transcript = transcript.unwrap_or_else(|_| Transcript {
+                duration_s: seconds,
+                words: Vec::new(),
+            });
+            let path = write_json(
+                dir,
+                &format!("answer-{number}-followup.transcript.json"),
+                &transcript,
+            )?;
+            let followup = FollowupRecord {
+                question,
+                wav: wav.clone(),
+                transcript,
+            };
+            if let Some(answer) = answers
+                .iter_mut()
+                .chain(new_records.iter_mut())
+                .find(|a| a["number"].as_u64() == Some(number as u64))
+            {
+                answer["followup"] = serde_json::to_value(&followup)?;
+            }
+            RecoveryOutcome::Saved(path)
+        } else {
+            let mut record = AnswerRecord {
+                number,
+                question,
+                wav: wav.clone(),
+                end: AnswerEnd::Recovered,
+                report: None,
+                followup: None,
+                note: Some(
+                    "rehearse stopped during this answer; recovered from the recording".into(),
+                ),
+            };
+            let outcome = match transcript {
+                Ok(transcript) => {
+                    let report = analysis::analyze(&transcript, options);
+                    write_json(
+                        dir,
+                        &format!("answer-{number}.transcript.json"),
+                        &transcript,
+                    )?;
+                    let path = write_json(dir, &format!("answer-{number}.report.json"), &report)?;
+                    record.report = Some(report);
+                    RecoveryOutcome::Saved(path)
+                }
+                Err(outcome) => outcome,
+            };
+            new_records.push(serde_json::to_value(&record)?);
+            outcome
+        };
+        recovered.push(RecoveredRecording {
+            wav,
+            seconds,
+            outcome,
+        });
+    }
+    answers.extend(new_records);
+    answers.sort_by_key(|a| a["number"].as_u64());
+    index = json!({ "answers": answers, "end": SessionEnd::Recovered });
+    write_json(dir, "session.json", &index)?;
+    crate::files::write_atomic(
+        &dir.join("session.md"),
+        recovered_markdown(&index).as_bytes(),
+    )?;
+    let line = json!({
+        "at_s": jiff::Timestamp::now().as_millisecond() as f64 / 1000.0,
+        "event": "session_recovered",
+        "detail": { "recordings": recovered.len() },
+    });
+    writeln!(events_file, "{line}").context("cannot write the session's event log")?;
+    Ok(recovered)
+}
+
+/// The session summary rebuilt from the index: answers analysed before the stop keep their
+/// saved reports, so the Markdown lists what each holds.
+fn recovered_markdown(index: &Value) -> String {
+    let mut md = summary::markdown(&[], SessionEnd::Recovered);
+    for answer in index["answers"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "## {}. {}\n\n",
+            answer["number"],
+            answer["question"].as_str().unwrap_or("")
+        ));
+        match answer["report"]["transcript"].as_str() {
+            Some(text) => md.push_str(&format!(
+                "**Transcript.** {text}\n\nReport: `answer-{}.report.json`\n\n",
+                answer["number"]
+            )),
+            None => md.push_str("No answer was heard.\n\n"),
+        }
+        if let Some(note) = answer["note"].as_str() {
+            md.push_str(&format!("_Note: {note}_\n\n"));
+        }
+    }
+    md
+}
+
+/// Repairs and transcribes one recording; any failure leaves the file as it is.
+fn transcribe_recording(
+    wav: &Path,
+    stt: &mut dyn SpeechToText,
+) -> (f64, Result<Transcript, RecoveryOutcome>) {
+    let seconds = match repair_wav_header(wav) {
+        Ok(seconds) => seconds,
+        Err(e) => return (0.0, Err(RecoveryOutcome::Failed(format!("{e:#}")))),
+    };
+    let transcript = WavFileBlocks::open(wav)
+        .map_err(TranscribeError::from)
+        .and_then(|mut audio| {
+            transcribe::transcribe_blocks(stt, &mut audio, &wav.display().to_string())
+        })
+        .map_err(|e| match e {
+            TranscribeError::NoSpeech(_) => RecoveryOutcome::NoSpeech,
+            other => RecoveryOutcome::Failed(other.to_string()),
+        });
+    (seconds, transcript)
+}
+
+fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<PathBuf> {
+    let path = dir.join(name);
+    crate::files::write_atomic(&path, &serde_json::to_vec_pretty(value)?)?;
+    Ok(path)
+}
+
+fn recording_name(number: usize, is_followup: bool) -> String {
+    if is_followup {
+        format!("answer-{number}-followup.wav")
+    } else {
+        format!("answer-{number}.wav")
+    }
+}
+
+/// The answer recordings in a session directory: (answer number, is a follow-up), in order.
+fn recordings_in(dir: &Path) -> Result<Vec<(usize, bool)>> {
+    let mut found: Vec<(usize, bool)> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_prefix("answer-")?.strip_suffix(".wav")?;
+            match stem.strip_suffix("-followup") {
+                Some(n) => Some((n.parse().ok()?, true)),
+                None => Some((stem.parse().ok()?, false)),
+            }
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+fn read_events(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join(SessionRecord::EVENTS))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The question asked last before rehearse started listening into `wav_name`.
+fn question_for(events: &[Value], wav_name: &str) -> Option<String> {
+    let listening = events
+        .iter()
+        .position(|e| e["event"] == "listening" && e["detail"]["wav"] == wav_name)?;
+    events[..listening]
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e["event"].as_str(),
+                Some("question_asked" | "followup_asked")
+            )
+        })
+        .and_then(|e| e["detail"]["text"].as_str())
+        .map(str::to_string)
+}
+
+/// Makes a WAV whose writer died mid-recording whole: its header's sizes are set from what is
+/// really on disk (trimmed to whole frames). Returns the seconds of audio it holds.
+pub fn repair_wav_header(path: &Path) -> Result<f64> {
+    let shown = path.display();
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {shown}"))?;
+    let file_len = file.metadata()?.len();
+    let mut riff = [0u8; 12];
+    file.read_exact(&mut riff)
+        .ok()
+        .filter(|()| &riff[0..4] == b"RIFF" && &riff[8..12] == b"WAVE")
+        .with_context(|| format!("{shown} is not a WAV recording; it is kept as it is"))?;
+    let mut offset = 12u64;
+    let mut frame_bytes = 0u64;
+    let mut byte_rate = 0u64;
+    while offset + 8 <= file_len {
+        let mut chunk = [0u8; 8];
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(&mut chunk)?;
+        let len = u64::from(u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]));
+        if &chunk[0..4] == b"fmt " {
+            let mut fmt = [0u8; 16];
+            file.read_exact(&mut fmt)?;
+            byte_rate = u64::from(u32::from_le_bytes([fmt[8], fmt[9], fmt[10], fmt[11]]));
+            frame_bytes = u64::from(u16::from_le_bytes([fmt[12], fmt[13]]));
+        } else if &chunk[0..4] == b"data" {
+            anyhow::ensure!(
+                frame_bytes > 0 && byte_rate > 0,
+                "{shown} has no valid format chunk; it is kept as it is"
+            );
+            let data_start = offset + 8;
+            let on_disk = file_len
+                .saturating_sub(data_start)
+                .min(u64::from(u32::MAX).saturating_sub(data_start));
+            let whole = on_disk - on_disk % frame_bytes;
+            if whole != len || data_start + whole != file_len {
+                file.set_len(data_start + whole)?;
+                file.seek(SeekFrom::Start(4))?;
+                file.write_all(&((data_start + whole - 8) as u32).to_le_bytes())?;
+                file.seek(SeekFrom::Start(offset + 4))?;
+                file.write_all(&(whole as u32).to_le_bytes())?;
+                file.sync_all()
+                    .with_context(|| format!("cannot repair {shown}"))?;
+            }
+            return Ok(whole as f64 / byte_rate as f64);
+        }
+        offset += 8 + len + (len & 1);
+    }
+    anyhow::bail!("{shown} has no audio data chunk; it is kept as it is")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::Word;
+
+    #[test]
+    fn a_recording_cut_off_mid_write_is_repaired_to_what_is_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = SessionRecord::create(dir.path()).unwrap();
+        let mut wav = record.start_recording("answer-1.wav").unwrap();
+        wav.append(&vec![0.25; 16_000]).unwrap();
+        wav.append(&vec![0.25; 9_000]).unwrap();
+        let path = wav.path().to_path_buf();
+        // What `kill -9` leaves: no finalize, buffered samples lost, header one flush behind.
+        std::mem::forget(wav);
+        let before = hound::WavReader::open(&path).unwrap().duration();
+        assert_eq!(before, 16_000);
+        let seconds = repair_wav_header(&path).unwrap();
+        let after = hound::WavReader::open(&path).unwrap();
+        let on_disk = (std::fs::metadata(&path).unwrap().len() - 44) / 2;
+        assert_eq!(u64::from(after.duration()), on_disk);
+        assert!(
+            after.duration() > before,
+            "{} <= {before}",
+            after.duration()
+        );
+        assert!((seconds - f64::from(after.duration()) / 16_000.0).abs() < 1e-9);
+        let samples: Vec<i16> = after.into_samples().map(|s| s.unwrap()).collect();
+        assert!(samples.iter().all(|&s| s == 8_192));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_wav_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("answer-1.wav");
+        std::fs::write(&path, b"not audio at all").unwrap();
+        let error = repair_wav_header(&path).unwrap_err().to_string();
+        assert!(error.contains("not a WAV"), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"not audio at all");
+    }
+
+    struct OneWord;
+    impl SpeechToText for OneWord {
+        fn words(&mut self, _audio: &[f32]) -> Result<Vec<Word>, TranscribeError> {
+            Ok(vec![Word {
+                text: "failed.".into(),
+                start_s: 0.1,
+                end_s: 0.5,
+                probability: 0.9,
+            }])
+        }
+    }
+
+    #[test]
+    fn a_locked_session_is_not_recovered_and_an_unlocked_one_is_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = SessionRecord::create(dir.path()).unwrap();
+        assert!(unfinished_sessions(dir.path()).unwrap().is_empty());
+        let session = record.dir().to_path_buf();
+        drop(record);
+        assert_eq!(
+            unfinished_sessions(dir.path()).unwrap(),
+            vec![session.clone()]
+        );
+        let recovered = recover_session(&session, &mut OneWord, &AnalysisOptions::default());
+        assert!(recovered.unwrap().is_empty());
+        assert_eq!(read_index(&session)["end"], "recovered");
+        assert!(unfinished_sessions(dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn killed_during_a_followup_the_saved_answer_is_used_and_the_followup_attached() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut record = SessionRecord::create(dir.path()).unwrap();
+        let mut event = |name: &str, detail: Value| record.log_event(name, detail).unwrap();
+        event(
+            "question_asked",
+            json!({ "text": "Describe a time you failed." }),
+        );
+        event(
+            "listening",
+            json!({ "for": "answer", "wav": "answer-1.wav" }),
+        );
+        event(
+            "followup_asked",
+            json!({ "text": "What would you do differently?" }),
+        );
+        event(
+            "listening",
+            json!({ "for": "followup", "wav": "answer-1-followup.wav" }),
+        );
+        let mut answer = record.start_recording("answer-1.wav").unwrap();
+        answer.append(&vec![0.0; 16_000]).unwrap();
+        answer.finish().unwrap();
+        let words = ["The", "launch", "slipped."]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Word {
+                text: text.to_string(),
+                start_s: i as f64 * 0.3,
+                end_s: i as f64 * 0.3 + 0.2,
+                probability: 0.9,
+            })
+            .collect();
+        let saved = Transcript {
+            duration_s: 1.0,
+            words,
+        };
+        record
+            .write_json("answer-1.transcript.json", &saved)
+            .unwrap();
+        let mut followup = record.start_recording("answer-1-followup.wav").unwrap();
+        followup.append(&vec![0.0; 8_000]).unwrap();
+        std::mem::forget(followup);
+        let session = record.dir().to_path_buf();
+        drop(record);
+
+        let recovered =
+            recover_session(&session, &mut OneWord, &AnalysisOptions::default()).unwrap();
+        assert_eq!(recovered.len(), 2);
+        let index = read_index(&session);
+        let answer = &index["answers"][0];
+        assert_eq!(answer["question"], "Describe a time you failed.");
+        // The silent recording would have given no words: the saved transcript was used.
+        assert!(answer["report"]["transcript"]
+            .as_str()
+            .unwrap()
+            .contains("launch slipped"));
+        assert_eq!(
+            answer["followup"]["question"],
+            "What would you do differently?"
+        );
+        assert!(session.join("answer-1-followup.transcript.json").is_file());
+    }
+}

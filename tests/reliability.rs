@@ -1,0 +1,566 @@
+//! Reliability end to end (README "Reliability"): every bad input is one clear line and a
+//! non-zero exit, a recording survives `kill -9` and a full disk, and a long file is transcribed
+//! in bounded memory. Runs the real binary with the real tiny.en model on espeak-ng speech.
+
+#[allow(dead_code)]
+#[path = "support/speech.rs"]
+mod speech;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const ANSWER: &str =
+    "The failure I want to talk about is a product launch I delayed by three weeks last year. \
+I was the lead engineer on a new billing page for about two thousand customers. That was my fault. \
+Since then I run the riskiest tests in the first week of every project.";
+
+const PCM16: hound::WavSpec = hound::WavSpec {
+    channels: 1,
+    sample_rate: 16_000,
+    bits_per_sample: 16,
+    sample_format: hound::SampleFormat::Int,
+};
+
+/// The binary with the real model, a private data dir and no config file.
+fn rehearse(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
+    cmd.env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_DATA_DIR", data)
+        .env("REHEARSE_CONFIG", data.join("no-config.toml"));
+    cmd
+}
+
+/// Speech as a 16 kHz mono 16-bit WAV.
+fn spoken_wav(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let raw = dir.join(format!("{name}-raw.wav"));
+    speech::espeak(text, &raw);
+    let out = dir.join(format!("{name}.wav"));
+    sox(&[
+        raw.as_os_str(),
+        "-r".as_ref(),
+        "16000".as_ref(),
+        "-c".as_ref(),
+        "1".as_ref(),
+        "-b".as_ref(),
+        "16".as_ref(),
+        out.as_os_str(),
+    ]);
+    out
+}
+
+fn sox(args: &[&std::ffi::OsStr]) {
+    let status = Command::new("sox")
+        .args(args)
+        .status()
+        .expect("sox must be installed (scripts/setup.sh)");
+    assert!(status.success(), "sox {args:?} failed");
+}
+
+/// The command failed with exactly one `error: ` line containing `expected`, no panic, and
+/// nothing on stdout.
+fn assert_one_clear_line(output: &Output, expected: &str, case: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "{case}: expected failure, got success"
+    );
+    assert!(!stderr.contains("panicked"), "{case}: panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{case}: expected one line, got {stderr:?}");
+    assert!(lines[0].starts_with("error: "), "{case}: {stderr}");
+    assert!(
+        lines[0].contains(expected),
+        "{case}: expected {expected:?} in {stderr:?}"
+    );
+}
+
+/// Files in `dir`, recursively, so a test can check nothing was left behind.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn set_u32(bytes: &mut [u8], at: usize, value: u32) {
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+#[test]
+fn every_bad_audio_input_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let speech = spoken_wav(dir.path(), "speech", "I broke the build on a Friday.");
+    let good = std::fs::read(&speech).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let text = write("notes.wav", b"these are my interview notes, not audio");
+    let zero_length = write("zero.wav", b"");
+    let header_only = write("header-only.wav", &good[..44]);
+    let truncated = write("truncated.wav", &good[..good.len() / 2]);
+    let mut lying = good.clone();
+    let data_len = u32::from_le_bytes([good[40], good[41], good[42], good[43]]);
+    set_u32(&mut lying, 40, data_len * 10);
+    let lying = write("lying.wav", &lying);
+    let mut zero_rate = good.clone();
+    set_u32(&mut zero_rate, 24, 0);
+    let zero_rate = write("zero-rate.wav", &zero_rate);
+    let float64 = dir.path().join("f64.wav");
+    sox(&[
+        speech.as_os_str(),
+        "-b".as_ref(),
+        "64".as_ref(),
+        "-e".as_ref(),
+        "floating-point".as_ref(),
+        float64.as_os_str(),
+    ]);
+    let alaw = dir.path().join("alaw.wav");
+    sox(&[
+        speech.as_os_str(),
+        "-e".as_ref(),
+        "a-law".as_ref(),
+        alaw.as_os_str(),
+    ]);
+    let no_samples = dir.path().join("no-samples.wav");
+    speech::write_wav(&no_samples, PCM16, &[]);
+    let silence = dir.path().join("silence.wav");
+    speech::write_wav(&silence, PCM16, &vec![0; 16_000 * 5]);
+    // Not-a-number samples once panicked the resampler (found by fuzzing).
+    let nan = dir.path().join("nan.wav");
+    let mut writer = hound::WavWriter::create(
+        &nan,
+        hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        },
+    )
+    .unwrap();
+    for _ in 0..44_100 * 2 {
+        writer.write_sample(f32::NAN).unwrap();
+    }
+    writer.finalize().unwrap();
+    let cases = [
+        (text, "is not a WAV file"),
+        (zero_length, "contains no audio"),
+        (no_samples, "contains no audio"),
+        (header_only, "is damaged after 0.0 s"),
+        (truncated, "is damaged after"),
+        (lying, "is damaged after"),
+        (zero_rate, "is not a WAV file"),
+        (float64, "unsupported WAV sample format"),
+        (alaw, "unsupported WAV sample format"),
+        (silence, "no speech found"),
+        (nan, "no speech found"),
+        (dir.path().join("missing.wav"), "cannot open"),
+    ];
+    for (path, expected) in cases {
+        for command in ["transcribe", "analyze"] {
+            let output = rehearse(&data).arg(command).arg(&path).output().unwrap();
+            let case = format!("{command} {}", path.display());
+            assert_one_clear_line(&output, expected, &case);
+            assert!(
+                output.stdout.is_empty(),
+                "{case}: printed {:?}",
+                output.stdout
+            );
+        }
+    }
+    assert!(
+        files_under(&data).is_empty(),
+        "left behind: {:?}",
+        files_under(&data)
+    );
+}
+
+#[test]
+fn a_bad_config_or_data_dir_is_one_clear_line_before_a_session_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let speech = spoken_wav(dir.path(), "speech", "I broke the build.");
+    let session = |data: &Path, config: &Path| {
+        rehearse(data)
+            .env("REHEARSE_CONFIG", config)
+            .args(["session", "--silent", "--input"])
+            .arg(&speech)
+            .output()
+            .unwrap()
+    };
+    let data = dir.path().join("data");
+    let none = dir.path().join("none.toml");
+
+    let config_dir = dir.path().join("config-is-a-dir");
+    std::fs::create_dir(&config_dir).unwrap();
+    assert_one_clear_line(
+        &session(&data, &config_dir),
+        "cannot read the config file",
+        "config dir",
+    );
+    let bad_toml = dir.path().join("bad.toml");
+    std::fs::write(&bad_toml, "model = [").unwrap();
+    assert_one_clear_line(&session(&data, &bad_toml), "is invalid", "bad toml");
+    let not_audio = dir.path().join("notes.wav");
+    std::fs::write(&not_audio, "my notes").unwrap();
+    let output = rehearse(&data)
+        .args(["session", "--silent", "--input"])
+        .arg(&not_audio)
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "is not a WAV file", "bad --input");
+    assert!(
+        files_under(&data).is_empty(),
+        "left behind: {:?}",
+        files_under(&data)
+    );
+
+    // Tests run as root, which ignores permissions: a path through a regular file is unwritable.
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, "").unwrap();
+    let output = session(&a_file.join("data"), &none);
+    assert_one_clear_line(
+        &output,
+        "set REHEARSE_DATA_DIR to a folder you can write",
+        "unwritable",
+    );
+
+    let small = Tmpfs::mount(&dir.path().join("small"), "2m");
+    let output = session(&small.path, &none);
+    assert_one_clear_line(&output, "MB free", "full data dir");
+    assert!(
+        files_under(&small.path).is_empty(),
+        "left behind: {:?}",
+        files_under(&small.path)
+    );
+}
+
+/// A small RAM file system, to run out of disk for real; unmounted on drop.
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(path).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "mounting a tmpfs needs root (the test suite runs as root)"
+        );
+        Tmpfs {
+            path: path.to_path_buf(),
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Peak resident memory of a command in KiB, from GNU time.
+fn peak_rss_kib(cmd: Command) -> (u64, Output) {
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let mut timed = Command::new("/usr/bin/time");
+    timed.arg("-v").arg(program).args(args);
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            timed.env(key, value);
+        }
+    }
+    let output = timed
+        .output()
+        .expect("GNU time must be installed (scripts/setup.sh)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let kib = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in {stderr}"));
+    (kib, output)
+}
+
+#[test]
+fn a_one_hour_recording_is_transcribed_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = spoken_wav(dir.path(), "first", "I missed the launch date.");
+    let last = spoken_wav(dir.path(), "last", "Since then I send a weekly risk note.");
+    let hour_of_silence = dir.path().join("silence.wav");
+    sox(&[
+        "-n".as_ref(),
+        "-r".as_ref(),
+        "16000".as_ref(),
+        "-c".as_ref(),
+        "1".as_ref(),
+        "-b".as_ref(),
+        "16".as_ref(),
+        hour_of_silence.as_os_str(),
+        "trim".as_ref(),
+        "0".as_ref(),
+        "3600".as_ref(),
+    ]);
+    let long = dir.path().join("long.wav");
+    sox(&[
+        first.as_os_str(),
+        hour_of_silence.as_os_str(),
+        last.as_os_str(),
+        long.as_os_str(),
+    ]);
+
+    let mut short_cmd = rehearse(&data);
+    short_cmd.args(["transcribe", "--json"]).arg(&first);
+    let (short_kib, short) = peak_rss_kib(short_cmd);
+    assert!(short.status.success());
+    let mut long_cmd = rehearse(&data);
+    long_cmd.args(["transcribe", "--json"]).arg(&long);
+    let (long_kib, output) = peak_rss_kib(long_cmd);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["duration_s"].as_f64().unwrap() > 3600.0);
+    let text = json["text"].as_str().unwrap().to_lowercase();
+    assert!(
+        text.contains("launch") && text.contains("weekly risk"),
+        "{text}"
+    );
+    let last_word_start = json["words"].as_array().unwrap().last().unwrap()["start_s"]
+        .as_f64()
+        .unwrap();
+    assert!(last_word_start > 3600.0, "{last_word_start}");
+    // Held whole, an hour at 16 kHz is 230 MB of samples; streamed, it costs next to nothing
+    // over a five-second file.
+    assert!(
+        long_kib < short_kib + 50 * 1024,
+        "an hour took {long_kib} KiB at peak, five seconds {short_kib} KiB"
+    );
+}
+
+fn session_dirs(data: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(data.join("sessions"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Starts a session playing `input` as the microphone and waits until `seconds` of the answer
+/// are in `answer-1.wav`.
+fn session_recording(data: &Path, input: &Path, extra: &[&str], seconds: f64) -> (Child, PathBuf) {
+    let mut child = rehearse(data)
+        .args(["session", "--silent", "--count", "1", "--input"])
+        .arg(input)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(dir) = session_dirs(data).pop() {
+            let wav = dir.join("answer-1.wav");
+            let bytes = std::fs::metadata(&wav).map_or(0, |m| m.len());
+            if bytes as f64 >= 44.0 + seconds * 32_000.0 {
+                return (child, dir);
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("rehearse session exited early with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rehearse never recorded {seconds} s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+/// The session was marked recovered and its answer analysed from what was recorded.
+fn assert_recovered(dir: &Path) {
+    let index = read_json(&dir.join("session.json"));
+    assert_eq!(index["end"], "recovered", "{index}");
+    assert_eq!(index["answers"][0]["end"], "recovered", "{index}");
+    assert!(!index["answers"][0]["question"].as_str().unwrap().is_empty());
+    let report = read_json(&dir.join("answer-1.report.json"));
+    let transcript = report["transcript"].as_str().unwrap().to_lowercase();
+    assert!(
+        transcript.contains("failure") && transcript.contains("launch"),
+        "{transcript}"
+    );
+    assert!(dir.join("session.md").is_file());
+}
+
+#[test]
+fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let answer = spoken_wav(dir.path(), "answer", ANSWER);
+    let (mut child, session) = session_recording(&data, &answer, &[], 6.0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !session.join("session.json").exists(),
+        "killed before any answer was saved"
+    );
+    // Recordings are personal: only the user may read them.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&session), 0o700);
+    assert_eq!(mode(&session.join("answer-1.wav")), 0o600);
+
+    let list = rehearse(&data).args(["sessions", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("unfinished"));
+    let output = rehearse(&data)
+        .args(["sessions", "recover"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("recovered") && stdout.contains("answer-1.wav"),
+        "{stdout}"
+    );
+    assert_recovered(&session);
+    let seconds = hound::WavReader::open(session.join("answer-1.wav"))
+        .unwrap()
+        .duration() as f64
+        / 16_000.0;
+    assert!(seconds >= 6.0, "the repaired recording holds {seconds} s");
+
+    let again = rehearse(&data)
+        .args(["sessions", "recover"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("no unfinished sessions"));
+}
+
+#[test]
+fn the_next_session_recovers_an_answer_cut_off_by_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let answer = spoken_wav(dir.path(), "answer", ANSWER);
+    let (mut child, killed) = session_recording(&data, &answer, &[], 6.0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let short = spoken_wav(dir.path(), "short", "I broke the build.");
+    let output = rehearse(&data)
+        .args(["session", "--silent", "--count", "1", "--input"])
+        .arg(&short)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let recovered_line = stdout
+        .lines()
+        .find(|l| l.starts_with("recovered "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        recovered_line.contains(&killed.display().to_string()),
+        "{recovered_line}"
+    );
+    assert_recovered(&killed);
+    let sessions = session_dirs(&data);
+    assert_eq!(sessions.len(), 2);
+    assert_ne!(
+        read_json(&sessions[1].join("session.json"))["end"],
+        "recovered"
+    );
+}
+
+#[test]
+fn a_disk_filling_up_mid_answer_keeps_the_recording_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let answer = spoken_wav(dir.path(), "answer", ANSWER);
+    let disk = Tmpfs::mount(&dir.path().join("disk"), "8m");
+    let (child, session) = session_recording(&disk.path, &answer, &["--max-answer", "60"], 3.0);
+    // Fill the disk while rehearse is recording.
+    let filler = disk.path.join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 1 << 16];
+    while std::io::Write::write_all(&mut file, &block).is_ok() {}
+    drop(file);
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_one_clear_line(&output, "the disk is full", "full disk");
+    assert!(
+        stdout.contains("Recording stopped") && stdout.contains("No space left"),
+        "{stdout}"
+    );
+    // The answer heard so far was still analysed and shown.
+    assert!(stdout.contains("Choose"), "{stdout}");
+    let wav = hound::WavReader::open(session.join("answer-1.wav")).unwrap();
+    assert!(
+        wav.duration() >= 3 * 16_000,
+        "{} samples kept",
+        wav.duration()
+    );
+    drop(wav);
+    // The transcript write that hit the full disk left neither a torn file nor its temporary.
+    let mut names: Vec<String> = files_under(&session)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["answer-1.wav", "events.jsonl"]);
+
+    std::fs::remove_file(&filler).unwrap();
+    let recovered = rehearse(&disk.path)
+        .args(["sessions", "recover"])
+        .output()
+        .unwrap();
+    assert!(
+        recovered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recovered.stderr)
+    );
+    let report = read_json(&session.join("answer-1.report.json"));
+    assert!(report["transcript"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("failure"));
+}
