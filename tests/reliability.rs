@@ -211,7 +211,7 @@ fn a_bad_config_or_data_dir_is_one_clear_line_before_a_session_starts() {
     );
     let bad_toml = dir.path().join("bad.toml");
     std::fs::write(&bad_toml, "model = [").unwrap();
-    assert_one_clear_line(&session(&data, &bad_toml), "is invalid", "bad toml");
+    assert_one_clear_line(&session(&data, &bad_toml), "bad.toml, line 1", "bad toml");
     let not_audio = dir.path().join("notes.wav");
     std::fs::write(&not_audio, "my notes").unwrap();
     let output = rehearse(&data)
