@@ -57,7 +57,7 @@ session_run() {
 echo "rehearse benchmark: $(nproc) cores, $threads whisper threads, model $(basename "$model"), incremental input at ${speed}x real time"
 echo
 printf '%-7s | %-26s | %-15s | %-38s\n' "answer" "wait after the answer ends" "word error rate" "throughput (real-time factor, lower is faster)"
-printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s\n' "" "session" "batch" "ratio" "session" "batch" "rehearse" "fw int8" "fw f32" "vs int8"
+printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s\n' "" "session" "batch" "" "session" "batch" "rehearse" "fw int8" "fw f32" "vs int8"
 declare -A rss load
 for minutes in "${lengths[@]}"; do
   wav="$work/answer-$minutes.wav"; ref="$work/answer-$minutes.txt"
@@ -82,7 +82,7 @@ for minutes in "${lengths[@]}"; do
     done
   fi
   printf '%-7s | %7ss %7ss %8s | %7s %7s | %8s %8s %8s %8s\n' \
-    "$(py -c "print(f'{$duration/60:.1f} min')")" "$(fmt "$latency")" "$(fmt "$batch_s")" "$(ratio "$batch_s" "$latency")" \
+    "$(py -c "print(f'{$duration/60:.1f} min')")" "$(fmt "$latency" 3)" "$(fmt "$batch_s")" "" \
     "$(fmt "$inc_wer" 3)" "$(fmt "$batch_wer" 3)" "$(fmt "$rtf" 3)" "$fw_int8" "$fw_f32" "$vs"
 done
 if [ -n "$session_minutes" ]; then

@@ -94,7 +94,7 @@ impl WhisperTuning {
 const AUDIO_CTX_PER_S: f64 = 50.0;
 
 /// Smallest encoder window used: much smaller windows make decoding unstable (whisper.cpp #1117).
-const MIN_AUDIO_CTX: i32 = 500;
+const MIN_AUDIO_CTX: i32 = 750;
 
 /// The encoder window for a chunk: its length plus a second of margin, within whisper's limits.
 pub fn audio_ctx_for(samples: usize) -> i32 {

@@ -14,8 +14,14 @@ use crate::vad::FRAME_S;
 pub struct EndpointRules {
     /// Silence after speech that ends the answer.
     pub end_silence_s: f64,
-    /// Pause that closes a stretch for transcription.
+    /// A pause this long closes a stretch for transcription once it holds `min_stretch_s`:
+    /// whisper transcribes a few sentences together better than one phrase at a time.
     pub stretch_pause_s: f64,
+    /// The shortest stretch a short pause closes.
+    pub min_stretch_s: f64,
+    /// A pause this long closes any stretch, so the last words are transcribed well before the
+    /// end-of-answer silence runs out.
+    pub long_pause_s: f64,
     /// A stretch running this long without a pause is cut anyway (whisper's window is 30 s).
     pub max_stretch_s: f64,
     /// Speech needed before the answer counts as started (coughs and clicks do not).
@@ -31,6 +37,8 @@ impl Default for EndpointRules {
         EndpointRules {
             end_silence_s: 3.0,
             stretch_pause_s: 0.6,
+            min_stretch_s: 8.0,
+            long_pause_s: 1.2,
             max_stretch_s: 24.0,
             min_speech_s: 0.2,
             max_answer_s: 360.0,
@@ -130,10 +138,11 @@ impl EndOfAnswerDetector {
             self.silent_run += 1;
         }
         let stretch_len = self.frames - self.stretch_start;
-        let pause_closes = !voiced
-            && self.silent_run == frames_for(self.rules.stretch_pause_s)
-            && self.stretch_has_voice
-            && self.speech_started;
+        let short_pause = self.silent_run == frames_for(self.rules.stretch_pause_s)
+            && stretch_len >= frames_for(self.rules.min_stretch_s);
+        let long_pause = self.silent_run == frames_for(self.rules.long_pause_s);
+        let pause_closes =
+            !voiced && self.stretch_has_voice && self.speech_started && (short_pause || long_pause);
         let too_long =
             stretch_len >= frames_for(self.rules.max_stretch_s) && self.stretch_has_voice;
         if pause_closes || too_long {
@@ -267,7 +276,7 @@ mod tests {
         for (voiced, s) in [
             (false, 1.0),
             (true, 3.0),
-            (false, 1.0),
+            (false, 1.5),
             (true, 2.0),
             (false, 4.0),
         ] {
@@ -283,6 +292,27 @@ mod tests {
         assert_eq!(spans.len(), 2);
         assert_eq!(spans[0].0, 0);
         assert_eq!(spans[0].1, spans[1].0);
+    }
+
+    #[test]
+    fn a_short_pause_closes_only_a_long_enough_stretch() {
+        let count = |events: &[EndpointEvent]| {
+            events
+                .iter()
+                .filter(|e| matches!(e, EndpointEvent::StretchEnded { .. }))
+                .count()
+        };
+        let mut d = EndOfAnswerDetector::new(EndpointRules::default());
+        let mut events = run(&mut d, true, 3.0);
+        events.extend(run(&mut d, false, 0.8));
+        assert_eq!(count(&events), 0, "a phrase of 3 s waits for more");
+        events.extend(run(&mut d, true, 6.0));
+        events.extend(run(&mut d, false, 0.8));
+        assert_eq!(
+            count(&events),
+            1,
+            "9.8 s of speech and a short pause make a stretch"
+        );
     }
 
     #[test]

@@ -523,7 +523,7 @@ mod tests {
 
     #[test]
     fn saying_that_is_my_answer_ends_the_answer_at_once() {
-        let audio = ScriptedAudio::new(&[(SPEECH, 2.0), (0.0, 1.0), (SPEECH, 20.0), (0.0, 4.0)]);
+        let audio = ScriptedAudio::new(&[(SPEECH, 2.0), (0.0, 1.5), (SPEECH, 20.0), (0.0, 4.0)]);
         let outcome = run(
             audio,
             &["I broke the build and that's my answer.", "more words"],
