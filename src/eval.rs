@@ -81,16 +81,6 @@ fn part_index(part: AnswerPart) -> usize {
         .unwrap_or(PARTS.len() - 1)
 }
 
-fn part_name(part: AnswerPart) -> &'static str {
-    match part {
-        AnswerPart::Choose => "choose",
-        AnswerPart::Describe => "describe",
-        AnswerPart::Own => "own",
-        AnswerPart::Learn => "learn",
-        AnswerPart::Other => "other",
-    }
-}
-
 /// Reads the engine's report as a prediction: each word takes the part of the sentence whose
 /// `start_s..=end_s` holds the word's start (the first such sentence); part durations come from
 /// `report.parts`.
@@ -445,7 +435,7 @@ impl fmt::Display for EvalSummary {
             writeln!(
                 f,
                 "{:<9} {:>8.0} {:>8.0} {:>9} {:>7} {:>10}",
-                part_name(score.part),
+                score.part.name(),
                 score.gold_s,
                 score.predicted_s,
                 show(score.precision),
@@ -458,18 +448,18 @@ impl fmt::Display for EvalSummary {
                 f,
                 "max duration error: {:.1} s ({} in {})",
                 w.error_s,
-                part_name(w.part),
+                w.part.name(),
                 w.id
             )?;
         }
         writeln!(f, "confusion (seconds; rows gold, columns predicted):")?;
         write!(f, "  {:<9}", "")?;
         for part in PARTS {
-            write!(f, " {:>8}", part_name(part))?;
+            write!(f, " {:>8}", part.name())?;
         }
         writeln!(f, " {:>8}", "none")?;
         for (i, row) in self.confusion_s.iter().enumerate() {
-            write!(f, "  {:<9}", part_name(PARTS[i]))?;
+            write!(f, "  {:<9}", PARTS[i].name())?;
             for cell in row {
                 write!(f, " {cell:>8.0}")?;
             }

@@ -39,16 +39,6 @@ pub fn part_color(part: AnswerPart) -> &'static str {
     }
 }
 
-fn part_name(part: AnswerPart) -> &'static str {
-    match part {
-        AnswerPart::Choose => "choose",
-        AnswerPart::Describe => "describe",
-        AnswerPart::Own => "own",
-        AnswerPart::Learn => "learn",
-        AnswerPart::Other => "other",
-    }
-}
-
 fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Missing => "missing",
@@ -116,18 +106,18 @@ fn timeline(report: &AnswerReport) -> Markup {
             aria-label="Timeline of the answer's parts against the ideal budget" {
             text x="0" y="24" class="row" { "ideal" }
             @for (part, from, length) in &ideal {
-                rect class="ideal" data-part=(part_name(*part)) x=(LABEL_W + from * scale) y="10"
+                rect class="ideal" data-part=(*part.name()) x=(LABEL_W + from * scale) y="10"
                     width=(length * scale) height="20" fill=(part_color(*part)) fill-opacity="0.35" {}
                 text x=(LABEL_W + (from + length / 2.0) * scale) y="24" text-anchor="middle"
-                    class="span-label" { (part_name(*part)) }
+                    class="span-label" { (*part.name()) }
             }
             text x="0" y="58" class="row" { "yours" }
             @for sentence in &report.sentences {
-                rect class="spoken" data-part=(part_name(sentence.part))
+                rect class="spoken" data-part=(sentence.part.name())
                     x=(LABEL_W + (sentence.start_s - start) * scale) y="44"
                     width=(((sentence.end_s - sentence.start_s) * scale).max(1.0)) height="20"
                     fill=(part_color(sentence.part)) {
-                    title { (part_name(sentence.part)) ": " (sentence.text) }
+                    title { (sentence.part.name()) ": " (sentence.text) }
                 }
             }
             (axis(span, scale, 80.0))
@@ -175,9 +165,9 @@ fn session_chart(answers: &[&SavedAnswer], total: Budget) -> Markup {
                 @let y = top + row as f64 * row_h + 4.0;
                 text x="0" y=(y + 14.0) class="row" { "answer " (number) }
                 @for (part, from) in stacked(report) {
-                    rect data-part=(part_name(part.part)) x=(LABEL_W + from * scale) y=(y)
+                    rect data-part=(part.part.name()) x=(LABEL_W + from * scale) y=(y)
                         width=(part.duration_s * scale) height=(row_h - 8.0) fill=(part_color(part.part)) {
-                        title { (part_name(part.part)) " " (minutes(part.duration_s)) " (" (verdict_name(part.verdict)) ")" }
+                        title { (part.part.name()) " " (minutes(part.duration_s)) " (" (verdict_name(part.verdict)) ")" }
                     }
                 }
             }
@@ -232,7 +222,7 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                         tr { th { "part" } th { "time" } th { "budget" } th { "verdict" } }
                         @for part in report.parts.iter().filter(|p| PARTS.contains(&p.part)) {
                             tr {
-                                td { span class="swatch" style={"background:" (part_color(part.part))} {} (part_name(part.part)) }
+                                td { span class="swatch" style={"background:" (part_color(part.part))} {} (part.part.name()) }
                                 td { (minutes(part.duration_s)) }
                                 td { (minutes(part.budget_min_s)) "–" (minutes(part.budget_max_s)) }
                                 td class={"verdict " (verdict_name(part.verdict))} { (verdict_name(part.verdict)) }
@@ -244,8 +234,8 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                             h3 { "Transcript" }
                             p {
                                 @for sentence in &report.sentences {
-                                    span class={"sentence part-" (part_name(sentence.part))}
-                                        data-part=(part_name(sentence.part)) title=(sentence.why) {
+                                    span class={"sentence part-" (sentence.part.name())}
+                                        data-part=(sentence.part.name()) title=(sentence.why) {
                                         (sentence.text)
                                     }
                                     " "
@@ -335,7 +325,7 @@ pub fn render(selection: &Selection, total: Budget) -> Result<String> {
                 h1 { "Mock interview, " (session.started) }
                 p class="legend" {
                     @for part in PARTS {
-                        span { span class="swatch" style={"background:" (part_color(part))} {} (part_name(part)) }
+                        span { span class="swatch" style={"background:" (part_color(part))} {} (part.name()) }
                     }
                 }
                 @if selection.answer.is_none() {

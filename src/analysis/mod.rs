@@ -37,6 +37,19 @@ pub enum AnswerPart {
     Other,
 }
 
+impl AnswerPart {
+    /// The part's name as the JSON and reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnswerPart::Choose => "choose",
+            AnswerPart::Describe => "describe",
+            AnswerPart::Own => "own",
+            AnswerPart::Learn => "learn",
+            AnswerPart::Other => "other",
+        }
+    }
+}
+
 /// Career level of the candidate; changes stakes expectations and follow-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
