@@ -13,7 +13,9 @@ smoke=0
 
 [ -n "${REHEARSE_BENCH_SKIP_SETUP:-}" ] || scripts/setup.sh >&2
 bin="$repo/target/release/rehearse"
-model="${REHEARSE_BENCH_MODEL:-$repo/models/ggml-tiny.en.bin}"
+model="${REHEARSE_BENCH_MODEL:-$repo/models/ggml-tiny.en-q8_0.bin}"
+# The f16 conversion, for what the 8-bit default buys.
+model_f16="$repo/models/ggml-tiny.en.bin"
 ct2="$repo/models/cache/tiny.en-ct2"
 threads="${REHEARSE_BENCH_THREADS:-$(nproc)}"
 work="$(mktemp -d)"
@@ -56,8 +58,8 @@ session_run() {
 
 echo "rehearse benchmark: $(nproc) cores, $threads whisper threads, model $(basename "$model"), incremental input at ${speed}x real time"
 echo
-printf '%-7s | %-26s | %-15s | %-38s\n' "answer" "wait after the answer ends" "word error rate" "throughput (real-time factor, lower is faster)"
-printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s\n' "" "session" "batch" "" "session" "batch" "rehearse" "fw int8" "fw f32" "vs int8"
+printf '%-7s | %-26s | %-15s | %-47s\n' "answer" "wait after the answer ends" "word error rate" "throughput (real-time factor, lower is faster)"
+printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s %8s\n' "" "session" "batch" "" "session" "batch" "rehearse" "f16" "fw int8" "fw f32" "vs int8"
 declare -A rss load
 for minutes in "${lengths[@]}"; do
   wav="$work/answer-$minutes.wav"; ref="$work/answer-$minutes.txt"
@@ -72,8 +74,10 @@ for minutes in "${lengths[@]}"; do
   read -r latency inc_wer session_rss < <(session_run "$wav" "$ref")
   rss["session ${minutes} min"]="$session_rss"
   rtf="$(py -c "print($batch_s/$duration)")"
-  fw_int8="-"; fw_f32="-"; vs="-"
+  fw_int8="-"; fw_f32="-"; vs="-"; rtf_f16="-"
   if [ "$smoke" = 0 ]; then
+    "$bin" -v transcribe --model "$model_f16" --threads "$threads" "$wav" >/dev/null 2>"$work/f16.log"
+    rtf_f16="$(fmt "$(py -c "print($(field 'audio in' "$work/f16.log")/1000/$duration)")" 3)"
     for ct in int8 float32; do
       "$venv/bin/python" scripts/bench/faster_whisper_run.py "$ct2" "$wav" "$ct" "$threads" >"$work/fw-$ct.json"
       fw_rtf="$(py -c "import json; d=json.load(open('$work/fw-$ct.json')); print(d['transcribe_s']/$duration)")"
@@ -81,9 +85,9 @@ for minutes in "${lengths[@]}"; do
       if [ "$ct" = int8 ]; then fw_int8="$(fmt "$fw_rtf" 3)"; vs="$(ratio "$fw_rtf" "$rtf")"; else fw_f32="$(fmt "$fw_rtf" 3)"; fi
     done
   fi
-  printf '%-7s | %7ss %7ss %8s | %7s %7s | %8s %8s %8s %8s\n' \
+  printf '%-7s | %7ss %7ss %8s | %7s %7s | %8s %8s %8s %8s %8s\n' \
     "$(py -c "print(f'{$duration/60:.1f} min')")" "$(fmt "$latency" 3)" "$(fmt "$batch_s")" "" \
-    "$(fmt "$inc_wer" 3)" "$(fmt "$batch_wer" 3)" "$(fmt "$rtf" 3)" "$fw_int8" "$fw_f32" "$vs"
+    "$(fmt "$inc_wer" 3)" "$(fmt "$batch_wer" 3)" "$(fmt "$rtf" 3)" "$rtf_f16" "$fw_int8" "$fw_f32" "$vs"
 done
 if [ -n "$session_minutes" ]; then
   wav="$work/answer-long.wav"; ref="$work/answer-long.txt"

@@ -8,7 +8,7 @@ scripts/setup.sh
 
 # Tests that need Whisper use the real tiny.en provisioned by setup.sh; they fail, never skip,
 # when it is missing.
-export REHEARSE_TEST_MODEL="$repo/models/ggml-tiny.en.bin"
+export REHEARSE_TEST_MODEL="$repo/models/ggml-tiny.en-q8_0.bin"
 export REHEARSE_TEST_CT2_DIR="$repo/models/cache/tiny.en-ct2"
 
 echo "==> cargo fmt --check" >&2

@@ -55,6 +55,9 @@ pub enum Command {
     /// The question bank.
     #[command(subcommand)]
     Questions(QuestionsCommand),
+    /// Answer frameworks (the parts an answer should have): list, show one, where yours go.
+    #[command(subcommand)]
+    Frameworks(FrameworksCommand),
     /// The config file: show what is in effect, where it is, or write a commented template.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -87,6 +90,19 @@ pub struct ReportArgs {
     /// Write an HTML page (timelines, coloured transcript, findings, recordings) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksCommand {
+    /// List the built-in frameworks and your own, with their parts and budgets.
+    List,
+    /// Print a framework's TOML definition: a starting point for your own.
+    Show {
+        /// A name from `rehearse frameworks list`, or a .toml file to check.
+        name: String,
+    },
+    /// Print the folder where your own frameworks go (NAME.toml).
+    Dir,
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +184,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum)]
     pub level: Option<LevelArg>,
 
+    /// The framework to measure the answer against: a name from `rehearse frameworks list` or a
+    /// .toml file (default: the config file's `framework`, else failure).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub framework: Option<String>,
+
     #[command(flatten)]
     pub whisper: WhisperArgs,
 }
@@ -186,6 +207,12 @@ pub struct SessionArgs {
     /// Your career level (default: the config file's `level`, else mid).
     #[arg(long, value_enum)]
     pub level: Option<LevelArg>,
+
+    /// The framework answers are measured against when a question names none: a name from
+    /// `rehearse frameworks list` or a .toml file (default: the config file's `framework`, else
+    /// failure).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub framework: Option<String>,
 
     /// Microphone to use: part of its name as `rehearse devices` lists it (default: the config
     /// file's `input_device`, else the system's default).

@@ -3,11 +3,12 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::analysis::{self, AnalysisOptions, Level};
+use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, FrameworkOrigin, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
 use crate::cli::{AnalyzeArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs};
 use crate::config::{self, Config, Settings};
@@ -100,7 +101,16 @@ pub fn models_list(json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(());
     }
-    println!("{:<10} {:>8}  {:<40}  STATUS", "NAME", "SIZE", "SHA-1");
+    let name_width = entries
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    println!(
+        "{:<name_width$} {:>8}  {:<40}  STATUS",
+        "NAME", "SIZE", "SHA-1"
+    );
     for entry in entries {
         let status = if entry.installed {
             format!("installed at {}", entry.path.display())
@@ -108,7 +118,7 @@ pub fn models_list(json: bool) -> Result<()> {
             "not installed".to_string()
         };
         println!(
-            "{:<10} {:>8}  {:<40}  {status}",
+            "{:<name_width$} {:>8}  {:<40}  {status}",
             entry.name, entry.size, entry.sha1
         );
     }
@@ -218,14 +228,24 @@ fn stdout_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+fn framework_library() -> Result<FrameworkLibrary> {
+    Ok(FrameworkLibrary::new(paths::frameworks_dir()?))
+}
+
+/// A framework by name or file, with the config's budget overrides for its parts.
+fn load_framework(name: &str, settings: &Settings) -> Result<Arc<Framework>> {
+    let framework = framework_library()?.load(name)?;
+    Ok(Arc::new(framework.with_budgets(&settings.budgets)))
+}
+
 /// Analysis settings for today: the year lets "back in 2015" date a story (the analysis itself
 /// has no clock).
-fn analysis_options(settings: &Settings) -> AnalysisOptions {
-    AnalysisOptions {
+fn analysis_options(settings: &Settings) -> Result<AnalysisOptions> {
+    Ok(AnalysisOptions {
         level: settings.level,
-        budgets: settings.budgets,
+        framework: load_framework(&settings.framework, settings)?,
         reference_year: Some(i32::from(jiff::Zoned::now().year())),
-    }
+    })
 }
 
 pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
@@ -240,9 +260,10 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     };
     let flags = Config {
         level: args.level.map(Level::from),
+        framework: args.framework.clone(),
         ..Config::default()
     };
-    let options = analysis_options(&load_config()?.settings(&flags));
+    let options = analysis_options(&load_config()?.settings(&flags))?;
     let report = analysis::analyze(&transcript, &options);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -315,7 +336,7 @@ pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Resul
     };
     let settings = load_config()?.settings(&flags);
     let mut stt = load_whisper(whisper)?;
-    recover_unfinished(&sessions_dir, &mut stt, &analysis_options(&settings))
+    recover_unfinished(&sessions_dir, &mut stt, &analysis_options(&settings)?)
 }
 
 /// Recovers every unfinished session, one line per recording.
@@ -370,6 +391,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         speaking_rate: args.speaking_rate,
         input_device: args.input_device.clone(),
         output_device: args.output_device.clone(),
+        framework: args.framework.clone(),
         ..Config::default()
     };
     let settings = load_config()?.settings(&flags);
@@ -387,6 +409,19 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         !chosen.is_empty(),
         "no question in the bank suits the {level:?} level; add one to your question file"
     );
+    // Every framework the questions name, read now: a bad one stops the session before it starts.
+    let analysis = analysis_options(&settings)?;
+    let mut frameworks: Vec<Arc<Framework>> = Vec::new();
+    for question in chosen.iter().take(args.count.max(1)) {
+        if let Some(name) = &question.framework {
+            if !frameworks.iter().any(|f| &f.name == name) {
+                let framework = load_framework(name, &settings).with_context(|| {
+                    format!("question \"{}\" names the framework '{name}'", question.id)
+                })?;
+                frameworks.push(framework);
+            }
+        }
+    }
     // Config, model and input first: a mistake there leaves nothing behind.
     let mut stt = load_whisper(&args.whisper)?;
     let mut input: Box<dyn AudioSource> = match &args.input {
@@ -436,7 +471,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         );
     }
     // A session that cannot be recovered now must not stop a new one; it stays unfinished.
-    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis_options(&settings)) {
+    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis) {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -469,7 +504,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         record,
         settings: SessionSettings {
             count: args.count.max(1),
-            analysis: analysis_options(&settings),
+            analysis,
+            frameworks,
             endpoint: EndpointRules {
                 end_silence_s: settings.end_silence_s,
                 max_answer_s: settings.max_answer_s,
@@ -521,8 +557,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let selection = saved_sessions::select(&args.selection, &sessions_dir()?)?;
     match &args.html {
         Some(file) => {
-            let total = load_config()?.settings(&Config::default()).budgets.total;
-            let page = report_html::render(&selection, total)?;
+            let page = report_html::render(&selection)?;
             std::fs::write(file, page)
                 .with_context(|| format!("cannot write {}", file.display()))?;
             println!("{}", file.display());
@@ -566,11 +601,56 @@ pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) 
                 .collect();
             names.join(", ")
         };
-        println!("{}  [{levels}]\n  {}", question.id, question.text);
+        let framework = question
+            .framework
+            .as_deref()
+            .unwrap_or(analysis::DEFAULT_FRAMEWORK);
+        println!(
+            "{}  [{levels}; {framework}]\n  {}",
+            question.id, question.text
+        );
         for followup in &question.followups {
             println!("    - {followup}");
         }
     }
+    Ok(())
+}
+
+pub fn frameworks_list() -> Result<()> {
+    let library = framework_library()?;
+    for (name, origin) in library.names() {
+        let from = match &origin {
+            FrameworkOrigin::BuiltIn => "built in".to_string(),
+            FrameworkOrigin::User(path) => path.display().to_string(),
+        };
+        match library.load(&name) {
+            Ok(f) => {
+                let parts: Vec<String> = f
+                    .parts
+                    .iter()
+                    .map(|p| format!("{} {:.0}-{:.0} s", p.id, p.budget.min_s, p.budget.max_s))
+                    .collect();
+                println!("{name}  {}  ({from})", f.title);
+                println!(
+                    "  {}; whole answer {:.0}-{:.0} s",
+                    parts.join(", "),
+                    f.total.min_s,
+                    f.total.max_s
+                );
+            }
+            Err(e) => println!("{name}  cannot be used: {e}"),
+        }
+    }
+    Ok(())
+}
+
+pub fn frameworks_show(name: &str) -> Result<()> {
+    print!("{}", framework_library()?.load(name)?.source);
+    Ok(())
+}
+
+pub fn frameworks_dir() -> Result<()> {
+    println!("{}", paths::frameworks_dir()?.display());
     Ok(())
 }
 

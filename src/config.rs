@@ -1,12 +1,13 @@
 //! The user's config file (TOML). Every key is optional; command-line flags override it, and
 //! built-in defaults fill in the rest. A bad value is one error line that names its key.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::analysis::{Budget, Budgets, Level};
+use crate::analysis::{Budget, Framework, Level, DEFAULT_FRAMEWORK};
 use crate::session::endpoint::EndpointRules;
 
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -27,18 +28,11 @@ pub struct Config {
     /// Longest answer, in seconds.
     pub max_answer_s: Option<f64>,
     pub level: Option<Level>,
-    pub budgets: Option<BudgetsConfig>,
-}
-
-/// `[budgets]`: any part's range, or the whole answer's; the rest keep the guide's.
-#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BudgetsConfig {
-    pub choose: Option<BudgetConfig>,
-    pub describe: Option<BudgetConfig>,
-    pub own: Option<BudgetConfig>,
-    pub learn: Option<BudgetConfig>,
-    pub total: Option<BudgetConfig>,
+    /// The framework answers are measured against when a question names none.
+    pub framework: Option<String>,
+    /// `[budgets]`: any part's range, by part id, or the whole answer's (`total`); they apply to
+    /// every framework with a part of that id.
+    pub budgets: Option<BTreeMap<String, BudgetConfig>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -48,34 +42,21 @@ pub struct BudgetConfig {
     pub max_s: f64,
 }
 
-impl BudgetsConfig {
-    fn entries(&self) -> [(&'static str, Option<BudgetConfig>); 5] {
-        [
-            ("choose", self.choose),
-            ("describe", self.describe),
-            ("own", self.own),
-            ("learn", self.learn),
-            ("total", self.total),
-        ]
-    }
-
-    /// The guide's budgets with these ranges put in.
-    pub fn apply(&self, mut budgets: Budgets) -> Budgets {
-        let set = |slot: &mut Budget, value: Option<BudgetConfig>| {
-            if let Some(v) = value {
-                *slot = Budget {
-                    min_s: v.min_s,
-                    max_s: v.max_s,
-                };
-            }
-        };
-        set(&mut budgets.choose, self.choose);
-        set(&mut budgets.describe, self.describe);
-        set(&mut budgets.own, self.own);
-        set(&mut budgets.learn, self.learn);
-        set(&mut budgets.total, self.total);
-        budgets
-    }
+/// Part ids the built-in frameworks define, and `total`: what `[budgets]` keys may name.
+/// Budgets of a user's own framework go in its own file.
+fn budget_keys() -> Vec<String> {
+    let mut keys: Vec<String> = Framework::built_in_names()
+        .iter()
+        .filter_map(|name| Framework::built_in(name))
+        .flat_map(|f| {
+            f.parts
+                .iter()
+                .map(|p| p.id.name().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    keys.push("total".to_string());
+    keys
 }
 
 /// What a session or an analysis runs with once flags, the file and defaults are combined.
@@ -88,7 +69,9 @@ pub struct Settings {
     pub end_silence_s: f64,
     pub max_answer_s: f64,
     pub level: Level,
-    pub budgets: Budgets,
+    pub framework: String,
+    /// Budget overrides by part id, and `total`.
+    pub budgets: BTreeMap<String, Budget>,
 }
 
 /// Where the line of the TOML error is, as "line N (`text`)", so the key shows.
@@ -170,9 +153,22 @@ impl Config {
                 ));
             }
         }
+        if self
+            .framework
+            .as_deref()
+            .is_some_and(|v| v.trim().is_empty())
+        {
+            return Err("`framework` is empty; remove the line to use the default".to_string());
+        }
         if let Some(budgets) = &self.budgets {
-            for (part, budget) in budgets.entries() {
-                let Some(b) = budget else { continue };
+            let known = budget_keys();
+            for (part, b) in budgets {
+                if !known.contains(part) {
+                    return Err(format!(
+                        "`budgets.{part}` is not a part of a built-in framework ({}); budgets of your own framework's parts go in its file",
+                        known.join(", ")
+                    ));
+                }
                 if !(b.min_s.is_finite() && b.min_s >= 0.0) {
                     return Err(format!(
                         "`budgets.{part}.min_s` must be 0 or more (it is {})",
@@ -194,7 +190,18 @@ impl Config {
     /// built-in default.
     pub fn settings(&self, flags: &Config) -> Settings {
         let endpoint = EndpointRules::default();
-        let budgets = flags.budgets.as_ref().or(self.budgets.as_ref());
+        let mut budgets: BTreeMap<String, Budget> = BTreeMap::new();
+        for source in [&self.budgets, &flags.budgets].into_iter().flatten() {
+            for (part, b) in source {
+                budgets.insert(
+                    part.clone(),
+                    Budget {
+                        min_s: b.min_s,
+                        max_s: b.max_s,
+                    },
+                );
+            }
+        }
         Settings {
             voice: flags.voice.clone().or_else(|| self.voice.clone()),
             speaking_rate: flags.speaking_rate.or(self.speaking_rate),
@@ -215,7 +222,12 @@ impl Config {
                 .or(self.max_answer_s)
                 .unwrap_or(endpoint.max_answer_s),
             level: flags.level.or(self.level).unwrap_or_default(),
-            budgets: budgets.map_or_else(Budgets::default, |b| b.apply(Budgets::default())),
+            framework: flags
+                .framework
+                .clone()
+                .or_else(|| self.framework.clone())
+                .unwrap_or_else(|| DEFAULT_FRAMEWORK.to_string()),
+            budgets,
         }
     }
 
@@ -230,7 +242,7 @@ impl Config {
         let mut lines = vec![
             (
                 "model".to_string(),
-                text_value(&self.model, "\"tiny.en\""),
+                text_value(&self.model, &format!("{:?}", crate::models::DEFAULT_MODEL)),
                 from(self.model.is_some()),
             ),
             (
@@ -270,20 +282,43 @@ impl Config {
                 from(self.level.is_some()),
             ),
         ];
+        lines.push((
+            "framework".to_string(),
+            format!("{:?}", settings.framework),
+            from(self.framework.is_some()),
+        ));
+        // The budgets of the framework in effect when it is a built-in one (a user's own
+        // framework keeps its budgets in its file), then any other part set here.
         let file_budgets = self.budgets.clone().unwrap_or_default();
-        let b = settings.budgets;
-        for ((part, set), budget) in file_budgets
-            .entries()
-            .iter()
-            .zip([b.choose, b.describe, b.own, b.learn, b.total])
-        {
+        let mut shown: Vec<(String, Budget)> = Framework::built_in(&settings.framework)
+            .map(|f| {
+                f.parts
+                    .iter()
+                    .map(|p| (p.id.name().to_string(), p.budget))
+                    .chain(std::iter::once(("total".to_string(), f.total)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for part in file_budgets.keys() {
+            if !shown.iter().any(|(k, _)| k == part) {
+                shown.push((
+                    part.clone(),
+                    Budget {
+                        min_s: 0.0,
+                        max_s: 0.0,
+                    },
+                ));
+            }
+        }
+        for (part, default) in shown {
+            let budget = settings.budgets.get(&part).copied().unwrap_or(default);
             lines.push((
                 format!("budgets.{part}"),
                 format!(
                     "{{ min_s = {:?}, max_s = {:?} }}",
                     budget.min_s, budget.max_s
                 ),
-                from(set.is_some()),
+                from(file_budgets.contains_key(&part)),
             ));
         }
         let width = lines
@@ -305,8 +340,8 @@ impl Config {
 pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: remove the leading "#" to set one.
 # Command-line flags override these; `rehearse config show` prints what is in effect.
 
-# Whisper model: a known name (tiny.en, base.en, small.en) or a path to a ggml file.
-#model = "tiny.en"
+# Whisper model: a known name (tiny.en-q8_0, tiny.en, base.en, small.en) or a path to a ggml file.
+#model = "tiny.en-q8_0"
 
 # Text-to-speech voice of the speech service, by (part of) its name; unset, the service picks
 # one. With `output_device`, espeak-ng's default voice speaks instead.
@@ -327,7 +362,13 @@ pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: 
 # Your career level: early, mid or senior.
 #level = "mid"
 
-# Time budgets in seconds, per part and for the whole answer.
+# The framework answers are measured against when a question names none: a built-in one
+# (failure, star) or your own, as `rehearse frameworks list` shows.
+#framework = "failure"
+
+# Time budgets in seconds, per part of the failure framework and for the whole answer. Parts of
+# the other built-in framework can be set the same way (e.g. [budgets.action]); budgets of your
+# own framework go in its file.
 #[budgets.choose]
 #min_s = 20.0
 #max_s = 40.0
@@ -416,7 +457,11 @@ mod tests {
             ),
             (
                 "[budgets]\nchose = { min_s = 1.0, max_s = 2.0 }",
-                "the config file c.toml, line 2 (`chose = { min_s = 1.0, max_s = 2.0 }`): unknown field `chose`, expected one of `choose`, `describe`, `own`, `learn`, `total`",
+                "the config file c.toml: `budgets.chose` is not a part of a built-in framework (choose, describe, own, learn, situation, task, action, result, total); budgets of your own framework's parts go in its file",
+            ),
+            (
+                "framework = \"\"",
+                "the config file c.toml: `framework` is empty; remove the line to use the default",
             ),
         ] {
             let error = problem(text);
@@ -443,13 +488,14 @@ mod tests {
         assert_eq!(settings.voice.as_deref(), Some("english"));
         assert_eq!(settings.speaking_rate, None);
         assert_eq!(
-            settings.budgets.learn,
-            Budget {
+            settings.budgets.get("learn"),
+            Some(&Budget {
                 min_s: 50.0,
                 max_s: 70.0
-            }
+            })
         );
-        assert_eq!(settings.budgets.choose, Budgets::default().choose);
+        assert_eq!(settings.budgets.get("choose"), None);
+        assert_eq!(settings.framework, "failure");
         assert_eq!(
             Config::default().settings(&Config::default()).level,
             Level::Mid
@@ -467,7 +513,13 @@ mod tests {
         assert!(uncommented.contains("[budgets.total]"), "{uncommented}");
         let mut config = Config::parse(&uncommented, "template").unwrap();
         let settings = config.settings(&Config::default());
-        assert_eq!(settings.budgets, Budgets::default());
+        let failure = Framework::failure();
+        let defaults = failure.with_budgets(&settings.budgets);
+        for (part, default) in defaults.parts.iter().zip(&failure.parts) {
+            assert_eq!(part.budget, default.budget, "{}", part.id);
+        }
+        assert_eq!(defaults.total, failure.total);
+        assert_eq!(settings.framework, DEFAULT_FRAMEWORK);
         assert_eq!(
             settings.end_silence_s,
             EndpointRules::default().end_silence_s

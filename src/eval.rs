@@ -11,26 +11,28 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::{analyze, AnalysisOptions, AnswerPart, AnswerReport};
+use crate::analysis::{analyze, AnalysisOptions, AnswerPart, AnswerReport, Framework};
 use crate::corpus::{load_dir, CorpusAnswer, CONTENT_CODES};
 use crate::transcript::Transcript;
 
-/// Parts in table order; `Other` is small talk.
-pub const PARTS: [AnswerPart; 5] = [
-    AnswerPart::Choose,
-    AnswerPart::Describe,
-    AnswerPart::Own,
-    AnswerPart::Learn,
-    AnswerPart::Other,
-];
+/// The parts the corpus is labelled with, the built-in failure framework's, in table order;
+/// `other` is small talk.
+pub fn parts() -> [AnswerPart; 5] {
+    ["choose", "describe", "own", "learn", "other"].map(AnswerPart::new)
+}
 
-/// The four budgeted parts and their budget in seconds (30, 60, 30, 75 at the midpoint of 60-90).
-const BUDGET: [(AnswerPart, f64); 4] = [
-    (AnswerPart::Choose, 30.0),
-    (AnswerPart::Describe, 60.0),
-    (AnswerPart::Own, 30.0),
-    (AnswerPart::Learn, 75.0),
-];
+/// The four budgeted parts and the middle of each one's budget in the failure framework
+/// (30, 60, 30 and 75 s): where the positional baseline cuts the answer.
+fn budget() -> [(AnswerPart, f64); 4] {
+    let failure = Framework::failure();
+    let [choose, describe, own, learn, _] = parts();
+    [choose, describe, own, learn].map(|part| {
+        let middle = failure
+            .part(part)
+            .map_or(0.0, |p| (p.budget.min_s + p.budget.max_s) / 2.0);
+        (part, middle)
+    })
+}
 
 /// Slack for matching word starts to sentence bounds that went through float arithmetic.
 const TIME_EPS: f64 = 1e-6;
@@ -71,14 +73,14 @@ pub fn part_durations(slots: &[f64], parts: &[Option<AnswerPart>]) -> [f64; 4] {
 }
 
 fn budget_index(part: AnswerPart) -> Option<usize> {
-    BUDGET.iter().position(|(p, _)| *p == part)
+    budget().iter().position(|(p, _)| *p == part)
 }
 
 fn part_index(part: AnswerPart) -> usize {
-    PARTS
+    parts()
         .iter()
         .position(|p| *p == part)
-        .unwrap_or(PARTS.len() - 1)
+        .unwrap_or(parts().len() - 1)
 }
 
 /// Reads the engine's report as a prediction: each word takes the part of the sentence whose
@@ -121,10 +123,11 @@ pub fn positional_prediction(transcript: &Transcript) -> Prediction {
         };
     };
     let span = (last.end_s - first.start_s).max(TIME_EPS);
-    let total: f64 = BUDGET.iter().map(|(_, s)| s).sum();
-    let mut bounds = Vec::with_capacity(BUDGET.len());
+    let budget = budget();
+    let total: f64 = budget.iter().map(|(_, s)| s).sum();
+    let mut bounds = Vec::with_capacity(budget.len());
     let mut acc = 0.0;
-    for (part, seconds) in BUDGET {
+    for (part, seconds) in budget {
         acc += seconds / total;
         bounds.push((acc, part));
     }
@@ -136,7 +139,7 @@ pub fn positional_prediction(transcript: &Transcript) -> Prediction {
                 bounds
                     .iter()
                     .find(|(bound, _)| at < *bound)
-                    .map_or(AnswerPart::Learn, |(_, p)| *p),
+                    .map_or(budget[3].0, |(_, p)| *p),
             )
         })
         .collect();
@@ -204,7 +207,7 @@ pub struct EvalSummary {
     /// Slot time of words no predicted sentence contains.
     pub unassigned_s: f64,
     pub per_part: Vec<PartScore>,
-    /// Seconds, rows gold part and columns predicted part in `PARTS` order, plus a last column
+    /// Seconds, rows gold part and columns predicted part in `parts()` order, plus a last column
     /// for unassigned words.
     pub confusion_s: Vec<Vec<f64>>,
     pub duration_errors: Vec<DurationError>,
@@ -238,7 +241,7 @@ fn content_codes(codes: &[String]) -> BTreeSet<String> {
 
 /// Scores predictions against gold labels. `predictions` is parallel to `answers`.
 pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction]) -> EvalSummary {
-    let n_parts = PARTS.len();
+    let n_parts = parts().len();
     let mut confusion = vec![vec![0.0; n_parts + 1]; n_parts];
     let mut abs_errors = [0.0; 4];
     let mut worst: Option<WorstDuration> = None;
@@ -270,7 +273,7 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         let gold_parts: Vec<Option<AnswerPart>> =
             answer.word_parts.iter().copied().map(Some).collect();
         let gold_durations = part_durations(&slots, &gold_parts);
-        for (i, (part, _)) in BUDGET.iter().enumerate() {
+        for (i, (part, _)) in budget().iter().enumerate() {
             let error = (prediction.part_durations[i] - gold_durations[i]).abs();
             abs_errors[i] += error;
             if worst.as_ref().is_none_or(|w| error > w.error_s) {
@@ -312,7 +315,7 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
     let total_s: f64 = confusion.iter().flatten().sum();
     let correct_s: f64 = (0..n_parts).map(|i| confusion[i][i]).sum();
     let unassigned_s: f64 = confusion.iter().map(|row| row[n_parts]).sum();
-    let per_part = PARTS
+    let per_part = parts()
         .iter()
         .enumerate()
         .map(|(i, part)| {
@@ -328,7 +331,7 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         })
         .collect();
     let count = answers.len().max(1) as f64;
-    let duration_errors = BUDGET
+    let duration_errors = budget()
         .iter()
         .enumerate()
         .map(|(i, (part, _))| DurationError {
@@ -454,12 +457,12 @@ impl fmt::Display for EvalSummary {
         }
         writeln!(f, "confusion (seconds; rows gold, columns predicted):")?;
         write!(f, "  {:<9}", "")?;
-        for part in PARTS {
+        for part in parts() {
             write!(f, " {:>8}", part.name())?;
         }
         writeln!(f, " {:>8}", "none")?;
         for (i, row) in self.confusion_s.iter().enumerate() {
-            write!(f, "  {:<9}", PARTS[i].name())?;
+            write!(f, "  {:<9}", parts()[i].name())?;
             for cell in row {
                 write!(f, " {cell:>8.0}")?;
             }
@@ -548,7 +551,10 @@ mod tests {
         }
     }
 
-    use AnswerPart::{Choose, Describe, Learn, Own};
+    const CHOOSE: AnswerPart = AnswerPart::named("choose");
+    const DESCRIBE: AnswerPart = AnswerPart::named("describe");
+    const OWN: AnswerPart = AnswerPart::named("own");
+    const LEARN: AnswerPart = AnswerPart::named("learn");
 
     #[test]
     fn slots_run_to_the_next_start_and_the_last_to_its_end() {
@@ -580,7 +586,7 @@ mod tests {
 
     #[test]
     fn perfect_prediction_scores_one() {
-        let gold = [Choose, Describe, Own, Learn];
+        let gold = [CHOOSE, DESCRIBE, OWN, LEARN];
         let a = answer(&gold, &["no_evidence"]);
         let p = predict(&a, &gold, &["no_evidence", "too_fast"]);
         let s = summarize("t", &[a], &[p]);
@@ -598,9 +604,9 @@ mod tests {
 
     #[test]
     fn one_mislabelled_word_costs_its_slot() {
-        let gold = [Choose, Describe, Own, Learn];
+        let gold = [CHOOSE, DESCRIBE, OWN, LEARN];
         let a = answer(&gold, &[]);
-        let p = predict(&a, &[Choose, Describe, Describe, Learn], &["blame"]);
+        let p = predict(&a, &[CHOOSE, DESCRIBE, DESCRIBE, LEARN], &["blame"]);
         let s = summarize("t", &[a], &[p]);
         assert!((s.part_accuracy - 0.75).abs() < 1e-9);
         assert_eq!(s.confusion_s[2][1], 1.0, "gold own predicted describe");
@@ -618,10 +624,10 @@ mod tests {
 
     #[test]
     fn findings_are_micro_averaged() {
-        let a = answer(&[Choose, Learn], &["blame", "no_ownership"]);
-        let b = answer(&[Choose, Learn], &["no_evidence"]);
-        let pa = predict(&a, &[Choose, Learn], &["blame"]);
-        let pb = predict(&b, &[Choose, Learn], &["no_evidence", "old_failure"]);
+        let a = answer(&[CHOOSE, LEARN], &["blame", "no_ownership"]);
+        let b = answer(&[CHOOSE, LEARN], &["no_evidence"]);
+        let pa = predict(&a, &[CHOOSE, LEARN], &["blame"]);
+        let pb = predict(&b, &[CHOOSE, LEARN], &["no_evidence", "old_failure"]);
         let s = summarize("t", &[a, b], &[pa, pb]);
         assert_eq!(
             (
@@ -645,7 +651,7 @@ mod tests {
     #[test]
     fn report_sentences_label_words_by_start_time() {
         use crate::analysis::{Delivery, PartReport, SentenceReport, Verdict};
-        let a = answer(&[Choose, Choose, Learn, Learn], &[]);
+        let a = answer(&[CHOOSE, CHOOSE, LEARN, LEARN], &[]);
         let sentence = |start_s: f64, end_s: f64, part| SentenceReport {
             start_s,
             end_s,
@@ -655,19 +661,25 @@ mod tests {
         };
         let part = |part, duration_s| PartReport {
             part,
+            label: String::new(),
+            title: String::new(),
             duration_s,
             budget_min_s: 0.0,
             budget_max_s: 0.0,
             share: 0.0,
+            aim_share: None,
+            largest: false,
             verdict: Verdict::Within,
         };
         let report = AnswerReport {
+            framework: "failure".to_string(),
+            total_budget: Framework::failure().total,
             duration_s: 4.0,
             speech_s: 4.0,
             transcript: String::new(),
             // Word 2 starts at 2.0, the end of the first sentence and the start of the second.
-            sentences: vec![sentence(0.0, 2.0, Choose), sentence(2.0, 3.0, Learn)],
-            parts: vec![part(Choose, 2.0), part(Learn, 2.0)],
+            sentences: vec![sentence(0.0, 2.0, CHOOSE), sentence(2.0, 3.0, LEARN)],
+            parts: vec![part(CHOOSE, 2.0), part(LEARN, 2.0)],
             findings: Vec::new(),
             followups: Vec::new(),
             delivery: Delivery {
@@ -679,7 +691,7 @@ mod tests {
         let p = prediction_from_report(&a.transcript, &report);
         assert_eq!(
             p.word_parts,
-            vec![Some(Choose), Some(Choose), Some(Choose), Some(Learn)]
+            vec![Some(CHOOSE), Some(CHOOSE), Some(CHOOSE), Some(LEARN)]
         );
         assert_eq!(p.part_durations, [2.0, 0.0, 0.0, 2.0]);
         // Inside both sentences, word 2 takes the first one's part.
@@ -689,7 +701,7 @@ mod tests {
 
     #[test]
     fn positional_baseline_cuts_speech_in_budget_proportions() {
-        let parts = vec![Choose; 195];
+        let parts = vec![CHOOSE; 195];
         let a = answer(&parts, &[]);
         let p = positional_prediction(&a.transcript);
         let d = p.part_durations;
@@ -699,8 +711,8 @@ mod tests {
 
     #[test]
     fn display_shows_table_and_mismatches() {
-        let a = answer(&[Choose, Learn], &["no_evidence"]);
-        let p = predict(&a, &[Choose, Learn], &[]);
+        let a = answer(&[CHOOSE, LEARN], &["no_evidence"]);
+        let p = predict(&a, &[CHOOSE, LEARN], &[]);
         let text = summarize("engine", &[a], &[p]).to_string();
         assert!(
             text.contains("part accuracy (time-weighted): 1.000"),

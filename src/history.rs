@@ -6,14 +6,6 @@ use serde::Serialize;
 use crate::analysis::{AnswerPart, AnswerReport, Verdict};
 use crate::saved_sessions::SavedSession;
 
-/// The four timed parts, in the guide's order.
-const FOUR_PARTS: [AnswerPart; 4] = [
-    AnswerPart::Choose,
-    AnswerPart::Describe,
-    AnswerPart::Own,
-    AnswerPart::Learn,
-];
-
 /// Levels of a terminal sparkline, lowest first.
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -40,7 +32,7 @@ pub struct AnswerHistory {
     pub duration_s: Option<f64>,
     pub parts: Vec<PartVerdict>,
     pub finding_codes: Vec<String>,
-    /// How far the four parts fall outside their budgets, summed: 0 when every part is within.
+    /// How far the parts fall outside their budgets, summed: 0 when every part is within.
     pub seconds_off_budget: Option<f64>,
 }
 
@@ -57,17 +49,17 @@ pub struct Trend {
     pub seconds_off_budget: Vec<f64>,
     pub findings: Vec<usize>,
     pub parts_within: Vec<usize>,
+    /// How many parts each answer's framework has, so "3/4" and "2/4" compare like with like.
+    pub parts_counted: Vec<usize>,
 }
 
-/// Seconds each of the four parts falls short of or runs over its budget, summed; a missing part
-/// counts as short by its whole minimum.
+/// Seconds each of the framework's parts falls short of or runs over its budget, summed; a
+/// missing part counts as short by its whole minimum.
 pub fn seconds_off_budget(report: &AnswerReport) -> f64 {
-    FOUR_PARTS
+    report
+        .parts
         .iter()
-        .map(|&part| match report.parts.iter().find(|p| p.part == part) {
-            Some(p) => (p.budget_min_s - p.duration_s).max(p.duration_s - p.budget_max_s),
-            None => 0.0,
-        })
+        .map(|p| (p.budget_min_s - p.duration_s).max(p.duration_s - p.budget_max_s))
         .map(|off| off.max(0.0))
         .sum()
 }
@@ -76,7 +68,7 @@ fn parts_within(report: &AnswerReport) -> usize {
     report
         .parts
         .iter()
-        .filter(|p| FOUR_PARTS.contains(&p.part) && p.verdict == Verdict::Within)
+        .filter(|p| p.verdict == Verdict::Within)
         .count()
 }
 
@@ -86,6 +78,7 @@ pub fn build(sessions: &[SavedSession]) -> History {
         seconds_off_budget: Vec::new(),
         findings: Vec::new(),
         parts_within: Vec::new(),
+        parts_counted: Vec::new(),
     };
     let sessions = sessions
         .iter()
@@ -102,6 +95,7 @@ pub fn build(sessions: &[SavedSession]) -> History {
                         trend.seconds_off_budget.push(seconds_off_budget(report));
                         trend.findings.push(report.findings.len());
                         trend.parts_within.push(parts_within(report));
+                        trend.parts_counted.push(report.parts.len());
                     }
                     AnswerHistory {
                         number: answer.number,
@@ -111,7 +105,6 @@ pub fn build(sessions: &[SavedSession]) -> History {
                             .map(|r| {
                                 r.parts
                                     .iter()
-                                    .filter(|p| FOUR_PARTS.contains(&p.part))
                                     .map(|p| PartVerdict {
                                         part: p.part,
                                         duration_s: p.duration_s,
@@ -221,13 +214,7 @@ pub fn render_terminal(history: &History) -> String {
             let verdicts: Vec<String> = answer
                 .parts
                 .iter()
-                .map(|p| {
-                    format!(
-                        "{} {}",
-                        format!("{:?}", p.part).to_lowercase(),
-                        verdict_word(p.verdict)
-                    )
-                })
+                .map(|p| format!("{} {}", p.part.name(), verdict_word(p.verdict)))
                 .collect();
             let findings = match answer.finding_codes.len() {
                 0 => "no findings".to_string(),
@@ -263,10 +250,12 @@ pub fn render_terminal(history: &History) -> String {
             direction(&findings)
         ));
         out.push_str(&format!(
-            "  parts within budget {}  {}/4 -> {}/4, {}\n",
+            "  parts within budget {}  {}/{} -> {}/{}, {}\n",
             sparkline(&within),
             trend.parts_within[0],
+            trend.parts_counted[0],
             trend.parts_within[n - 1],
+            trend.parts_counted[n - 1],
             direction(&within)
         ));
     }
@@ -309,7 +298,6 @@ mod tests {
         let expected: f64 = report
             .parts
             .iter()
-            .filter(|p| FOUR_PARTS.contains(&p.part))
             .map(|p| {
                 (p.budget_min_s - p.duration_s)
                     .max(p.duration_s - p.budget_max_s)

@@ -3,7 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use rehearse::cli::{
-    Cli, Command, ConfigCommand, ModelsCommand, QuestionsCommand, SessionsCommand,
+    Cli, Command, ConfigCommand, FrameworksCommand, ModelsCommand, QuestionsCommand,
+    SessionsCommand,
 };
 use rehearse::commands;
 
@@ -32,6 +33,9 @@ fn main() -> ExitCode {
             questions,
             json,
         }) => commands::questions_list(level, questions.as_deref(), json),
+        Command::Frameworks(FrameworksCommand::List) => commands::frameworks_list(),
+        Command::Frameworks(FrameworksCommand::Show { name }) => commands::frameworks_show(&name),
+        Command::Frameworks(FrameworksCommand::Dir) => commands::frameworks_dir(),
         Command::Config(ConfigCommand::Show) => commands::config_show(),
         Command::Config(ConfigCommand::Path) => commands::config_path(),
         Command::Config(ConfigCommand::Init { force }) => commands::config_init(force),

@@ -30,6 +30,14 @@ pub fn models_dir() -> Result<PathBuf> {
     Ok(data_dir()?.join("models"))
 }
 
+/// Where the user's own answer frameworks live: a `frameworks` folder beside the config file.
+pub fn frameworks_dir() -> Result<PathBuf> {
+    let config = config_file()?;
+    Ok(config
+        .parent()
+        .map_or_else(|| PathBuf::from("frameworks"), |dir| dir.join("frameworks")))
+}
+
 /// The config file: `$REHEARSE_CONFIG`, else the platform's (e.g. ~/.config/rehearse/config.toml).
 pub fn config_file() -> Result<PathBuf> {
     match std::env::var_os(CONFIG_ENV) {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::analysis::{AnswerPart, AnswerReport, Budget, PartReport, Severity, Verdict};
+use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity, Verdict};
 use crate::saved_sessions::{SavedAnswer, Selection};
 
 /// Width of every SVG picture, in CSS pixels.
@@ -21,22 +21,20 @@ const RIGHT_W: f64 = 20.0;
 /// Time-axis ticks, in seconds.
 const TICK_S: f64 = 30.0;
 
-const PARTS: [AnswerPart; 4] = [
-    AnswerPart::Choose,
-    AnswerPart::Describe,
-    AnswerPart::Own,
-    AnswerPart::Learn,
+/// Part colours in framework order (Tableau 10: distinct for the common colour-vision
+/// deficiencies); small talk is grey.
+const PALETTE: [&str; 8] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
 ];
+const OTHER_COLOR: &str = "#bab0ac";
 
-/// Each part's colour (Tableau 10: distinct for the common colour-vision deficiencies).
-pub fn part_color(part: AnswerPart) -> &'static str {
-    match part {
-        AnswerPart::Choose => "#4e79a7",
-        AnswerPart::Describe => "#f28e2b",
-        AnswerPart::Own => "#e15759",
-        AnswerPart::Learn => "#59a14f",
-        AnswerPart::Other => "#bab0ac",
-    }
+/// A part's colour: by its place among the report's parts, so any framework gets distinct ones.
+pub fn part_color(report: &AnswerReport, part: AnswerPart) -> &'static str {
+    report
+        .parts
+        .iter()
+        .position(|p| p.part == part)
+        .map_or(OTHER_COLOR, |i| PALETTE[i % PALETTE.len()])
 }
 
 fn verdict_name(verdict: Verdict) -> &'static str {
@@ -67,7 +65,6 @@ fn axis_span(report: &AnswerReport) -> f64 {
     let budget_end: f64 = report
         .parts
         .iter()
-        .filter(|p| PARTS.contains(&p.part))
         .map(|p| (p.budget_min_s + p.budget_max_s) / 2.0)
         .sum();
     let longest = report.answer_s().max(budget_end).max(TICK_S);
@@ -94,11 +91,9 @@ fn timeline(report: &AnswerReport) -> Markup {
     let mut ideal = Vec::new();
     let mut at = 0.0;
     for part in &report.parts {
-        if PARTS.contains(&part.part) {
-            let length = (part.budget_min_s + part.budget_max_s) / 2.0;
-            ideal.push((part.part, at, length));
-            at += length;
-        }
+        let length = (part.budget_min_s + part.budget_max_s) / 2.0;
+        ideal.push((part.part, at, length));
+        at += length;
     }
     html! {
         svg class="timeline" xmlns="http://www.w3.org/2000/svg" width=(PICTURE_W) height="96"
@@ -107,7 +102,7 @@ fn timeline(report: &AnswerReport) -> Markup {
             text x="0" y="24" class="row" { "ideal" }
             @for (part, from, length) in &ideal {
                 rect class="ideal" data-part=(*part.name()) x=(LABEL_W + from * scale) y="10"
-                    width=(length * scale) height="20" fill=(part_color(*part)) fill-opacity="0.35" {}
+                    width=(length * scale) height="20" fill=(part_color(report, *part)) fill-opacity="0.35" {}
                 text x=(LABEL_W + (from + length / 2.0) * scale) y="24" text-anchor="middle"
                     class="span-label" { (*part.name()) }
             }
@@ -116,7 +111,7 @@ fn timeline(report: &AnswerReport) -> Markup {
                 rect class="spoken" data-part=(sentence.part.name())
                     x=(LABEL_W + (sentence.start_s - start) * scale) y="44"
                     width=(((sentence.end_s - sentence.start_s) * scale).max(1.0)) height="20"
-                    fill=(part_color(sentence.part)) {
+                    fill=(part_color(report, sentence.part)) {
                     title { (sentence.part.name()) ": " (sentence.text) }
                 }
             }
@@ -126,8 +121,8 @@ fn timeline(report: &AnswerReport) -> Markup {
 }
 
 /// The session at a glance: one bar per answer, its parts stacked in order, over the band of
-/// the whole answer's budget (`total`, the one in effect now: reports do not store it).
-fn session_chart(answers: &[&SavedAnswer], total: Budget) -> Markup {
+/// the whole answer's budget.
+fn session_chart(answers: &[&SavedAnswer]) -> Markup {
     let reports: Vec<(usize, &AnswerReport)> = answers
         .iter()
         .filter_map(|a| a.report.as_ref().map(|r| (a.number, r)))
@@ -135,13 +130,9 @@ fn session_chart(answers: &[&SavedAnswer], total: Budget) -> Markup {
     if reports.is_empty() {
         return html! {};
     }
-    let totals = |r: &AnswerReport| -> f64 {
-        r.parts
-            .iter()
-            .filter(|p| PARTS.contains(&p.part))
-            .map(|p| p.duration_s)
-            .sum()
-    };
+    let totals = |r: &AnswerReport| -> f64 { r.parts.iter().map(|p| p.duration_s).sum() };
+    // The first answer's budget: a session usually asks one framework's questions.
+    let total = reports[0].1.total_budget;
     let (band_min, band_max) = (total.min_s, total.max_s);
     let longest = reports
         .iter()
@@ -166,7 +157,7 @@ fn session_chart(answers: &[&SavedAnswer], total: Budget) -> Markup {
                 text x="0" y=(y + 14.0) class="row" { "answer " (number) }
                 @for (part, from) in stacked(report) {
                     rect data-part=(part.part.name()) x=(LABEL_W + from * scale) y=(y)
-                        width=(part.duration_s * scale) height=(row_h - 8.0) fill=(part_color(part.part)) {
+                        width=(part.duration_s * scale) height=(row_h - 8.0) fill=(part_color(report, part.part)) {
                         title { (part.part.name()) " " (minutes(part.duration_s)) " (" (verdict_name(part.verdict)) ")" }
                     }
                 }
@@ -182,7 +173,6 @@ fn stacked(report: &AnswerReport) -> Vec<(&PartReport, f64)> {
     report
         .parts
         .iter()
-        .filter(|p| PARTS.contains(&p.part))
         .map(|p| {
             let from = at;
             at += p.duration_s;
@@ -220,9 +210,9 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                     (timeline(report))
                     table class="parts" {
                         tr { th { "part" } th { "time" } th { "budget" } th { "verdict" } }
-                        @for part in report.parts.iter().filter(|p| PARTS.contains(&p.part)) {
+                        @for part in &report.parts {
                             tr {
-                                td { span class="swatch" style={"background:" (part_color(part.part))} {} (part.part.name()) }
+                                td { span class="swatch" style={"background:" (part_color(report, part.part))} {} (part.label()) }
                                 td { (minutes(part.duration_s)) }
                                 td { (minutes(part.budget_min_s)) "–" (minutes(part.budget_max_s)) }
                                 td class={"verdict " (verdict_name(part.verdict))} { (verdict_name(part.verdict)) }
@@ -300,8 +290,8 @@ blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; 
 audio { display: block; margin: 0.5em 0; width: 100%; }
 ";
 
-/// The whole page for the selected answers; `total` is the whole answer's budget.
-pub fn render(selection: &Selection, total: Budget) -> Result<String> {
+/// The whole page for the selected answers.
+pub fn render(selection: &Selection) -> Result<String> {
     let answers: Vec<&SavedAnswer> = selection.answers().collect();
     let sections = answers
         .iter()
@@ -323,14 +313,16 @@ pub fn render(selection: &Selection, total: Budget) -> Result<String> {
             }
             body {
                 h1 { "Mock interview, " (session.started) }
-                p class="legend" {
-                    @for part in PARTS {
-                        span { span class="swatch" style={"background:" (part_color(part))} {} (part.name()) }
+                @if let Some(report) = answers.iter().find_map(|a| a.report.as_ref()) {
+                    p class="legend" {
+                        @for part in &report.parts {
+                            span { span class="swatch" style={"background:" (part_color(report, part.part))} {} (part.label()) }
+                        }
                     }
                 }
                 @if selection.answer.is_none() {
                     h3 { "The session at a glance" }
-                    (session_chart(&answers, total))
+                    (session_chart(&answers))
                 }
                 @for section in sections { (section) }
             }

@@ -52,17 +52,19 @@ fn the_text_listing_shows_levels_and_followups_and_includes_the_users_file() {
     std::fs::write(
         &file,
         "[[question]]\nid = \"my-launch\"\ntext = \"Tell me about the launch that slipped.\"\n\
-         followups = [\"Who did you tell first?\"]\n",
+         followups = [\"Who did you tell first?\"]\nframework = \"star\"\n",
     )
     .unwrap();
     let output = rehearse(&["questions", "list", "--questions", file.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
     assert!(
-        text.starts_with("failed  [early, mid, senior]\n  Describe a time you failed.\n    - "),
+        text.starts_with(
+            "failed  [early, mid, senior; failure]\n  Describe a time you failed.\n    - "
+        ),
         "{text}"
     );
-    assert!(text.contains("my-launch  [all levels]\n  Tell me about the launch that slipped.\n    - Who did you tell first?\n"), "{text}");
+    assert!(text.contains("my-launch  [all levels; star]\n  Tell me about the launch that slipped.\n    - Who did you tell first?\n"), "{text}");
 
     std::fs::write(&file, "[[question]]\nid = \"x\"\ntext = \"\"\n").unwrap();
     let output = rehearse(&["questions", "list", "--questions", file.to_str().unwrap()]);

@@ -6,13 +6,14 @@
 
 use std::sync::OnceLock;
 
-use super::cues::{deflection, ownership_phrases};
+use super::cues::deflection;
+use super::framework::{Framework, Role};
 use super::parts::{is_first_person, is_past_tense, present_habits};
 use super::sentences::Sentence;
 use super::text::{
     is_number, is_participle, negated_before, phrases, quote, small_number_value, Phrase, Token,
 };
-use super::timing::{verdict, BUDGETED};
+use super::timing::verdict;
 use super::{
     AnalysisOptions, AnswerPart, Budget, Delivery, Finding, Level, PartReport, Severity, Verdict,
 };
@@ -24,7 +25,25 @@ pub(crate) struct Answer<'a> {
     pub sentences: &'a [Sentence],
     pub labels: &'a [AnswerPart],
     pub durations: &'a [f64],
+    pub framework: &'a Framework,
 }
+
+/// The guide's content checks a framework can list, each with the roles its parts must play
+/// for the check to make sense (it reads "the story", "the learning" and so on).
+pub(crate) const CONTENT_CHECKS: &[(&str, &[Role])] = &[
+    ("team_only", &[Role::Ownership]),
+    ("blame", &[Role::Ownership]),
+    ("no_ownership", &[Role::Ownership]),
+    ("turned_out_fine", &[Role::Change]),
+    ("non_failure", &[]),
+    ("no_evidence", &[Role::Change]),
+    ("no_concrete_change", &[Role::Change]),
+    ("old_failure", &[]),
+    (
+        "context_heavy",
+        &[Role::Story, Role::Ownership, Role::Change],
+    ),
+];
 
 /// Tokens before a cue that are searched for a negation ("I didn't blame anyone").
 const NEGATION_WINDOW: usize = 4;
@@ -558,8 +577,17 @@ impl Answer<'_> {
             })
     }
 
-    fn is(&self, i: usize, parts: &[AnswerPart]) -> bool {
-        self.labels.get(i).is_some_and(|p| parts.contains(p))
+    /// Whether sentence `i` is labelled with a part playing one of `roles`.
+    fn is(&self, i: usize, roles: &[Role]) -> bool {
+        self.labels
+            .get(i)
+            .and_then(|p| self.framework.role_of(*p))
+            .is_some_and(|r| roles.contains(&r))
+    }
+
+    /// Whether sentence `i` is small talk.
+    fn is_other(&self, i: usize) -> bool {
+        self.labels.get(i) == Some(&AnswerPart::OTHER)
     }
 
     fn any_in(&self, list: &[Phrase], i: usize) -> bool {
@@ -567,9 +595,10 @@ impl Answer<'_> {
             .any(|p| !p.find_all(&self.sentences[i].tokens).is_empty())
     }
 
-    fn seconds(&self, parts: &[AnswerPart]) -> f64 {
+    /// Seconds of the sentences that pass `keep`.
+    fn seconds(&self, keep: impl Fn(usize) -> bool) -> f64 {
         (0..self.sentences.len())
-            .filter(|&i| self.is(i, parts))
+            .filter(|&i| keep(i))
             .map(|i| self.durations[i])
             .sum()
     }
@@ -584,30 +613,32 @@ fn finding(code: &str, severity: Severity, message: String) -> Finding {
     }
 }
 
-/// Ownership cues that state a personal part: neither loose ones nor the team's "we should have".
-fn personal_ownership() -> &'static [Phrase] {
-    static P: OnceLock<Vec<Phrase>> = OnceLock::new();
-    P.get_or_init(|| {
-        ownership_phrases()
-            .iter()
-            .map(|c| &c.phrase)
-            .filter(|p| !LOOSE_OWNERSHIP.contains(&p.source))
-            .filter(|p| {
-                !p.source
-                    .split_whitespace()
-                    .any(|w| matches!(w, "we" | "our"))
-            })
-            .cloned()
-            .collect()
-    })
+/// The framework's cues for the speaker's own part that state a personal part: neither loose
+/// ones nor the team's "we should have".
+fn personal_ownership(framework: &Framework) -> Vec<Phrase> {
+    framework
+        .part_with_role(Role::Ownership)
+        .into_iter()
+        .flat_map(|part| &part.cues)
+        .filter(|group| group.needs_speaker)
+        .flat_map(|group| &group.phrases)
+        .filter(|p| !LOOSE_OWNERSHIP.contains(&p.source.as_str()))
+        .filter(|p| {
+            !p.source
+                .split_whitespace()
+                .any(|w| matches!(w, "we" | "our"))
+        })
+        .cloned()
+        .collect()
 }
 
 /// An explicit statement of the speaker's own part, outside the learning.
 fn ownership_statement(answer: &Answer) -> Option<String> {
-    answer.find(personal_ownership(), true, |i| {
+    answer.find(&personal_ownership(answer.framework), true, |i| {
         let tokens = &answer.sentences[i].tokens;
         tokens.iter().any(|t| is_first_person(&t.text))
-            && !answer.is(i, &[AnswerPart::Learn, AnswerPart::Other])
+            && !answer.is(i, &[Role::Change])
+            && !answer.is_other(i)
             && !deflection().iter().any(|p| !p.find_all(tokens).is_empty())
     })
 }
@@ -616,9 +647,7 @@ fn blame(answer: &Answer, owned: bool) -> Option<Finding> {
     if owned {
         return None;
     }
-    let m = answer.find(compiled!(BLAME), true, |i| {
-        !answer.is(i, &[AnswerPart::Learn])
-    })?;
+    let m = answer.find(compiled!(BLAME), true, |i| !answer.is(i, &[Role::Change]))?;
     Some(finding(
         "blame",
         Severity::Major,
@@ -653,7 +682,7 @@ fn non_failure(answer: &Answer) -> Option<Finding> {
 }
 
 fn turned_out_fine(answer: &Answer) -> Option<Finding> {
-    let before_learning = |i: usize| !answer.is(i, &[AnswerPart::Learn, AnswerPart::Other]);
+    let before_learning = |i: usize| !answer.is(i, &[Role::Change]) && !answer.is_other(i);
     let m = answer.find(compiled!(FINE_ENDING), true, before_learning)?;
     let consequence = answer.find(compiled!(CONSEQUENCE), true, before_learning);
     consequence.is_none().then(|| {
@@ -673,7 +702,7 @@ fn we_and_i(answer: &Answer) -> (usize, usize) {
     let mut we = 0;
     let mut i_count = 0;
     for (i, s) in answer.sentences.iter().enumerate() {
-        if !answer.is(i, &[AnswerPart::Describe, AnswerPart::Own]) {
+        if !answer.is(i, &[Role::Story, Role::Ownership]) {
             continue;
         }
         for (k, t) in s.tokens.iter().enumerate() {
@@ -708,7 +737,7 @@ fn team_only(answer: &Answer, owned: bool) -> Option<Finding> {
 
 fn no_concrete_change(answer: &Answer) -> Option<Finding> {
     let learning: Vec<usize> = (0..answer.sentences.len())
-        .filter(|&i| answer.is(i, &[AnswerPart::Learn]))
+        .filter(|&i| answer.is(i, &[Role::Change]))
         .collect();
     let concrete = learning.iter().any(|&i| {
         let habit = present_habits(&answer.sentences[i].tokens)
@@ -755,10 +784,9 @@ fn tells_later_occasion(answer: &Answer, i: usize) -> bool {
 }
 
 fn no_evidence(answer: &Answer) -> Option<Finding> {
-    let first_learning =
-        (0..answer.sentences.len()).find(|&i| answer.is(i, &[AnswerPart::Learn]))?;
+    let first_learning = (0..answer.sentences.len()).find(|&i| answer.is(i, &[Role::Change]))?;
     let shown = (first_learning..answer.sentences.len())
-        .filter(|&i| !answer.is(i, &[AnswerPart::Other]))
+        .filter(|&i| !answer.is_other(i))
         .any(|i| tells_later_occasion(answer, i));
     (!shown).then(|| {
         finding(
@@ -797,7 +825,7 @@ fn old_story(answer: &Answer, options: &AnalysisOptions) -> Option<String> {
             }
         }
     }
-    let story = |i: usize| !answer.is(i, &[AnswerPart::Learn]);
+    let story = |i: usize| !answer.is(i, &[Role::Change]);
     answer.find(compiled!(LONG_AGO), true, story).or_else(|| {
         // An early-career candidate's student days are recent.
         (options.level != Level::Early)
@@ -822,12 +850,12 @@ fn old_failure(answer: &Answer, options: &AnalysisOptions) -> Option<Finding> {
 }
 
 fn context_heavy(answer: &Answer) -> Option<Finding> {
-    let content = answer.seconds(&BUDGETED);
+    let content = answer.seconds(|i| !answer.is_other(i));
     if content <= 0.0 {
         return None;
     }
-    let story = answer.seconds(&[AnswerPart::Describe]) / content;
-    let reflection = answer.seconds(&[AnswerPart::Own, AnswerPart::Learn]) / content;
+    let story = answer.seconds(|i| answer.is(i, &[Role::Story])) / content;
+    let reflection = answer.seconds(|i| answer.is(i, &[Role::Ownership, Role::Change])) / content;
     (story >= CONTEXT_HEAVY_SHARE || (story > reflection && reflection < THIN_REFLECTION_SHARE)).then(|| {
         finding(
             "context_heavy",
@@ -854,33 +882,24 @@ fn excerpt(text: &str) -> String {
     out
 }
 
-fn part_title(part: AnswerPart) -> &'static str {
-    match part {
-        AnswerPart::Choose => "choosing the failure",
-        AnswerPart::Describe => "describing what happened",
-        AnswerPart::Own => "owning your part",
-        AnswerPart::Learn => "what you learned and changed",
-        AnswerPart::Other => "small talk",
-    }
-}
-
 fn timing(parts: &[PartReport], answer_s: f64, total: Budget) -> Vec<Finding> {
     let mut out: Vec<Finding> = parts
         .iter()
         .filter_map(|p| {
-            let title = part_title(p.part);
+            let title = p.title();
             match p.verdict {
                 Verdict::Missing => Some(finding(
                     "part_missing",
                     Severity::Major,
                     format!(
-                        "No time on {title}; the guide gives it {:.0}-{:.0} s.",
+                        "No time on {title}; the budget gives it {:.0}-{:.0} s.",
                         p.budget_min_s, p.budget_max_s
                     ),
                 )),
                 Verdict::Under => Some(finding(
                     "part_under",
-                    if p.part == AnswerPart::Learn {
+                    // Short on the part that should be largest matters more than long on it.
+                    if p.largest {
                         Severity::Warning
                     } else {
                         Severity::Info
@@ -892,7 +911,7 @@ fn timing(parts: &[PartReport], answer_s: f64, total: Budget) -> Vec<Finding> {
                 )),
                 Verdict::Over => Some(finding(
                     "part_over",
-                    if p.part == AnswerPart::Learn {
+                    if p.largest {
                         Severity::Info
                     } else {
                         Severity::Warning
@@ -993,10 +1012,12 @@ pub(crate) fn find_all(
             "Nothing was said.".to_string(),
         )];
     }
+    // Only the checks the framework lists run; one that is off suppresses nothing.
+    let on = |code: &str| answer.framework.checks(code);
     let owned = ownership_statement(answer).is_some();
-    let blamed = blame(answer, owned);
-    let strength = non_failure(answer);
-    let vague = no_concrete_change(answer);
+    let blamed = blame(answer, owned).filter(|_| on("blame"));
+    let strength = non_failure(answer).filter(|_| on("non_failure"));
+    let vague = no_concrete_change(answer).filter(|_| on("no_concrete_change"));
     let content = [
         // A story about others' failings is not a team story.
         team_only(answer, owned).filter(|_| blamed.is_none()),
@@ -1011,8 +1032,12 @@ pub(crate) fn find_all(
         old_failure(answer, options),
         context_heavy(answer),
     ];
-    let mut out: Vec<Finding> = content.into_iter().flatten().collect();
-    out.extend(timing(parts, answer_s, options.budgets.total));
+    let mut out: Vec<Finding> = content
+        .into_iter()
+        .flatten()
+        .filter(|f| on(&f.code))
+        .collect();
+    out.extend(timing(parts, answer_s, answer.framework.total));
     out.extend(delivery_findings(delivery, answer.words.len()));
     out
 }

@@ -1,9 +1,11 @@
 //! Follow-up questions an interviewer would ask next, chosen from what the answer lacks.
 //!
-//! Each content gap has one question; a strong answer gets a deeper probe instead, varied by
-//! level. Questions only come from findings, so nothing the answer covered well is asked about.
+//! Each content gap has one question; a part of the framework that is missing or short asks its
+//! own; a strong answer gets one of the framework's deeper probes instead, varied by level.
+//! Questions only come from findings, so nothing the answer covered well is asked about.
 
-use super::{AnswerPart, Finding, Level};
+use super::framework::{Framework, Role};
+use super::{Finding, Level};
 
 /// At most this many questions: an interviewer asks one or two, rarely three.
 const MAX_FOLLOWUPS: usize = 3;
@@ -48,24 +50,13 @@ const GAP_QUESTIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Asked when the learning part is short or missing and no content finding already covers it.
-const LEARNING_QUESTION: &str = "What changed in how you work after this?";
-
-/// Probes for an answer with no content gaps, by level.
-fn probes(level: Level) -> [&'static str; 2] {
-    match level {
-        Level::Early => [
-            "What would you do if the same situation happened tomorrow with a tighter deadline?",
-            "Who did you go to for help at the time, and would you ask sooner now?",
-        ],
-        Level::Mid => [
-            "What would you do if the same situation happened tomorrow with a tighter deadline?",
-            "Did anyone else on the team change how they work because of what you learned?",
-        ],
-        Level::Senior => [
-            "How would you spot the early signs of this failure in someone on your team, and what would you do?",
-            "What did this change in how your organisation plans or reviews similar work?",
-        ],
+/// Content gaps whose question already asks about a part playing this role: a short part with
+/// that role needs no question of its own.
+fn covers(code: &str, role: Role) -> bool {
+    match role {
+        Role::Change => matches!(code, "no_concrete_change" | "no_evidence"),
+        Role::Ownership => matches!(code, "no_ownership" | "blame" | "team_only"),
+        Role::Choice | Role::Story => false,
     }
 }
 
@@ -74,7 +65,7 @@ fn has(findings: &[Finding], code: &str) -> bool {
 }
 
 /// One to three follow-up questions for the answer, deterministic for the same findings.
-pub(crate) fn choose(findings: &[Finding], level: Level) -> Vec<String> {
+pub(crate) fn choose(findings: &[Finding], framework: &Framework, level: Level) -> Vec<String> {
     let mut questions: Vec<&str> = GAP_QUESTIONS
         .iter()
         .filter(|(code, _)| has(findings, code))
@@ -84,17 +75,22 @@ pub(crate) fn choose(findings: &[Finding], level: Level) -> Vec<String> {
     if has(findings, "blame") {
         questions.retain(|q| !q.starts_with("What specifically"));
     }
-    let learning_thin = findings.iter().any(|f| {
-        matches!(f.code.as_str(), "part_missing" | "part_under")
-            && f.part == Some(AnswerPart::Learn)
-    });
-    let learning_covered = has(findings, "no_concrete_change") || has(findings, "no_evidence");
-    if learning_thin && !learning_covered {
-        questions.push(LEARNING_QUESTION);
+    for part in &framework.parts {
+        let Some(question) = &part.followup else {
+            continue;
+        };
+        let thin = findings.iter().any(|f| {
+            matches!(f.code.as_str(), "part_missing" | "part_under") && f.part == Some(part.id)
+        });
+        let covered = part
+            .role
+            .is_some_and(|role| findings.iter().any(|f| covers(&f.code, role)));
+        if thin && !covered {
+            questions.push(question);
+        }
     }
     if questions.is_empty() {
-        let [first, second] = probes(level);
-        questions = vec![first, second];
+        questions = framework.probes(level).iter().map(String::as_str).collect();
     }
     questions
         .into_iter()
@@ -106,7 +102,7 @@ pub(crate) fn choose(findings: &[Finding], level: Level) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Severity;
+    use crate::analysis::{AnswerPart, Severity};
 
     fn findings(codes: &[&str]) -> Vec<Finding> {
         codes
@@ -129,6 +125,7 @@ mod tests {
                 "no_concrete_change",
                 "context_heavy",
             ]),
+            &Framework::failure(),
             Level::Mid,
         );
         assert_eq!(q.len(), 3);
@@ -139,7 +136,11 @@ mod tests {
 
     #[test]
     fn never_asks_about_what_the_answer_covered() {
-        let q = choose(&findings(&["no_evidence"]), Level::Mid);
+        let q = choose(
+            &findings(&["no_evidence"]),
+            &Framework::failure(),
+            Level::Mid,
+        );
         assert_eq!(q.len(), 1);
         assert!(!q[0].contains("within your control"));
         assert!(!q[0].contains("differently now"));
@@ -147,7 +148,11 @@ mod tests {
 
     #[test]
     fn blame_asks_about_control_not_twice_about_ownership() {
-        let q = choose(&findings(&["blame", "no_ownership"]), Level::Mid);
+        let q = choose(
+            &findings(&["blame", "no_ownership"]),
+            &Framework::failure(),
+            Level::Mid,
+        );
         assert_eq!(
             q,
             ["Looking back, what was within your control, and what would you do differently?"]
@@ -157,16 +162,26 @@ mod tests {
     #[test]
     fn thin_learning_without_a_content_gap_asks_what_changed() {
         let mut f = findings(&["part_under"]);
-        f[0].part = Some(AnswerPart::Learn);
-        assert_eq!(choose(&f, Level::Mid), [LEARNING_QUESTION]);
+        f[0].part = Some(AnswerPart::new("learn"));
+        assert_eq!(
+            choose(&f, &Framework::failure(), Level::Mid),
+            ["What changed in how you work after this?"]
+        );
     }
 
     #[test]
     fn strong_answers_get_a_deeper_probe_by_level() {
-        let early = choose(&[], Level::Early);
-        let senior = choose(&[], Level::Senior);
+        let early = choose(&[], &Framework::failure(), Level::Early);
+        let senior = choose(&[], &Framework::failure(), Level::Senior);
         assert!(early[0].contains("tighter deadline"));
         assert_ne!(early, senior);
-        assert_eq!(choose(&findings(&["pace_fast"]), Level::Senior), senior);
+        assert_eq!(
+            choose(
+                &findings(&["pace_fast"]),
+                &Framework::failure(),
+                Level::Senior
+            ),
+            senior
+        );
     }
 }

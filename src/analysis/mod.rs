@@ -1,20 +1,25 @@
 //! Answer analysis: a timed-word `Transcript` in, an `AnswerReport` out. Pure: no audio, no model, no clock.
 //!
-//! The pipeline: `sentences` splits the words (punctuation, or pauses where it is missing);
-//! `parts` labels each sentence choose / describe / own / learn / other from the cues in `cues`,
-//! decoded jointly with a Viterbi pass; `timing` measures parts against `Budgets`; `findings`
-//! raises content, timing and delivery codes; `followups` picks the next questions; `delivery`
-//! measures pace and fillers; `render` prints the report for a terminal.
+//! Everything is measured against a `Framework` (`framework`): the parts an answer should have,
+//! their budgets and cues, read from TOML; the guide's four-part failure answer is the built-in
+//! default. The pipeline: `sentences` splits the words (punctuation, or pauses where it is
+//! missing); `parts` labels each sentence with one of the framework's parts or `other` from its
+//! cues, decoded jointly with a Viterbi pass; `timing` measures parts against their budgets;
+//! `findings` raises content, timing and delivery codes; `followups` picks the next questions;
+//! `delivery` measures pace and fillers; `render` prints the report for a terminal.
 
 mod cues;
 mod delivery;
 mod findings;
 mod followups;
+mod framework;
 mod parts;
 mod render;
 mod sentences;
 mod text;
 mod timing;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,31 +29,11 @@ use parts::{label_sentences, last_part};
 use sentences::split_sentences;
 use timing::{part_reports, sentence_durations, word_slots};
 
+pub use framework::{
+    AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin, PartSpec, Role,
+    DEFAULT_FRAMEWORK,
+};
 pub use render::render_terminal;
-
-/// The four parts of a failure answer (plus small talk), in the guide's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AnswerPart {
-    Choose,
-    Describe,
-    Own,
-    Learn,
-    Other,
-}
-
-impl AnswerPart {
-    /// The part's name as the JSON and reports spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            AnswerPart::Choose => "choose",
-            AnswerPart::Describe => "describe",
-            AnswerPart::Own => "own",
-            AnswerPart::Learn => "learn",
-            AnswerPart::Other => "other",
-        }
-    }
-}
 
 /// Career level of the candidate; changes stakes expectations and follow-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -62,74 +47,45 @@ pub enum Level {
 
 /// A time range in seconds a part (or the whole answer) should take.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Budget {
     pub min_s: f64,
     pub max_s: f64,
 }
 
-/// Time budgets per part and for the whole answer, from the guide: about 30 s to choose, 60 s to
-/// describe, 30 s to own it, 60-90 s on learning, 3 to 3.5 minutes in all. A config file can
-/// override any of them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Budgets {
-    pub choose: Budget,
-    pub describe: Budget,
-    pub own: Budget,
-    pub learn: Budget,
-    pub total: Budget,
-}
-
-impl Default for Budgets {
-    fn default() -> Budgets {
-        let budget = |min_s, max_s| Budget { min_s, max_s };
-        Budgets {
-            choose: budget(20.0, 40.0),
-            describe: budget(45.0, 75.0),
-            own: budget(20.0, 40.0),
-            learn: budget(60.0, 90.0),
-            total: budget(180.0, 210.0),
-        }
-    }
-}
-
-impl Budgets {
-    /// The budget of a part; small talk has none, so it gets an empty range.
-    pub fn for_part(&self, part: AnswerPart) -> Budget {
-        match part {
-            AnswerPart::Choose => self.choose,
-            AnswerPart::Describe => self.describe,
-            AnswerPart::Own => self.own,
-            AnswerPart::Learn => self.learn,
-            AnswerPart::Other => Budget {
-                min_s: 0.0,
-                max_s: 0.0,
-            },
-        }
-    }
-}
-
-/// What the analysis is measured against. `Default` is the guide's four-part budget at mid level.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
+/// What the analysis is measured against. `Default` is the built-in failure framework at mid
+/// level.
+#[derive(Debug, Clone)]
 pub struct AnalysisOptions {
     pub level: Level,
-    pub budgets: Budgets,
+    /// The parts, their budgets and cues, and the checks that apply.
+    pub framework: Arc<Framework>,
     /// The year the answer is given in, so "back in 2015" can be dated. The analysis has no
     /// clock: without it, only spoken ages ("six years ago", "in college") date a story.
     pub reference_year: Option<i32>,
 }
 
+impl Default for AnalysisOptions {
+    fn default() -> AnalysisOptions {
+        AnalysisOptions {
+            level: Level::default(),
+            framework: Framework::failure(),
+            reference_year: None,
+        }
+    }
+}
+
 /// Analyses one answer: sentences and their parts, timing against the budget, content and
 /// delivery findings, and the follow-up questions an interviewer would ask next.
 pub fn analyze(transcript: &Transcript, options: &AnalysisOptions) -> AnswerReport {
+    let framework = &options.framework;
     let words = &transcript.words;
     let sentences = split_sentences(words);
-    let labelled = label_sentences(&sentences);
+    let labelled = label_sentences(&sentences, framework);
     let slots = word_slots(words);
     let durations = sentence_durations(&sentences, &slots);
     let labels: Vec<AnswerPart> = labelled.iter().map(|l| l.part).collect();
-    let parts = part_reports(&labels, &durations, &options.budgets);
+    let parts = part_reports(&labels, &durations, framework);
     let answer_s: f64 = slots.iter().sum();
     let delivery = measure(words);
     let answer = findings::Answer {
@@ -137,10 +93,13 @@ pub fn analyze(transcript: &Transcript, options: &AnalysisOptions) -> AnswerRepo
         sentences: &sentences,
         labels: &labels,
         durations: &durations,
+        framework,
     };
     let findings = findings::find_all(&answer, &parts, answer_s, &delivery, options);
-    let followups = followups::choose(&findings, options.level);
+    let followups = followups::choose(&findings, framework, options.level);
     AnswerReport {
+        framework: framework.name.clone(),
+        total_budget: framework.total,
         duration_s: transcript.duration_s,
         speech_s: speech_seconds(words),
         transcript: transcript.text(),
@@ -164,15 +123,22 @@ pub fn analyze(transcript: &Transcript, options: &AnalysisOptions) -> AnswerRepo
 
 /// The part the speaker is in at the end of what they have said so far, for a live view. Cheap:
 /// no timing, findings or delivery, just the labelling.
-pub fn live_part(transcript_so_far: &Transcript) -> Option<AnswerPart> {
-    last_part(&split_sentences(&transcript_so_far.words))
+pub fn live_part(transcript_so_far: &Transcript, framework: &Framework) -> Option<AnswerPart> {
+    last_part(&split_sentences(&transcript_so_far.words), framework)
 }
 
-/// The analysis of one answer. Its JSON also carries `answer_s`, `description_share` and
-/// `learning_largest`, derived from the fields below.
+/// The analysis of one answer. Its JSON also carries `answer_s` and `largest_part_ok`, derived
+/// from the fields below.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(into = "ReportJson")]
 pub struct AnswerReport {
+    /// The framework the answer was measured against (reports saved before frameworks existed
+    /// were all the failure framework).
+    #[serde(default = "default_framework_name")]
+    pub framework: String,
+    /// The whole answer's budget.
+    #[serde(default = "default_total_budget")]
+    pub total_budget: Budget,
     pub duration_s: f64,
     pub speech_s: f64,
     pub transcript: String,
@@ -192,38 +158,38 @@ impl AnswerReport {
         }
     }
 
-    /// Share of the four parts' time spent describing; the guide wants about a quarter.
-    pub fn description_share(&self) -> f64 {
-        self.parts
-            .iter()
-            .find(|p| p.part == AnswerPart::Describe)
-            .map_or(0.0, |p| p.share)
-    }
-
-    /// Whether learning got more time than each other part, as the guide recommends.
-    pub fn learning_largest(&self) -> bool {
-        let learn = self
-            .parts
-            .iter()
-            .find(|p| p.part == AnswerPart::Learn)
-            .map_or(0.0, |p| p.duration_s);
-        learn > 0.0
+    /// Whether the part the framework wants largest got more time than each other part; true
+    /// when the framework names none.
+    pub fn largest_part_ok(&self) -> bool {
+        let Some(largest) = self.parts.iter().find(|p| p.largest) else {
+            return true;
+        };
+        largest.duration_s > 0.0
             && self
                 .parts
                 .iter()
-                .filter(|p| p.part != AnswerPart::Learn)
-                .all(|p| p.duration_s < learn)
+                .filter(|p| p.part != largest.part)
+                .all(|p| p.duration_s < largest.duration_s)
     }
+}
+
+fn default_framework_name() -> String {
+    DEFAULT_FRAMEWORK.to_string()
+}
+
+fn default_total_budget() -> Budget {
+    Framework::failure().total
 }
 
 /// The JSON shape of a report: its fields plus the derived figures.
 #[derive(Serialize)]
 struct ReportJson {
+    framework: String,
+    total_budget: Budget,
     duration_s: f64,
     speech_s: f64,
     answer_s: f64,
-    description_share: f64,
-    learning_largest: bool,
+    largest_part_ok: bool,
     transcript: String,
     sentences: Vec<SentenceReport>,
     parts: Vec<PartReport>,
@@ -236,8 +202,9 @@ impl From<AnswerReport> for ReportJson {
     fn from(r: AnswerReport) -> ReportJson {
         ReportJson {
             answer_s: r.answer_s(),
-            description_share: r.description_share(),
-            learning_largest: r.learning_largest(),
+            largest_part_ok: r.largest_part_ok(),
+            framework: r.framework,
+            total_budget: r.total_budget,
             duration_s: r.duration_s,
             speech_s: r.speech_s,
             transcript: r.transcript,
@@ -259,14 +226,46 @@ pub struct SentenceReport {
     pub why: String,
 }
 
+/// How one part of the framework went. Carries the part's label and title so reports render
+/// without the framework file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartReport {
     pub part: AnswerPart,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub title: String,
     pub duration_s: f64,
     pub budget_min_s: f64,
     pub budget_max_s: f64,
     pub share: f64,
+    /// The share the framework aims this part at, if it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aim_share: Option<f64>,
+    /// Whether this is the part that should get the most time.
+    #[serde(default)]
+    pub largest: bool,
     pub verdict: Verdict,
+}
+
+impl PartReport {
+    /// The short label, falling back to the id for reports saved without one.
+    pub fn label(&self) -> &str {
+        if self.label.is_empty() {
+            self.part.name()
+        } else {
+            &self.label
+        }
+    }
+
+    /// What the part is, in words, falling back to the id.
+    pub fn title(&self) -> &str {
+        if self.title.is_empty() {
+            self.part.name()
+        } else {
+            &self.title
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,8 +340,9 @@ mod tests {
             "followups",
             "delivery",
             "answer_s",
-            "description_share",
-            "learning_largest",
+            "largest_part_ok",
+            "framework",
+            "total_budget",
         ] {
             assert!(json.get(key).is_some(), "missing {key}");
         }
@@ -379,9 +379,11 @@ mod tests {
             &timed_transcript(ANSWER, 150.0),
             &AnalysisOptions::default(),
         );
-        let parts: Vec<AnswerPart> = report.sentences.iter().map(|s| s.part).collect();
-        use AnswerPart::*;
-        assert_eq!(parts, [Other, Choose, Describe, Describe, Own, Learn]);
+        let parts: Vec<&str> = report.sentences.iter().map(|s| s.part.name()).collect();
+        assert_eq!(
+            parts,
+            ["other", "choose", "describe", "describe", "own", "learn"]
+        );
         let shares: f64 = report.parts.iter().map(|p| p.share).sum();
         assert!((shares - 1.0).abs() < 1e-9);
         // A 40-second answer: every part is short and the whole is too short.
@@ -402,31 +404,72 @@ mod tests {
         let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
         assert!(codes.contains(&"part_missing"), "{codes:?}");
         assert!(codes.contains(&"pace_fast"), "{codes:?}");
-        let learn = report.parts.iter().find(|p| p.part == AnswerPart::Learn);
+        let learn = report.parts.iter().find(|p| p.part.name() == "learn");
         assert_eq!(learn.map(|p| p.verdict), Some(Verdict::Missing));
     }
 
     #[test]
     fn budgets_can_be_overridden_in_part() {
-        let options: AnalysisOptions =
-            toml::from_str("level = \"senior\"\n[budgets.learn]\nmin_s = 50.0\nmax_s = 80.0\n")
-                .expect("parses");
-        assert_eq!(options.level, Level::Senior);
-        assert_eq!(options.budgets.learn.min_s, 50.0);
-        assert_eq!(options.budgets.own, Budgets::default().own);
+        let failure = Framework::failure();
+        let custom = failure.with_budgets(&std::collections::BTreeMap::from([(
+            "learn".to_string(),
+            Budget {
+                min_s: 50.0,
+                max_s: 80.0,
+            },
+        )]));
+        let learn = AnswerPart::new("learn");
+        let own = AnswerPart::new("own");
+        assert_eq!(custom.part(learn).map(|p| p.budget.min_s), Some(50.0));
+        assert_eq!(
+            custom.part(own).map(|p| p.budget),
+            failure.part(own).map(|p| p.budget)
+        );
+    }
+
+    /// A STAR answer, measured against the built-in STAR framework: same engine, other parts.
+    #[test]
+    fn another_framework_labels_its_own_parts() {
+        let star = FrameworkLibrary::new("/nonexistent")
+            .load("star")
+            .expect("built in");
+        let answer = "At the time I was working at a small logistics firm and the team was \
+            behind on a customer migration. My job was to get forty customers moved before the \
+            old system was switched off in June. First I split the customers into three groups \
+            by size, then I wrote a checklist for each group and I met with every account \
+            manager. As a result we moved all forty customers two weeks early and the \
+            support tickets went down by a third.";
+        let options = AnalysisOptions {
+            framework: star,
+            ..AnalysisOptions::default()
+        };
+        let report = analyze(&timed_transcript(answer, 150.0), &options);
+        let parts: Vec<&str> = report.sentences.iter().map(|s| s.part.name()).collect();
+        assert_eq!(parts, ["situation", "task", "action", "result"]);
+        let ids: Vec<&str> = report.parts.iter().map(|p| p.part.name()).collect();
+        assert_eq!(ids, ["situation", "task", "action", "result"]);
+        assert_eq!(report.framework, "star");
+        assert!(report
+            .parts
+            .iter()
+            .any(|p| p.largest && p.label == "Action"));
+        // The failure guide's checks that STAR does not list are not raised.
+        assert!(!report.findings.iter().any(|f| f.code == "no_evidence"));
     }
 
     #[test]
     fn live_part_follows_the_speaker() {
-        let so_far = |text: &str| live_part(&timed_transcript(text, 150.0));
+        let failure = Framework::failure();
+        let so_far =
+            |text: &str| live_part(&timed_transcript(text, 150.0), &failure).map(AnswerPart::name);
         assert_eq!(so_far(""), None);
         assert_eq!(
             so_far("The failure I'd pick is a payroll run I got wrong."),
-            Some(AnswerPart::Choose)
+            Some("choose")
         );
         assert_eq!(
             so_far("The failure I'd pick is a payroll run I got wrong. I uploaded the wrong file. That's on me, I didn't check the totals."),
-            Some(AnswerPart::Own)
+            Some("own")
         );
     }
 

@@ -1,41 +1,17 @@
-//! Labels every sentence with its part of the answer.
+//! Labels every sentence with its part of the answer, under a framework.
 //!
-//! Each sentence gets a score per part from the cues it contains (`cues.rs`); a Viterbi pass then
-//! picks the best labelling of the whole answer, preferring the guide's order (choose, describe,
-//! own, learn) but allowing a speaker to open with their mistake, go back and forth between events
-//! and their role, or return to their role while describing the change, each at a cost. Small
-//! talk (`other`) can appear anywhere and does not break the order around it.
+//! Each sentence gets a score per part from the framework's cues and signals (`framework.rs`); a
+//! Viterbi pass then picks the best labelling of the whole answer, preferring the framework's
+//! order but allowing a speaker to open with another part, go back and forth, or return to an
+//! earlier part, each at the cost the framework's `[order]` gives. Small talk (`other`) can
+//! appear anywhere and does not break the order around it.
 
-use super::cues::{deflection, labelling_cues, CueKind, STRONG_CHOICE};
+use super::cues::{deflection, small_talk_cues, SmallTalkKind};
+use super::framework::{Framework, PartSpec};
 use super::sentences::Sentence;
-use super::text::is_participle;
+use super::text::{is_participle, Phrase};
 use super::AnswerPart;
 
-/// The four ordered parts, as indices into the transition table.
-const ORDERED: [AnswerPart; 4] = [
-    AnswerPart::Choose,
-    AnswerPart::Describe,
-    AnswerPart::Own,
-    AnswerPart::Learn,
-];
-/// Context index for "nothing said yet".
-const START: usize = 4;
-/// Context index for an answer that opened with the speaker's own mistake: naming the story
-/// next is natural there, not a step back.
-const OPENING_OWN: usize = 5;
-/// Index of `own` among the ordered parts.
-const OWN: usize = 2;
-
-/// Score of moving from a context (row: choose, describe, own, learn, start, opening own) to a
-/// part (column: choose, describe, own, learn). Forward steps are cheap, going back costs.
-const TRANSITION: [[f64; 4]; 6] = [
-    [0.0, -0.3, -0.8, -2.5], // from choose
-    [-3.0, 0.0, -0.3, -0.8], // from describe
-    [-3.5, -0.4, 0.0, -0.3], // from own
-    [-4.0, -3.0, -1.5, 0.0], // from learn
-    [0.0, -1.5, -1.5, -4.0], // at the start
-    [-0.3, -0.4, 0.0, -0.3], // from an opening own
-];
 /// Score of a small-talk sentence, wherever it falls.
 const OTHER_TRANSITION: f64 = -0.3;
 /// Small-talk phrases count fully in sentences up to this long, half in sentences up to
@@ -48,22 +24,10 @@ const CUE_CAP: f64 = 6.0;
 /// Baseline for an `other` label, and the most small talk can add to it.
 const OTHER_BASE: f64 = -3.0;
 const SMALL_TALK_CAP: f64 = 6.0;
-/// Score of `other` for a sentence said before the speaker names the failure (warming up).
+/// Score of `other` for a sentence said before the speaker names the example (warming up).
 const PREAMBLE_OTHER: f64 = 1.0;
-/// The failure must be named within this share of the words for what precedes it to be preamble.
+/// The example must be named within this share of the words for what precedes it to be preamble.
 const PREAMBLE_MAX_SHARE: f64 = 0.4;
-/// A sentence with no cue at all leans to description: stories are most of what is said.
-const DESCRIBE_BASE: f64 = 0.3;
-/// Past-tense verbs each add this much description, up to `PAST_TENSE_CAP`.
-const PAST_TENSE_WEIGHT: f64 = 0.25;
-const PAST_TENSE_CAP: f64 = 1.0;
-/// Present-tense habits ("I ask", "we run", "now", "anymore") each add this much learning.
-const PRESENT_WEIGHT: f64 = 0.7;
-const PRESENT_CAP: f64 = 2.1;
-/// "I have set up", "I've caught": the present perfect reports change and its results.
-const PRESENT_PERFECT_WEIGHT: f64 = 0.5;
-/// A calendar year anchors a story in time: description.
-const YEAR_WEIGHT: f64 = 0.5;
 
 /// Irregular past-tense verbs common in stories.
 const IRREGULAR_PAST: &[&str] = &[
@@ -151,18 +115,23 @@ const PRESENT_MARKERS: &[&str] = &["now", "anymore", "nowadays", "today", "curre
 /// One cue found in a sentence.
 #[derive(Debug, Clone)]
 struct Hit {
-    kind: CueKind,
-    phrase: &'static str,
+    /// The part it votes for; `None` for small talk.
+    part: Option<usize>,
+    /// How `why` names it ("ownership cue").
+    name: String,
+    phrase: String,
     weight: f64,
+    needs_speaker: bool,
+    names_story: bool,
 }
 
 /// Per-part scores for one sentence and the cues behind them.
 #[derive(Debug, Clone)]
 struct Emission {
-    /// Scores for choose, describe, own, learn.
-    ordered: [f64; 4],
+    /// Scores per part, in the framework's order.
+    ordered: Vec<f64>,
     other: f64,
-    /// Said before the speaker names the failure: may be warming up.
+    /// Said before the speaker names the example: may be warming up.
     preamble: bool,
     hits: Vec<Hit>,
     past_tense: usize,
@@ -177,7 +146,7 @@ pub(crate) fn is_first_person(token: &str) -> bool {
 }
 
 /// Whether a cue itself says who acted ("I should have", "we skipped").
-fn names_speaker(phrase: &super::text::Phrase) -> bool {
+fn names_speaker(phrase: &Phrase) -> bool {
     phrase
         .source
         .split_whitespace()
@@ -188,16 +157,6 @@ fn names_speaker(phrase: &super::text::Phrase) -> bool {
 pub(crate) fn is_past_tense(token: &str) -> bool {
     IRREGULAR_PAST.contains(&token)
         || (token.len() > 4 && token.ends_with("ed") && !token.ends_with("eed"))
-}
-
-fn part_of(kind: CueKind) -> Option<usize> {
-    match kind {
-        CueKind::Choice => Some(0),
-        CueKind::Narrative => Some(1),
-        CueKind::Ownership => Some(2),
-        CueKind::Change | CueKind::Evidence => Some(3),
-        CueKind::SmallTalk | CueKind::Interjection => None,
-    }
 }
 
 /// The present-tense habits in a sentence, as "subject verb": "I ask", "we always run".
@@ -229,7 +188,13 @@ fn has_present_perfect(tokens: &[super::text::Token]) -> bool {
     })
 }
 
-fn emission(sentence: &Sentence) -> Emission {
+fn is_year(t: &str) -> bool {
+    t.len() == 4
+        && (t.starts_with("19") || t.starts_with("20"))
+        && t.chars().all(|c| c.is_ascii_digit())
+}
+
+fn emission(sentence: &Sentence, framework: &Framework) -> Emission {
     let tokens = &sentence.tokens;
     let deflected = deflection().iter().any(|p| !p.find_all(tokens).is_empty());
     let speaker_in_it = tokens
@@ -237,89 +202,115 @@ fn emission(sentence: &Sentence) -> Emission {
         .any(|t| is_first_person(&t.text) || matches!(t.text.as_str(), "we" | "our"));
     let words = sentence.word_count();
     let mut hits = Vec::new();
-    for cue in labelling_cues() {
+    for (i, part) in framework.parts.iter().enumerate() {
+        for group in &part.cues {
+            for phrase in &group.phrases {
+                if phrase.find_all(tokens).is_empty() {
+                    continue;
+                }
+                // "Looking back", "without checking": the speaker's own part only when the
+                // speaker is in the sentence and does not deny it.
+                let applies = !group.needs_speaker
+                    || (!deflected && (names_speaker(phrase) || speaker_in_it));
+                if applies {
+                    hits.push(Hit {
+                        part: Some(i),
+                        name: group.name.clone(),
+                        phrase: phrase.source.clone(),
+                        weight: group.weight,
+                        needs_speaker: group.needs_speaker,
+                        names_story: group.names_story,
+                    });
+                }
+            }
+        }
+    }
+    for cue in small_talk_cues() {
         if cue.phrase.find_all(tokens).is_empty() {
             continue;
         }
         let applies = match cue.kind {
-            // "Looking back", "without checking": ownership only when the speaker is in it.
-            CueKind::Ownership => !deflected && (names_speaker(&cue.phrase) || speaker_in_it),
-            CueKind::SmallTalk => words <= SMALL_TALK_HALF_WORDS,
-            CueKind::Interjection => words <= INTERJECTION_MAX_WORDS,
-            _ => true,
+            SmallTalkKind::Phrase => words <= SMALL_TALK_HALF_WORDS,
+            SmallTalkKind::Interjection => words <= INTERJECTION_MAX_WORDS,
         };
-        let weight = if cue.kind == CueKind::SmallTalk && words > SMALL_TALK_MAX_WORDS {
+        let weight = if cue.kind == SmallTalkKind::Phrase && words > SMALL_TALK_MAX_WORDS {
             cue.weight / 2.0
         } else {
             cue.weight
         };
         if applies {
             hits.push(Hit {
-                kind: cue.kind,
-                phrase: cue.phrase.source,
+                part: None,
+                name: "small-talk cue".to_string(),
+                phrase: cue.phrase.source.clone(),
                 weight,
+                needs_speaker: false,
+                names_story: false,
             });
         }
     }
-    let mut cue_sums = [0.0; 4];
+    let mut cue_sums = vec![0.0; framework.parts.len()];
     let mut small_talk = 0.0;
     for hit in &hits {
-        match part_of(hit.kind) {
+        match hit.part {
             Some(i) => cue_sums[i] += hit.weight,
             None => small_talk += hit.weight,
         }
     }
-    let mut ordered = [0.0, DESCRIBE_BASE, 0.0, 0.0];
-    for (score, sum) in ordered.iter_mut().zip(cue_sums) {
-        *score += f64::min(sum, CUE_CAP);
-    }
     let past_tense = tokens.iter().filter(|t| is_past_tense(&t.text)).count();
-    ordered[1] += (past_tense as f64 * PAST_TENSE_WEIGHT).min(PAST_TENSE_CAP);
-    let is_year = |t: &str| {
-        t.len() == 4
-            && (t.starts_with("19") || t.starts_with("20"))
-            && t.chars().all(|c| c.is_ascii_digit())
-    };
-    if tokens.iter().any(|t| is_year(&t.text)) {
-        ordered[1] += YEAR_WEIGHT;
-    }
+    let dated = tokens.iter().any(|t| is_year(&t.text));
     let habits = present_habits(tokens);
     let markers: Vec<&'static str> = tokens
         .iter()
         .filter_map(|t| PRESENT_MARKERS.iter().find(|m| **m == t.text).copied())
         .collect();
-    ordered[3] += ((habits.len() + markers.len()) as f64 * PRESENT_WEIGHT).min(PRESENT_CAP);
-    let present_habit = habits.into_iter().next();
     let present_perfect = has_present_perfect(tokens);
-    if present_perfect {
-        ordered[3] += PRESENT_PERFECT_WEIGHT;
-    }
+    let ordered = framework
+        .parts
+        .iter()
+        .zip(cue_sums)
+        .map(|(part, sum)| {
+            let score = &part.score;
+            let mut total = score.base + f64::min(sum, CUE_CAP);
+            if let Some(c) = score.past_tense {
+                total += (past_tense as f64 * c.weight).min(c.cap);
+            }
+            if let (Some(w), true) = (score.calendar_year, dated) {
+                total += w;
+            }
+            if let Some(c) = score.present {
+                total += ((habits.len() + markers.len()) as f64 * c.weight).min(c.cap);
+            }
+            if let (Some(w), true) = (score.present_perfect, present_perfect) {
+                total += w;
+            }
+            total
+        })
+        .collect();
     Emission {
         ordered,
         other: OTHER_BASE + f64::min(small_talk, SMALL_TALK_CAP),
         preamble: false,
         hits,
         past_tense,
-        present_habit,
+        present_habit: habits.into_iter().next(),
         present_perfect,
         present_marker: markers.first().copied(),
     }
 }
 
-/// Marks the sentences before the failure is first named (with a strong choice cue, early in
-/// the answer) as possible preamble.
+/// Marks the sentences before the example is first named (by a cue that names it, early in the
+/// answer) as possible preamble.
 fn mark_preamble(sentences: &[Sentence], emissions: &mut [Emission]) {
     let total_words: usize = sentences.iter().map(Sentence::word_count).sum();
-    let named = emissions.iter().position(|e| {
-        e.hits
-            .iter()
-            .any(|h| h.kind == CueKind::Choice && h.weight >= STRONG_CHOICE)
-    });
+    let named = emissions
+        .iter()
+        .position(|e| e.hits.iter().any(|h| h.names_story));
     let Some(named) = named else {
         return;
     };
-    // A speaker who opens with their own mistake is not warming up.
-    let owns = |e: &Emission| e.hits.iter().any(|h| h.kind == CueKind::Ownership);
+    // A speaker who opens with their own part is not warming up.
+    let owns = |e: &Emission| e.hits.iter().any(|h| h.needs_speaker);
     let before: usize = sentences[..named].iter().map(Sentence::word_count).sum();
     if (before as f64) <= PREAMBLE_MAX_SHARE * total_words as f64 {
         for e in &mut emissions[..named] {
@@ -328,62 +319,91 @@ fn mark_preamble(sentences: &[Sentence], emissions: &mut [Emission]) {
     }
 }
 
-/// A Viterbi state: the label, and the last ordered part before it (`START` if none), so small
-/// talk stays transparent to the ordering.
+/// A Viterbi state: the label (a part index, `None` for small talk) and the context it leaves:
+/// the last part said, "nothing yet", or "opened with part p", so small talk stays transparent
+/// to the ordering.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct State {
     label: Option<usize>,
     context: usize,
 }
 
-fn states() -> Vec<State> {
-    let ordered = (0..4).map(|i| State {
-        label: Some(i),
-        context: i,
-    });
-    let opening_own = State {
-        label: Some(OWN),
-        context: OPENING_OWN,
-    };
-    let other = (0..TRANSITION.len()).map(|context| State {
-        label: None,
-        context,
-    });
-    ordered
-        .chain(std::iter::once(opening_own))
-        .chain(other)
-        .collect()
+/// The framework's order as a table over contexts: one row per part, then the start, then one
+/// row per part that has its own opening row.
+struct Contexts<'a> {
+    framework: &'a Framework,
+    rows: Vec<&'a [f64]>,
+    /// Context index of each part's opening row.
+    opening: Vec<Option<usize>>,
 }
 
-/// The context a part leads to: its own, except `own` said before anything else.
-fn next_context(from_context: usize, part: usize) -> usize {
-    let opening = from_context == START || from_context == OPENING_OWN;
-    if part == OWN && opening {
-        OPENING_OWN
-    } else {
-        part
-    }
-}
-
-fn transition(from_context: usize, to: State) -> Option<f64> {
-    match to.label {
-        Some(part) => {
-            (to.context == next_context(from_context, part)).then(|| TRANSITION[from_context][part])
+impl<'a> Contexts<'a> {
+    fn new(framework: &'a Framework) -> Contexts<'a> {
+        let order = &framework.order;
+        let mut rows: Vec<&[f64]> = order.from.iter().map(Vec::as_slice).collect();
+        rows.push(&order.start);
+        let mut opening = vec![None; framework.parts.len()];
+        for (part, row) in &order.opening {
+            opening[*part] = Some(rows.len());
+            rows.push(row);
         }
-        None => (to.context == from_context).then_some(OTHER_TRANSITION),
+        Contexts {
+            framework,
+            rows,
+            opening,
+        }
+    }
+
+    fn start(&self) -> usize {
+        self.framework.parts.len()
+    }
+
+    fn states(&self) -> Vec<State> {
+        let parts = self.framework.parts.len();
+        let ordered = (0..parts).map(|i| State {
+            label: Some(i),
+            context: i,
+        });
+        let opening = self.opening.iter().enumerate().filter_map(|(i, c)| {
+            c.map(|context| State {
+                label: Some(i),
+                context,
+            })
+        });
+        let other = (0..self.rows.len()).map(|context| State {
+            label: None,
+            context,
+        });
+        ordered.chain(opening).chain(other).collect()
+    }
+
+    /// The context a part leads to: its own, except a part with an opening row said first.
+    fn next_context(&self, from_context: usize, part: usize) -> usize {
+        match self.opening[part] {
+            Some(opening) if from_context == self.start() || from_context == opening => opening,
+            _ => part,
+        }
+    }
+
+    fn transition(&self, from_context: usize, to: State) -> Option<f64> {
+        match to.label {
+            Some(part) => (to.context == self.next_context(from_context, part))
+                .then(|| self.rows[from_context][part]),
+            None => (to.context == from_context).then_some(OTHER_TRANSITION),
+        }
     }
 }
 
-fn emit(e: &Emission, state: State) -> f64 {
+fn emit(e: &Emission, state: State, start: usize) -> f64 {
     match state.label {
         Some(i) => e.ordered[i],
-        None if e.preamble && state.context == START => e.other.max(PREAMBLE_OTHER),
+        None if e.preamble && state.context == start => e.other.max(PREAMBLE_OTHER),
         None => e.other,
     }
 }
 
-fn emissions(sentences: &[Sentence]) -> Vec<Emission> {
-    let mut emissions: Vec<Emission> = sentences.iter().map(emission).collect();
+fn emissions(sentences: &[Sentence], framework: &Framework) -> Vec<Emission> {
+    let mut emissions: Vec<Emission> = sentences.iter().map(|s| emission(s, framework)).collect();
     mark_preamble(sentences, &mut emissions);
     emissions
 }
@@ -395,17 +415,21 @@ pub(crate) struct Labelled {
     pub why: String,
 }
 
+fn part_id(framework: &Framework, label: Option<usize>) -> AnswerPart {
+    label.map_or(AnswerPart::OTHER, |i| framework.parts[i].id)
+}
+
 /// Labels each sentence, decoding the whole answer jointly.
-pub(crate) fn label_sentences(sentences: &[Sentence]) -> Vec<Labelled> {
-    let emissions = emissions(sentences);
-    let path = decode(&emissions);
+pub(crate) fn label_sentences(sentences: &[Sentence], framework: &Framework) -> Vec<Labelled> {
+    let emissions = emissions(sentences, framework);
+    let path = decode(&emissions, &Contexts::new(framework));
     let mut previous: Option<State> = None;
     path.iter()
         .zip(&emissions)
         .map(|(&state, e)| {
             let labelled = Labelled {
-                part: state.label.map_or(AnswerPart::Other, |i| ORDERED[i]),
-                why: explain(e, state, previous),
+                part: part_id(framework, state.label),
+                why: explain(e, state, previous, &framework.parts),
             };
             previous = Some(state);
             labelled
@@ -414,21 +438,26 @@ pub(crate) fn label_sentences(sentences: &[Sentence]) -> Vec<Labelled> {
 }
 
 /// The part the speaker is in at the end of the words so far.
-pub(crate) fn last_part(sentences: &[Sentence]) -> Option<AnswerPart> {
-    decode(&emissions(sentences))
+pub(crate) fn last_part(sentences: &[Sentence], framework: &Framework) -> Option<AnswerPart> {
+    decode(&emissions(sentences, framework), &Contexts::new(framework))
         .last()
-        .map(|s| s.label.map_or(AnswerPart::Other, |i| ORDERED[i]))
+        .map(|s| part_id(framework, s.label))
 }
 
 /// Best state sequence under emission plus transition scores.
-fn decode(emissions: &[Emission]) -> Vec<State> {
-    let states = states();
+fn decode(emissions: &[Emission], contexts: &Contexts) -> Vec<State> {
+    let states = contexts.states();
+    let start = contexts.start();
     let Some(first) = emissions.first() else {
         return Vec::new();
     };
     let mut score: Vec<f64> = states
         .iter()
-        .map(|&s| transition(START, s).map_or(f64::NEG_INFINITY, |t| t + emit(first, s)))
+        .map(|&s| {
+            contexts
+                .transition(start, s)
+                .map_or(f64::NEG_INFINITY, |t| t + emit(first, s, start))
+        })
         .collect();
     let mut back: Vec<Vec<usize>> = Vec::with_capacity(emissions.len());
     back.push(vec![0; states.len()]);
@@ -437,7 +466,7 @@ fn decode(emissions: &[Emission]) -> Vec<State> {
         let mut pointers = vec![0; states.len()];
         for (j, &to) in states.iter().enumerate() {
             for (i, from) in states.iter().enumerate() {
-                let Some(t) = transition(from.context, to) else {
+                let Some(t) = contexts.transition(from.context, to) else {
                     continue;
                 };
                 let candidate = score[i] + t;
@@ -446,7 +475,7 @@ fn decode(emissions: &[Emission]) -> Vec<State> {
                     pointers[j] = i;
                 }
             }
-            next[j] += emit(e, to);
+            next[j] += emit(e, to, start);
         }
         score = next;
         back.push(pointers);
@@ -463,67 +492,52 @@ fn decode(emissions: &[Emission]) -> Vec<State> {
     path
 }
 
-fn part_name(i: usize) -> &'static str {
-    match i {
-        0 => "choose",
-        1 => "describe",
-        2 => "own",
-        _ => "learn",
-    }
-}
-
 /// Names the cues that decided a sentence's label and where it sits in the order.
-fn explain(e: &Emission, state: State, previous: Option<State>) -> String {
+fn explain(e: &Emission, state: State, previous: Option<State>, parts: &[PartSpec]) -> String {
+    let name = |i: usize| parts[i].id.name();
     let mut reasons: Vec<String> = Vec::new();
     match state.label {
         Some(i) => {
-            let mut hits: Vec<&Hit> = e
-                .hits
-                .iter()
-                .filter(|h| part_of(h.kind) == Some(i))
-                .collect();
+            let mut hits: Vec<&Hit> = e.hits.iter().filter(|h| h.part == Some(i)).collect();
             hits.sort_by(|a, b| b.weight.total_cmp(&a.weight));
             // "my biggest failure" already says "biggest failure": name each cue once.
             let mut named: Vec<&Hit> = Vec::new();
             for h in hits {
-                if named.len() < 2 && !named.iter().any(|n| n.phrase.contains(h.phrase)) {
+                if named.len() < 2 && !named.iter().any(|n| n.phrase.contains(&h.phrase)) {
                     named.push(h);
                 }
             }
-            reasons.extend(
-                named
-                    .iter()
-                    .map(|h| format!("{} '{}'", h.kind.label(), h.phrase)),
-            );
-            if i == 1 && e.past_tense > 0 && reasons.len() < 2 {
+            reasons.extend(named.iter().map(|h| format!("{} '{}'", h.name, h.phrase)));
+            let score = &parts[i].score;
+            if score.past_tense.is_some() && e.past_tense > 0 && reasons.len() < 2 {
                 reasons.push(format!("{} past-tense verbs", e.past_tense));
             }
-            if i == 3 && reasons.is_empty() {
+            if score.present.is_some() && reasons.is_empty() {
                 if let Some(habit) = &e.present_habit {
                     reasons.push(format!("present-tense habit '{habit}'"));
-                } else if e.present_perfect {
+                } else if e.present_perfect && score.present_perfect.is_some() {
                     reasons.push("present perfect ('I have ...')".to_string());
                 } else if let Some(marker) = e.present_marker {
                     reasons.push(format!("present-tense marker '{marker}'"));
                 }
             }
             if reasons.is_empty() {
-                reasons.push(format!("no {} cue", part_name(i)));
+                reasons.push(format!("no {} cue", name(i)));
             }
         }
-        None => match e.hits.iter().find(|h| part_of(h.kind).is_none()) {
-            Some(h) => reasons.push(format!("{} '{}'", h.kind.label(), h.phrase)),
-            None if e.preamble => reasons.push("before the failure is named".to_string()),
+        None => match e.hits.iter().find(|h| h.part.is_none()) {
+            Some(h) => reasons.push(format!("{} '{}'", h.name, h.phrase)),
+            None if e.preamble => reasons.push("before the example is named".to_string()),
             None => reasons.push("aside without content".to_string()),
         },
     }
     let position = match previous {
         None => "opens the answer".to_string(),
         Some(p) if p.label.is_some() && p.label == state.label => {
-            format!("continues {}", state.label.map_or("", part_name))
+            format!("continues {}", state.label.map_or("", name))
         }
         Some(p) => match p.label {
-            Some(i) => format!("after a {} sentence", part_name(i)),
+            Some(i) => format!("after a {} sentence", name(i)),
             None => "after small talk".to_string(),
         },
     };
@@ -537,15 +551,13 @@ mod tests {
     use super::*;
     use crate::corpus::timed_transcript;
 
-    fn labels(text: &str) -> Vec<AnswerPart> {
+    fn labels(text: &str) -> Vec<&'static str> {
         let t = timed_transcript(text, 150.0);
-        label_sentences(&split_sentences(&t.words))
+        label_sentences(&split_sentences(&t.words), &Framework::failure())
             .into_iter()
-            .map(|l| l.part)
+            .map(|l| l.part.name())
             .collect()
     }
-
-    use AnswerPart::{Choose, Describe, Learn, Other, Own};
 
     #[test]
     fn labels_a_budget_shaped_answer_in_order() {
@@ -557,7 +569,10 @@ mod tests {
              Since then I walk every site with the pickers before a move. \
              Two moves later, orders went out on the first morning both times.",
         );
-        assert_eq!(got, [Choose, Describe, Describe, Own, Learn, Learn]);
+        assert_eq!(
+            got,
+            ["choose", "describe", "describe", "own", "learn", "learn"]
+        );
     }
 
     #[test]
@@ -567,7 +582,7 @@ mod tests {
              The magazine had sold the cover to an advertiser and the piece ran two weeks late. \
              Now I send my editor a status line every Friday, even when nothing has changed.",
         );
-        assert_eq!(got, [Own, Describe, Learn]);
+        assert_eq!(got, ["own", "describe", "learn"]);
     }
 
     #[test]
@@ -580,7 +595,10 @@ mod tests {
              In hindsight I should have asked for the review a week earlier. \
              These days I book the finance check on the day I start writing.",
         );
-        assert_eq!(got, [Choose, Describe, Own, Describe, Own, Learn]);
+        assert_eq!(
+            got,
+            ["choose", "describe", "own", "describe", "own", "learn"]
+        );
     }
 
     #[test]
@@ -593,7 +611,10 @@ mod tests {
              Now I keep a running handover document for every account. \
              That's my answer.",
         );
-        assert_eq!(got, [Other, Choose, Describe, Own, Learn, Other]);
+        assert_eq!(
+            got,
+            ["other", "choose", "describe", "own", "learn", "other"]
+        );
     }
 
     #[test]
@@ -603,7 +624,7 @@ mod tests {
              I should have asked for help.",
             150.0,
         );
-        let labelled = label_sentences(&split_sentences(&t.words));
+        let labelled = label_sentences(&split_sentences(&t.words), &Framework::failure());
         assert!(
             labelled[0].why.contains("choice cue 'i will talk about'"),
             "{}",
@@ -614,7 +635,7 @@ mod tests {
             "{}",
             labelled[0].why
         );
-        assert_eq!(labelled[2].part, Own);
+        assert_eq!(labelled[2].part.name(), "own");
         assert_eq!(
             labelled[2].why,
             "ownership cue 'i should have'; after a describe sentence"

@@ -1,7 +1,7 @@
 //! The terminal report: something a person takes in within ten seconds. Plain text, aligned,
 //! at most 80 columns; colour only when asked for.
 
-use super::{AnswerPart, AnswerReport, Budgets, PartReport, Severity, Verdict};
+use super::{AnswerReport, PartReport, Severity, Verdict};
 
 /// Page width the report stays within.
 const WIDTH: usize = 80;
@@ -9,8 +9,8 @@ const WIDTH: usize = 80;
 const BAR_CELLS: usize = 20;
 /// Cells after the budget mark that show an overrun.
 const OVERRUN_CELLS: usize = 5;
-/// The guide's share for describing the failure.
-const DESCRIPTION_AIM: f64 = 0.25;
+/// How far above its aimed share a part may go before the report says "too much".
+const SHARE_SLACK: f64 = 0.15;
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -44,16 +44,6 @@ fn verdict_word(verdict: Verdict) -> &'static str {
     }
 }
 
-fn part_label(part: AnswerPart) -> &'static str {
-    match part {
-        AnswerPart::Choose => "Choose",
-        AnswerPart::Describe => "Describe",
-        AnswerPart::Own => "Own",
-        AnswerPart::Learn => "Learn",
-        AnswerPart::Other => "Other",
-    }
-}
-
 /// "3:05" for 185 s.
 fn minutes(seconds: f64) -> String {
     let total = seconds.max(0.0).round() as u64;
@@ -83,8 +73,9 @@ fn bar(part: &PartReport, color: bool) -> String {
 
 fn part_line(part: &PartReport, color: bool) -> String {
     format!(
-        "{:<9} {} {:>4.0} s / {:.0}-{:.0} s  {}",
-        part_label(part.part),
+        // Labels longer than the column are cut, so the line stays within the page.
+        "{:<9.9} {} {:>4.0} s / {:.0}-{:.0} s  {}",
+        part.label(),
         bar(part, color),
         // Never "-0 s" for an empty part.
         part.duration_s.max(0.0).abs(),
@@ -130,10 +121,9 @@ fn severity_marker(severity: Severity, color: bool) -> String {
     }
 }
 
-/// The header: total time against the guide's three to three and a half minutes. A custom
-/// total budget shows in the `answer_too_short` / `answer_too_long` finding.
+/// The header: total time against the framework's budget for the whole answer.
 fn header(report: &AnswerReport, color: bool) -> String {
-    let aim = Budgets::default().total;
+    let aim = report.total_budget;
     let verdict = if report.findings.iter().any(|f| f.code == "answer_too_short") {
         ("too short", YELLOW)
     } else if report.findings.iter().any(|f| f.code == "answer_too_long") {
@@ -157,23 +147,33 @@ pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
     let mut lines = vec![header(report, color), String::new()];
     lines.extend(report.parts.iter().map(|p| part_line(p, color)));
     lines.push(String::new());
-    let share = report.description_share();
-    let share_note = if share > DESCRIPTION_AIM + 0.15 {
-        paint("too much", YELLOW, color)
-    } else {
-        "ok".to_string()
-    };
-    lines.push(format!(
-        "Describing: {:.0}% of the answer (aim ~{:.0}%), {share_note}",
-        share * 100.0,
-        DESCRIPTION_AIM * 100.0
-    ));
-    let largest = if report.learning_largest() {
-        paint("yes", GREEN, color)
-    } else {
-        paint("no", YELLOW, color)
-    };
-    lines.push(format!("Learning is the largest part: {largest}"));
+    for part in &report.parts {
+        let Some(aim) = part.aim_share else {
+            continue;
+        };
+        let note = if part.share > aim + SHARE_SLACK {
+            paint("too much", YELLOW, color)
+        } else {
+            "ok".to_string()
+        };
+        lines.push(format!(
+            "{}: {:.0}% of the answer (aim ~{:.0}%), {note}",
+            part.label(),
+            part.share * 100.0,
+            aim * 100.0
+        ));
+    }
+    if let Some(largest) = report.parts.iter().find(|p| p.largest) {
+        let verdict = if report.largest_part_ok() {
+            paint("yes", GREEN, color)
+        } else {
+            paint("no", YELLOW, color)
+        };
+        lines.push(format!(
+            "{} is the largest part: {verdict}",
+            largest.label()
+        ));
+    }
     if !report.findings.is_empty() {
         lines.push(String::new());
         lines.push(paint("Findings", BOLD, color));
@@ -241,11 +241,15 @@ mod tests {
     #[test]
     fn bar_marks_budget_and_overrun() {
         let part = PartReport {
-            part: AnswerPart::Own,
+            part: crate::analysis::AnswerPart::new("own"),
+            label: "Own".to_string(),
+            title: "owning your part".to_string(),
             duration_s: 60.0,
             budget_min_s: 20.0,
             budget_max_s: 40.0,
             share: 0.5,
+            aim_share: None,
+            largest: false,
             verdict: Verdict::Over,
         };
         let line = part_line(&part, false);
@@ -257,7 +261,7 @@ mod tests {
         let short = PartReport {
             duration_s: 10.0,
             verdict: Verdict::Under,
-            ..part
+            ..part.clone()
         };
         assert!(part_line(&short, false).contains("█████░░░░░░░░░░░░░░░|      "));
     }

@@ -211,12 +211,12 @@ const SKIPPABLE: &[&str] = &[
 /// starting with `*` any longer token with that suffix ("*ing").
 #[derive(Debug, Clone)]
 pub(crate) struct Phrase {
-    pub source: &'static str,
+    pub source: String,
     parts: Vec<String>,
 }
 
 impl Phrase {
-    pub fn new(source: &'static str) -> Phrase {
+    pub fn new(source: &str) -> Phrase {
         let parts = source
             .split_whitespace()
             .flat_map(|w| {
@@ -233,7 +233,10 @@ impl Phrase {
                 }
             })
             .collect();
-        Phrase { source, parts }
+        Phrase {
+            source: source.to_string(),
+            parts,
+        }
     }
 
     /// Start indices (into `tokens`) of every occurrence of the phrase, allowing skippable

@@ -1,23 +1,16 @@
-//! Time accounting: how long each sentence and part took, against the guide's budget.
+//! Time accounting: how long each sentence and part took, against the framework's budgets.
 //!
 //! A word's slot runs from its start to the next word's start (the last word: start to end), so a
 //! pause belongs to the sentence before it and the parts add up to the whole answer. The
 //! evaluation scores durations with the same rule.
 
+use super::framework::Framework;
 use super::sentences::Sentence;
-use super::{AnswerPart, Budget, Budgets, PartReport, Verdict};
+use super::{AnswerPart, Budget, PartReport, Verdict};
 use crate::transcript::Word;
 
 /// Below this a part counts as missing rather than short.
 const MISSING_BELOW_S: f64 = 1.0;
-
-/// The four budgeted parts in report order.
-pub(crate) const BUDGETED: [AnswerPart; 4] = [
-    AnswerPart::Choose,
-    AnswerPart::Describe,
-    AnswerPart::Own,
-    AnswerPart::Learn,
-];
 
 /// Slot of each word: start to the next word's start, the last word start to end.
 pub(crate) fn word_slots(words: &[Word]) -> Vec<f64> {
@@ -52,39 +45,41 @@ pub(crate) fn verdict(duration_s: f64, budget: Budget) -> Verdict {
     }
 }
 
-/// Per-part durations, budgets, verdicts and shares of the four budgeted parts.
+/// Per-part durations, budgets, verdicts and shares of the framework's parts, in its order.
 pub(crate) fn part_reports(
-    parts: &[AnswerPart],
+    labels: &[AnswerPart],
     durations: &[f64],
-    budgets: &Budgets,
+    framework: &Framework,
 ) -> Vec<PartReport> {
     let seconds = |part: AnswerPart| -> f64 {
-        parts
+        labels
             .iter()
             .zip(durations)
             .filter(|(p, _)| **p == part)
             .map(|(_, d)| d)
             .sum()
     };
-    let totals: Vec<f64> = BUDGETED.iter().map(|&p| seconds(p)).collect();
+    let totals: Vec<f64> = framework.parts.iter().map(|p| seconds(p.id)).collect();
     let content: f64 = totals.iter().sum();
-    BUDGETED
+    framework
+        .parts
         .iter()
         .zip(totals)
-        .map(|(&part, duration_s)| {
-            let budget = budgets.for_part(part);
-            PartReport {
-                part,
-                duration_s,
-                budget_min_s: budget.min_s,
-                budget_max_s: budget.max_s,
-                share: if content > 0.0 {
-                    duration_s / content
-                } else {
-                    0.0
-                },
-                verdict: verdict(duration_s, budget),
-            }
+        .map(|(spec, duration_s)| PartReport {
+            part: spec.id,
+            label: spec.label.clone(),
+            title: spec.title.clone(),
+            duration_s,
+            budget_min_s: spec.budget.min_s,
+            budget_max_s: spec.budget.max_s,
+            share: if content > 0.0 {
+                duration_s / content
+            } else {
+                0.0
+            },
+            aim_share: spec.aim_share,
+            largest: framework.largest == Some(spec.id),
+            verdict: verdict(duration_s, spec.budget),
         })
         .collect()
 }
@@ -126,10 +121,9 @@ mod tests {
 
     #[test]
     fn shares_sum_to_one_and_small_talk_is_left_out() {
-        use AnswerPart::*;
-        let parts = [Other, Choose, Describe, Own, Learn, Learn];
+        let parts = ["other", "choose", "describe", "own", "learn", "learn"].map(AnswerPart::new);
         let durations = [3.0, 30.0, 60.0, 30.0, 40.0, 40.0];
-        let reports = part_reports(&parts, &durations, &Budgets::default());
+        let reports = part_reports(&parts, &durations, &Framework::failure());
         assert_eq!(reports.len(), 4);
         let sum: f64 = reports.iter().map(|r| r.share).sum();
         assert!((sum - 1.0).abs() < 1e-9);
@@ -140,8 +134,11 @@ mod tests {
 
     #[test]
     fn missing_parts_have_zero_share() {
-        use AnswerPart::*;
-        let reports = part_reports(&[Describe], &[50.0], &Budgets::default());
+        let reports = part_reports(
+            &[AnswerPart::new("describe")],
+            &[50.0],
+            &Framework::failure(),
+        );
         assert_eq!(reports[1].share, 1.0);
         assert_eq!(reports[2].verdict, Verdict::Missing);
         assert_eq!(reports[2].share, 0.0);

@@ -37,6 +37,12 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
         sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df",
     },
     KnownModel {
+        name: "tiny.en-q8_0",
+        file_name: "ggml-tiny.en-q8_0.bin",
+        approx_size: "42 MiB",
+        sha1: "802d6668e7d411123e672abe4cb6c18f12306abb",
+    },
+    KnownModel {
         name: "base.en",
         file_name: "ggml-base.en.bin",
         approx_size: "142 MiB",

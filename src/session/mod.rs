@@ -15,12 +15,13 @@ pub mod summary;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::analysis::{self, AnalysisOptions, AnswerReport};
+use crate::analysis::{self, AnalysisOptions, AnswerReport, Framework};
 use crate::capture::AudioSource;
 use crate::speak::Voice;
 use crate::transcript::Transcript;
@@ -35,7 +36,11 @@ use record::SessionRecord;
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
     pub count: usize,
+    /// The level and the default framework; a question may name another framework.
     pub analysis: AnalysisOptions,
+    /// The frameworks the questions name, read before the session starts so a bad one stops it
+    /// before any answer is recorded.
+    pub frameworks: Vec<Arc<Framework>>,
     pub endpoint: EndpointRules,
     /// Colour in the printed report.
     pub color: bool,
@@ -126,13 +131,14 @@ impl Session<'_> {
     ) -> Result<(AnswerRecord, Option<SessionEnd>)> {
         writeln!(self.out, "\nQuestion {number}: {}", question.text)?;
         self.say_and_log(&question.text, "question_asked")?;
+        let options = self.options_for(question);
         let wav_name = format!("answer-{number}.wav");
-        let mut heard = self.listen(&wav_name, "answer")?;
+        let mut heard = self.listen(&wav_name, "answer", &options)?;
         if heard.end == AnswerEnd::NoSpeech && !heard.input_over && !self.stopped() {
             let again = format!("Take your time. {}", question.text);
             writeln!(self.out, "No answer heard. Asking again.")?;
             self.say_and_log(&again, "question_repeated")?;
-            heard = self.listen(&wav_name, "answer")?;
+            heard = self.listen(&wav_name, "answer", &options)?;
         }
         let mut record = AnswerRecord {
             number,
@@ -157,7 +163,7 @@ impl Session<'_> {
             }
             return Ok((record, next));
         }
-        let report = self.report(number, &heard)?;
+        let report = self.report(number, &heard, &options)?;
         let summary = summary::spoken(&report);
         let followup = report
             .followups
@@ -173,7 +179,7 @@ impl Session<'_> {
             writeln!(self.out, "\nFollow-up: {followup}")?;
             self.say_and_log(&followup, "followup_asked")?;
             let wav_name = format!("answer-{number}-followup.wav");
-            let heard = self.listen(&wav_name, "followup")?;
+            let heard = self.listen(&wav_name, "followup", &options)?;
             self.record.write_json(
                 &format!("answer-{number}-followup.transcript.json"),
                 &heard.transcript,
@@ -193,6 +199,17 @@ impl Session<'_> {
         Ok((record, None))
     }
 
+    /// The analysis for a question: its own framework if it names one, else the default.
+    fn options_for(&self, question: &Question) -> AnalysisOptions {
+        let mut options = self.settings.analysis.clone();
+        if let Some(name) = &question.framework {
+            if let Some(framework) = self.settings.frameworks.iter().find(|f| &f.name == name) {
+                options.framework = framework.clone();
+            }
+        }
+        options
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -209,8 +226,13 @@ impl Session<'_> {
     }
 
     /// Analyses the answer, prints the report and stores transcript and report.
-    fn report(&mut self, number: usize, heard: &HeardAnswer) -> Result<AnswerReport> {
-        let report = analysis::analyze(&heard.transcript, &self.settings.analysis);
+    fn report(
+        &mut self,
+        number: usize,
+        heard: &HeardAnswer,
+        options: &AnalysisOptions,
+    ) -> Result<AnswerReport> {
+        let report = analysis::analyze(&heard.transcript, options);
         writeln!(
             self.out,
             "\n{}",
@@ -234,12 +256,17 @@ impl Session<'_> {
         Ok(report)
     }
 
-    fn listen(&mut self, wav_name: &str, what: &str) -> Result<HeardAnswer> {
+    fn listen(
+        &mut self,
+        wav_name: &str,
+        what: &str,
+        options: &AnalysisOptions,
+    ) -> Result<HeardAnswer> {
         self.input.discard_pending();
         self.record
             .log_event("listening", json!({ "for": what, "wav": wav_name }))?;
         let mut recorder = self.record.start_recording(wav_name)?;
-        let analysis = self.settings.analysis.clone();
+        let analysis = options.clone();
         let mut on_words = move |so_far: &Transcript| live_part(so_far, &analysis);
         let result = Listener {
             input: &mut *self.input,
@@ -296,7 +323,7 @@ fn live_part(so_far: &Transcript, options: &AnalysisOptions) -> LivePart {
     };
     let part = report.parts.iter().find(|p| p.part == last.part);
     LivePart {
-        label: Some(format!("{:?}", last.part).to_lowercase()),
+        label: Some(last.part.name().to_string()),
         seconds: part.map_or(0.0, |p| p.duration_s),
         budget: part.map(|p| (p.budget_min_s, p.budget_max_s)),
     }
@@ -395,6 +422,7 @@ mod tests {
             text: "Describe a time you failed.".into(),
             levels: vec![],
             followups: vec!["What would you do differently?".into()],
+            framework: None,
         }
     }
 
@@ -434,6 +462,7 @@ mod tests {
             settings: SessionSettings {
                 count,
                 analysis: AnalysisOptions::default(),
+                frameworks: Vec::new(),
                 endpoint: EndpointRules {
                     no_speech_timeout_s: 3.0,
                     ..EndpointRules::default()

@@ -22,6 +22,10 @@ pub struct Question {
     /// Asked after the answer when the analysis has no sharper follow-up of its own.
     #[serde(default)]
     pub followups: Vec<String>,
+    /// The framework the answer is measured against (`rehearse frameworks list`); unset, the
+    /// default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]

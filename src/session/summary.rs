@@ -1,18 +1,8 @@
 //! What the candidate hears and reads after answers: a one-sentence spoken summary, and the
 //! session's Markdown summary.
 
-use crate::analysis::{AnswerPart, AnswerReport, Verdict};
+use crate::analysis::{AnswerReport, Verdict};
 use crate::session::{AnswerRecord, SessionEnd};
-
-fn part_name(part: AnswerPart) -> &'static str {
-    match part {
-        AnswerPart::Choose => "choosing the failure",
-        AnswerPart::Describe => "description",
-        AnswerPart::Own => "ownership part",
-        AnswerPart::Learn => "learning part",
-        AnswerPart::Other => "small talk",
-    }
-}
 
 /// "2 minutes 40." style length, as text-to-speech reads it well.
 fn spoken_length(seconds: f64) -> String {
@@ -26,34 +16,25 @@ fn spoken_length(seconds: f64) -> String {
     }
 }
 
-/// One or two short sentences: the length, then the most important timing problem.
+/// One or two short sentences: the length, then the most important timing problem. Later parts
+/// come first: in most frameworks they carry the lesson or the result, and get cut short.
 pub fn spoken(report: &AnswerReport) -> String {
     let total: f64 = report.parts.iter().map(|p| p.duration_s).sum();
     let mut text = spoken_length(total);
-    let four = [
-        AnswerPart::Learn,
-        AnswerPart::Own,
-        AnswerPart::Describe,
-        AnswerPart::Choose,
-    ];
-    let find = |verdict: Verdict| {
-        four.iter()
-            .filter_map(|part| report.parts.iter().find(|p| p.part == *part))
-            .find(|p| p.verdict == verdict)
-    };
+    let find = |verdict: Verdict| report.parts.iter().rev().find(|p| p.verdict == verdict);
     if let Some(p) = find(Verdict::Missing) {
-        text.push_str(&format!(" Your answer had no {}.", part_name(p.part)));
+        text.push_str(&format!(" Nothing on {}.", p.title()));
     } else if let Some(p) = find(Verdict::Under) {
         text.push_str(&format!(
-            " Your {} was only {} seconds.",
-            part_name(p.part),
-            p.duration_s.round()
+            " Only {} seconds on {}.",
+            p.duration_s.round(),
+            p.title()
         ));
     } else if let Some(p) = find(Verdict::Over) {
         text.push_str(&format!(
-            " Your {} ran long, at {} seconds.",
-            part_name(p.part),
-            p.duration_s.round()
+            " {} seconds on {}: that ran long.",
+            p.duration_s.round(),
+            p.title()
         ));
     } else {
         text.push_str(" Every part was within its budget.");
@@ -90,8 +71,12 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
         md.push_str("| part | time | budget | verdict |\n|---|---:|---:|---|\n");
         for part in &report.parts {
             md.push_str(&format!(
-                "| {:?} | {:.0} s | {:.0}-{:.0} s | {:?} |\n",
-                part.part, part.duration_s, part.budget_min_s, part.budget_max_s, part.verdict
+                "| {} | {:.0} s | {:.0}-{:.0} s | {:?} |\n",
+                part.label(),
+                part.duration_s,
+                part.budget_min_s,
+                part.budget_max_s,
+                part.verdict
             ));
         }
         if !report.findings.is_empty() {

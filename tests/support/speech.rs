@@ -7,7 +7,9 @@ use std::process::Command;
 pub fn model_path() -> PathBuf {
     let path = std::env::var_os("REHEARSE_TEST_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ggml-tiny.en.bin"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ggml-tiny.en-q8_0.bin")
+        });
     assert!(
         path.is_file(),
         "the test model {} is missing: run scripts/setup.sh",

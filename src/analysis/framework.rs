@@ -1,0 +1,813 @@
+//! Answer frameworks: the parts an answer should have, in order, with their time budgets, the
+//! cues that recognise each part, and the content checks that apply.
+//!
+//! A framework is a TOML file. The built-in ones (`failure`, the guide's four parts, and `star`)
+//! are such files compiled in and read exactly like a user's own from the config directory's
+//! `frameworks/` folder, so nothing about the failure question is special-cased in the analysis.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::findings::CONTENT_CHECKS;
+use super::text::Phrase;
+use super::{Budget, Level};
+
+/// The built-in frameworks, by name; the first is the default.
+const BUILT_IN: [(&str, &str); 2] = [
+    ("failure", include_str!("../frameworks/failure.toml")),
+    ("star", include_str!("../frameworks/star.toml")),
+];
+
+/// The framework used when neither the question, the command line nor the config names one.
+pub const DEFAULT_FRAMEWORK: &str = "failure";
+
+/// Most parts a framework may have: more would not fit a spoken answer or the report.
+const MAX_PARTS: usize = 8;
+
+/// The part a sentence belongs to: a framework's part id ("choose", "situation") or small talk.
+///
+/// Ids are interned, so a part is a `Copy` value compared by its name wherever it came from (a
+/// framework file, a saved report); the set of ids a process sees is small.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AnswerPart(&'static str);
+
+impl AnswerPart {
+    /// Small talk around the answer: no part of any framework.
+    pub const OTHER: AnswerPart = AnswerPart("other");
+
+    /// A part whose id is known when compiling, for tests and tables of the built-in framework.
+    pub const fn named(id: &'static str) -> AnswerPart {
+        AnswerPart(id)
+    }
+
+    /// The part with this id.
+    pub fn new(id: &str) -> AnswerPart {
+        static IDS: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+        let mut ids = IDS
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match ids.get(id) {
+            Some(known) => AnswerPart(known),
+            None => {
+                let leaked: &'static str = Box::leak(id.to_string().into_boxed_str());
+                ids.insert(leaked);
+                AnswerPart(leaked)
+            }
+        }
+    }
+
+    /// The part's id as the JSON and reports spell it.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Debug for AnswerPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl fmt::Display for AnswerPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for AnswerPart {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AnswerPart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Ok(AnswerPart::new(&id))
+    }
+}
+
+/// What a part does in an answer, for the content checks that look at it: the guide's checks
+/// read "the story", "the speaker's own part" and so on, whatever a framework calls its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Naming the example and why it was chosen.
+    Choice,
+    /// Narrating the situation and what happened.
+    Story,
+    /// What the speaker themselves did or did not do.
+    Ownership,
+    /// What changed afterwards, and evidence that it works.
+    Change,
+}
+
+/// A weight per occurrence, with a ceiling on the sum.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capped {
+    pub weight: f64,
+    pub cap: f64,
+}
+
+/// Evidence for a part beyond its cue phrases: grammar that tells a story from a habit.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PartScore {
+    /// Score of every sentence before any cue: where a sentence with no cue leans.
+    pub base: f64,
+    /// Per past-tense verb ("was", "missed").
+    pub past_tense: Option<Capped>,
+    /// A four-digit year anchors a story in time.
+    pub calendar_year: Option<f64>,
+    /// Per present-tense habit ("I ask", "we always run") or present marker ("now", "anymore").
+    pub present: Option<Capped>,
+    /// "I have set up", "we've caught".
+    pub present_perfect: Option<f64>,
+}
+
+/// A group of cue phrases that vote for a part with one weight.
+#[derive(Debug, Clone)]
+pub(crate) struct CueGroup {
+    /// How `why` names a cue of the group ("ownership cue").
+    pub name: String,
+    pub weight: f64,
+    /// Counts only in a sentence with the speaker in it ("I", "we") and no deflection.
+    pub needs_speaker: bool,
+    /// Names the example outright: what comes before it may be warming up.
+    pub names_story: bool,
+    pub phrases: Vec<Phrase>,
+}
+
+/// One part of a framework.
+#[derive(Debug, Clone)]
+pub struct PartSpec {
+    pub id: AnswerPart,
+    /// Short label for the terminal report ("Learn").
+    pub label: String,
+    /// What the part is, in words for findings and the spoken summary ("owning your part").
+    pub title: String,
+    pub budget: Budget,
+    pub role: Option<Role>,
+    /// The share of the answer the part should take, when the framework says so.
+    pub aim_share: Option<f64>,
+    /// Asked when the part is missing or short and no content finding already asks about it.
+    pub followup: Option<String>,
+    pub score: PartScore,
+    pub(crate) cues: Vec<CueGroup>,
+}
+
+/// Scores of moving between parts, rows "from", columns "to", both in part order.
+#[derive(Debug, Clone)]
+pub(crate) struct Order {
+    pub start: Vec<f64>,
+    pub from: Vec<Vec<f64>>,
+    /// For a part said before any other, its own row: (part index, row).
+    pub opening: Vec<(usize, Vec<f64>)>,
+}
+
+/// An answer framework, read and checked.
+#[derive(Debug, Clone)]
+pub struct Framework {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub parts: Vec<PartSpec>,
+    pub total: Budget,
+    /// The part that should get the most time.
+    pub largest: Option<AnswerPart>,
+    /// Content checks that apply, by code.
+    pub checks: Vec<String>,
+    probes: Probes,
+    pub(crate) order: Order,
+    /// The TOML it was read from, for `rehearse frameworks show`.
+    pub source: String,
+}
+
+/// Questions for an answer with no gaps, by level.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Probes {
+    early: Vec<String>,
+    mid: Vec<String>,
+    senior: Vec<String>,
+}
+
+/// Why a framework file cannot be used: one line naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameworkError {
+    #[error("cannot read the framework file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the framework file {origin} is not valid TOML or has an unknown key: {detail}")]
+    Syntax { origin: String, detail: String },
+    #[error("the framework file {origin}: {detail}")]
+    Invalid { origin: String, detail: String },
+    #[error("no framework named '{name}'; known: {known} (add your own as {dir}/{name}.toml)")]
+    Unknown {
+        name: String,
+        known: String,
+        dir: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrameworkFile {
+    name: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    total: Budget,
+    largest: Option<String>,
+    #[serde(default)]
+    checks: Vec<String>,
+    #[serde(default)]
+    probes: Probes,
+    order: Option<OrderFile>,
+    parts: Vec<PartFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderFile {
+    start: Vec<f64>,
+    from: BTreeMap<String, Vec<f64>>,
+    #[serde(default)]
+    opening: BTreeMap<String, Vec<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartFile {
+    id: String,
+    label: Option<String>,
+    title: Option<String>,
+    budget: Budget,
+    role: Option<Role>,
+    aim_share: Option<f64>,
+    followup: Option<String>,
+    #[serde(default)]
+    score: PartScore,
+    #[serde(default)]
+    cues: Vec<CueFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CueFile {
+    name: String,
+    weight: f64,
+    #[serde(default)]
+    needs_speaker: bool,
+    #[serde(default)]
+    names_story: bool,
+    phrases: Vec<String>,
+}
+
+/// Whether `id` is a usable part or framework name: lowercase letters, digits, `_` and `-`.
+fn is_plain_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn check_budget(key: &str, b: Budget) -> Result<(), String> {
+    if !b.min_s.is_finite() || !b.max_s.is_finite() || b.min_s < 0.0 {
+        return Err(format!(
+            "`{key}.min_s` must be a number of seconds, 0 or more"
+        ));
+    }
+    if b.max_s < b.min_s {
+        return Err(format!(
+            "`{key}.max_s` ({}) must be at least `{key}.min_s` ({})",
+            b.max_s, b.min_s
+        ));
+    }
+    Ok(())
+}
+
+fn check_weight(key: &str, w: f64) -> Result<(), String> {
+    if w.is_finite() && (0.0..=100.0).contains(&w) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{key}` must be a number from 0 to 100 (it is {w})"
+        ))
+    }
+}
+
+/// A row of the order table: one finite score per part, none positive.
+fn check_row(key: &str, row: &[f64], parts: usize) -> Result<(), String> {
+    if row.len() != parts {
+        return Err(format!(
+            "`{key}` has {} scores; it needs one per part ({parts})",
+            row.len()
+        ));
+    }
+    if let Some(bad) = row
+        .iter()
+        .find(|v| !v.is_finite() || **v > 0.0 || **v < -100.0)
+    {
+        return Err(format!(
+            "`{key}` holds {bad}; scores are costs from 0 down to -100"
+        ));
+    }
+    Ok(())
+}
+
+/// The order a framework gets when its file has no `[order]`: the parts in sequence, each step
+/// forward cheap, skipping ahead dearer, going back dearest, any part may open at a cost.
+fn default_order(parts: usize) -> Order {
+    let score = |from: usize, to: usize| -> f64 {
+        if to == from {
+            0.0
+        } else if to == from + 1 {
+            -0.3
+        } else if to > from {
+            -0.8 * (to - from - 1) as f64
+        } else if from - to == 1 {
+            -1.5
+        } else {
+            -3.0
+        }
+    };
+    Order {
+        start: (0..parts)
+            .map(|to| if to == 0 { 0.0 } else { -1.5 })
+            .collect(),
+        from: (0..parts)
+            .map(|from| (0..parts).map(|to| score(from, to)).collect())
+            .collect(),
+        opening: Vec::new(),
+    }
+}
+
+impl Framework {
+    /// Reads and checks a framework from TOML text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Framework, FrameworkError> {
+        let file: FrameworkFile = toml::from_str(text).map_err(|e| FrameworkError::Syntax {
+            origin: origin.to_string(),
+            detail: e.message().to_string(),
+        })?;
+        let invalid = |detail: String| FrameworkError::Invalid {
+            origin: origin.to_string(),
+            detail,
+        };
+        Framework::build(file, text).map_err(invalid)
+    }
+
+    fn build(file: FrameworkFile, text: &str) -> Result<Framework, String> {
+        if !is_plain_id(&file.name) {
+            return Err(format!(
+                "`name` \"{}\" must be lowercase letters, digits, '_' or '-'",
+                file.name
+            ));
+        }
+        if file.parts.is_empty() || file.parts.len() > MAX_PARTS {
+            return Err(format!(
+                "`parts` has {} entries; a framework needs 1 to {MAX_PARTS}",
+                file.parts.len()
+            ));
+        }
+        check_budget("total", file.total)?;
+        let mut ids: Vec<&str> = Vec::new();
+        let mut roles: Vec<Role> = Vec::new();
+        for (i, part) in file.parts.iter().enumerate() {
+            let key = format!("parts[{i}]");
+            if !is_plain_id(&part.id) || part.id == AnswerPart::OTHER.name() {
+                return Err(format!(
+                    "`{key}.id` \"{}\" must be lowercase letters, digits, '_' or '-', and not \"other\"",
+                    part.id
+                ));
+            }
+            if ids.contains(&part.id.as_str()) {
+                return Err(format!("`{key}.id` \"{}\" is used twice", part.id));
+            }
+            ids.push(&part.id);
+            check_budget(&format!("{key}.budget"), part.budget)?;
+            if let Some(role) = part.role {
+                if roles.contains(&role) {
+                    return Err(format!(
+                        "`{key}.role` {role:?} is given to two parts; each role names one part"
+                    ));
+                }
+                roles.push(role);
+            }
+            if let Some(share) = part.aim_share {
+                if !(0.0..=1.0).contains(&share) {
+                    return Err(format!(
+                        "`{key}.aim_share` must be from 0 to 1 (it is {share})"
+                    ));
+                }
+            }
+            let s = part.score;
+            check_weight(&format!("{key}.score.base"), s.base)?;
+            for (name, capped) in [("past_tense", s.past_tense), ("present", s.present)] {
+                if let Some(c) = capped {
+                    check_weight(&format!("{key}.score.{name}.weight"), c.weight)?;
+                    check_weight(&format!("{key}.score.{name}.cap"), c.cap)?;
+                }
+            }
+            for (name, w) in [
+                ("calendar_year", s.calendar_year),
+                ("present_perfect", s.present_perfect),
+            ] {
+                if let Some(w) = w {
+                    check_weight(&format!("{key}.score.{name}"), w)?;
+                }
+            }
+            for (k, cue) in part.cues.iter().enumerate() {
+                let cue_key = format!("{key}.cues[{k}]");
+                check_weight(&format!("{cue_key}.weight"), cue.weight)?;
+                if cue
+                    .phrases
+                    .iter()
+                    .any(|p| p.split_whitespace().next().is_none())
+                {
+                    return Err(format!("`{cue_key}.phrases` has an empty phrase"));
+                }
+            }
+        }
+        let index_of = |id: &str| ids.iter().position(|known| *known == id);
+        let largest = match &file.largest {
+            Some(id) => Some(index_of(id).ok_or_else(|| {
+                format!(
+                    "`largest` names \"{id}\", which is not one of the parts ({})",
+                    ids.join(", ")
+                )
+            })?),
+            None => None,
+        };
+        for code in &file.checks {
+            let Some((_, needs)) = CONTENT_CHECKS.iter().find(|(known, _)| known == code) else {
+                let known: Vec<&str> = CONTENT_CHECKS.iter().map(|(c, _)| *c).collect();
+                return Err(format!(
+                    "`checks` has \"{code}\", which is not a known check ({})",
+                    known.join(", ")
+                ));
+            };
+            if let Some(missing) = needs.iter().find(|r| !roles.contains(r)) {
+                return Err(format!(
+                    "check \"{code}\" needs a part with role \"{}\"",
+                    format!("{missing:?}").to_lowercase()
+                ));
+            }
+        }
+        let order = match &file.order {
+            None => default_order(ids.len()),
+            Some(order) => {
+                check_row("order.start", &order.start, ids.len())?;
+                let mut from = Vec::new();
+                for id in &ids {
+                    let row = order
+                        .from
+                        .get(*id)
+                        .ok_or_else(|| format!("`order.from` has no row for part \"{id}\""))?;
+                    check_row(&format!("order.from.{id}"), row, ids.len())?;
+                    from.push(row.clone());
+                }
+                if let Some(extra) = order.from.keys().find(|k| index_of(k).is_none()) {
+                    return Err(format!("`order.from.{extra}` is not one of the parts"));
+                }
+                let mut opening = Vec::new();
+                for (id, row) in &order.opening {
+                    let i = index_of(id)
+                        .ok_or_else(|| format!("`order.opening.{id}` is not one of the parts"))?;
+                    check_row(&format!("order.opening.{id}"), row, ids.len())?;
+                    opening.push((i, row.clone()));
+                }
+                Order {
+                    start: order.start.clone(),
+                    from,
+                    opening,
+                }
+            }
+        };
+        let parts: Vec<PartSpec> = file
+            .parts
+            .into_iter()
+            .map(|p| PartSpec {
+                id: AnswerPart::new(&p.id),
+                label: p.label.unwrap_or_else(|| capitalised(&p.id)),
+                title: p.title.unwrap_or_else(|| p.id.clone()),
+                budget: p.budget,
+                role: p.role,
+                aim_share: p.aim_share,
+                followup: p.followup,
+                score: p.score,
+                cues: p
+                    .cues
+                    .into_iter()
+                    .map(|c| CueGroup {
+                        name: c.name,
+                        weight: c.weight,
+                        needs_speaker: c.needs_speaker,
+                        names_story: c.names_story,
+                        phrases: c.phrases.iter().map(|s| Phrase::new(s)).collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Framework {
+            largest: largest.map(|i| parts[i].id),
+            name: file.name,
+            title: file.title,
+            description: file.description,
+            parts,
+            total: file.total,
+            checks: file.checks,
+            probes: file.probes,
+            order,
+            source: text.to_string(),
+        })
+    }
+
+    /// The built-in four-part failure framework, read once.
+    pub fn failure() -> Arc<Framework> {
+        static FAILURE: OnceLock<Arc<Framework>> = OnceLock::new();
+        FAILURE
+            .get_or_init(|| match parse_built_in(DEFAULT_FRAMEWORK) {
+                Some(Ok(framework)) => Arc::new(framework),
+                // The file is compiled in and parsed by the tests: this cannot fail at run time.
+                _ => unreachable!("the built-in failure framework is checked by the tests"),
+            })
+            .clone()
+    }
+
+    /// A built-in framework by name.
+    pub fn built_in(name: &str) -> Option<Arc<Framework>> {
+        if name == DEFAULT_FRAMEWORK {
+            return Some(Framework::failure());
+        }
+        parse_built_in(name).and_then(Result::ok).map(Arc::new)
+    }
+
+    /// The names of the built-in frameworks, the default first.
+    pub fn built_in_names() -> Vec<&'static str> {
+        BUILT_IN.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// The part with this id.
+    pub fn part(&self, id: AnswerPart) -> Option<&PartSpec> {
+        self.parts.iter().find(|p| p.id == id)
+    }
+
+    /// The part that plays `role`, if any.
+    pub fn part_with_role(&self, role: Role) -> Option<&PartSpec> {
+        self.parts.iter().find(|p| p.role == Some(role))
+    }
+
+    /// The role of a part, `None` for small talk or a part without one.
+    pub fn role_of(&self, id: AnswerPart) -> Option<Role> {
+        self.part(id).and_then(|p| p.role)
+    }
+
+    /// Whether a content check applies.
+    pub fn checks(&self, code: &str) -> bool {
+        self.checks.iter().any(|c| c == code)
+    }
+
+    /// Probes for an answer with no gaps.
+    pub fn probes(&self, level: Level) -> &[String] {
+        match level {
+            Level::Early => &self.probes.early,
+            Level::Mid => &self.probes.mid,
+            Level::Senior => &self.probes.senior,
+        }
+    }
+
+    /// The same framework with some budgets replaced: by part id, and `total`.
+    pub fn with_budgets(&self, budgets: &BTreeMap<String, Budget>) -> Framework {
+        let mut framework = self.clone();
+        for part in &mut framework.parts {
+            if let Some(b) = budgets.get(part.id.name()) {
+                part.budget = *b;
+            }
+        }
+        if let Some(total) = budgets.get("total") {
+            framework.total = *total;
+        }
+        framework
+    }
+}
+
+fn capitalised(id: &str) -> String {
+    let mut chars = id.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A built-in framework by name, parsed.
+fn parse_built_in(name: &str) -> Option<Result<Framework, FrameworkError>> {
+    BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, text)| Framework::parse(text, &format!("(built-in {n})")))
+}
+
+/// Where a framework comes from, for `rehearse frameworks list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrameworkOrigin {
+    BuiltIn,
+    User(PathBuf),
+}
+
+/// Finds frameworks: the built-in ones, then `<dir>/<name>.toml` for the user's own (which may
+/// replace a built-in one of the same name).
+#[derive(Debug, Clone)]
+pub struct FrameworkLibrary {
+    dir: PathBuf,
+}
+
+impl FrameworkLibrary {
+    pub fn new(dir: impl Into<PathBuf>) -> FrameworkLibrary {
+        FrameworkLibrary { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A framework by name, or by the path of a `.toml` file.
+    pub fn load(&self, name_or_path: &str) -> Result<Arc<Framework>, FrameworkError> {
+        let as_path = Path::new(name_or_path);
+        if name_or_path.ends_with(".toml") || name_or_path.contains(std::path::MAIN_SEPARATOR) {
+            return read_file(as_path).map(Arc::new);
+        }
+        let user = self.dir.join(format!("{name_or_path}.toml"));
+        if user.is_file() {
+            return read_file(&user).map(Arc::new);
+        }
+        if name_or_path == DEFAULT_FRAMEWORK {
+            return Ok(Framework::failure());
+        }
+        match parse_built_in(name_or_path) {
+            Some(framework) => framework.map(Arc::new),
+            None => Err(FrameworkError::Unknown {
+                name: name_or_path.to_string(),
+                known: self
+                    .names()
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                dir: self.dir.display().to_string(),
+            }),
+        }
+    }
+
+    /// Every framework name with where it comes from, built-in first.
+    pub fn names(&self) -> Vec<(String, FrameworkOrigin)> {
+        let mut user: Vec<(String, FrameworkOrigin)> = std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                    .filter_map(|p| {
+                        let name = p.file_stem()?.to_str()?.to_string();
+                        Some((name, FrameworkOrigin::User(p)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        user.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut all: Vec<(String, FrameworkOrigin)> = BUILT_IN
+            .iter()
+            .filter(|(n, _)| !user.iter().any(|(u, _)| u == n))
+            .map(|(n, _)| (n.to_string(), FrameworkOrigin::BuiltIn))
+            .collect();
+        all.extend(user);
+        all
+    }
+}
+
+fn read_file(path: &Path) -> Result<Framework, FrameworkError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FrameworkError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Framework::parse(&text, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_frameworks_parse() {
+        for (name, _) in BUILT_IN {
+            let framework = parse_built_in(name).expect("listed").expect("parses");
+            assert_eq!(framework.name, name);
+        }
+        let failure = Framework::failure();
+        let ids: Vec<&str> = failure.parts.iter().map(|p| p.id.name()).collect();
+        assert_eq!(ids, ["choose", "describe", "own", "learn"]);
+        assert_eq!(failure.largest, Some(AnswerPart::new("learn")));
+    }
+
+    #[test]
+    fn parts_are_interned_and_compare_by_name() {
+        let a = AnswerPart::new("situation");
+        let b: AnswerPart = serde_json::from_str("\"situation\"").expect("reads");
+        assert_eq!(a, b);
+        assert_eq!(serde_json::to_string(&a).expect("writes"), "\"situation\"");
+        assert_ne!(a, AnswerPart::OTHER);
+    }
+
+    const MINIMAL: &str = r#"
+name = "two"
+title = "Two parts"
+total = { min_s = 60.0, max_s = 120.0 }
+[[parts]]
+id = "before"
+budget = { min_s = 20.0, max_s = 40.0 }
+[[parts]]
+id = "after"
+budget = { min_s = 30.0, max_s = 60.0 }
+"#;
+
+    #[test]
+    fn a_minimal_framework_gets_labels_and_an_order() {
+        let f = Framework::parse(MINIMAL, "two.toml").expect("parses");
+        assert_eq!(f.parts[0].label, "Before");
+        assert_eq!(f.order.start, [0.0, -1.5]);
+        assert_eq!(f.order.from[1], [-1.5, 0.0]);
+    }
+
+    fn problem(text: &str) -> String {
+        Framework::parse(text, "mine.toml")
+            .expect_err("must be refused")
+            .to_string()
+    }
+
+    #[test]
+    fn each_bad_definition_is_one_line_naming_the_key() {
+        let cases = [
+            (
+                MINIMAL.replace("id = \"after\"", "id = \"before\""),
+                "`parts[1].id` \"before\" is used twice",
+            ),
+            (
+                MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 6.0"),
+                "`parts[1].budget.max_s` (6) must be at least `parts[1].budget.min_s` (30)",
+            ),
+            (
+                format!("largest = \"middle\"\n{MINIMAL}"),
+                "`largest` names \"middle\", which is not one of the parts (before, after)",
+            ),
+            (
+                format!("checks = [\"no_evidence\"]\n{MINIMAL}"),
+                "check \"no_evidence\" needs a part with role \"change\"",
+            ),
+            (
+                format!("checks = [\"be_nice\"]\n{MINIMAL}"),
+                "`checks` has \"be_nice\", which is not a known check",
+            ),
+            (
+                MINIMAL.replace("id = \"after\"", "id = \"other\""),
+                "`parts[1].id` \"other\" must be",
+            ),
+            (
+                format!("{MINIMAL}\n[order]\nstart = [0.0]\nfrom = {{}}\n"),
+                "`order.start` has 1 scores; it needs one per part (2)",
+            ),
+        ];
+        for (text, expected) in cases {
+            let message = problem(&text);
+            assert!(
+                message.starts_with("the framework file mine.toml"),
+                "{message}"
+            );
+            assert!(message.contains(expected), "{message}\nwanted: {expected}");
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
+        let unknown_key = problem(&MINIMAL.replace("title =", "titel ="));
+        assert!(unknown_key.contains("titel"), "{unknown_key}");
+    }
+
+    #[test]
+    fn user_frameworks_replace_and_extend_the_built_in_ones() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("two.toml"), MINIMAL).expect("writes");
+        let library = FrameworkLibrary::new(dir.path());
+        let names: Vec<String> = library.names().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["failure", "star", "two"]);
+        assert_eq!(library.load("two").expect("loads").parts.len(), 2);
+        assert_eq!(library.load("star").expect("loads").name, "star");
+        let missing = library.load("soar").expect_err("unknown").to_string();
+        assert!(missing.contains("known: failure, star, two"), "{missing}");
+    }
+}
