@@ -336,7 +336,12 @@ pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Resul
     };
     let settings = load_config()?.settings(&flags);
     let mut stt = load_whisper(whisper)?;
-    recover_unfinished(&sessions_dir, &mut stt, &analysis_options(&settings)?)
+    recover_unfinished(
+        &sessions_dir,
+        &mut stt,
+        &analysis_options(&settings)?,
+        &settings,
+    )
 }
 
 /// Recovers every unfinished session, one line per recording.
@@ -344,9 +349,11 @@ fn recover_unfinished(
     sessions_dir: &Path,
     stt: &mut WhisperSpeechToText,
     options: &AnalysisOptions,
+    settings: &Settings,
 ) -> Result<()> {
+    let framework_named = |name: &str| load_framework(name, settings).ok();
     for dir in recover::unfinished_sessions(sessions_dir)? {
-        let recovered = recover::recover_session(&dir, stt, options)?;
+        let recovered = recover::recover_session(&dir, stt, options, &framework_named)?;
         if recovered.is_empty() {
             println!(
                 "{}: stopped before anything was recorded; marked recovered",
@@ -471,7 +478,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         );
     }
     // A session that cannot be recovered now must not stop a new one; it stays unfinished.
-    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis) {
+    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis, &settings) {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -263,8 +263,10 @@ impl Session<'_> {
         options: &AnalysisOptions,
     ) -> Result<HeardAnswer> {
         self.input.discard_pending();
-        self.record
-            .log_event("listening", json!({ "for": what, "wav": wav_name }))?;
+        self.record.log_event(
+            "listening",
+            json!({ "for": what, "wav": wav_name, "framework": options.framework.name }),
+        )?;
         let mut recorder = self.record.start_recording(wav_name)?;
         let analysis = options.clone();
         let mut on_words = move |so_far: &Transcript| live_part(so_far, &analysis);

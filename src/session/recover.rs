@@ -8,11 +8,12 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::analysis::{self, AnalysisOptions};
+use crate::analysis::{self, AnalysisOptions, Framework};
 use crate::session::endpoint::AnswerEnd;
 use crate::session::record::SessionRecord;
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
@@ -108,11 +109,14 @@ fn lock_session(dir: &Path) -> Result<File> {
 }
 
 /// Repairs, transcribes and analyses every answer of an unfinished session that has no results,
-/// writes them beside the recordings, and marks the session `recovered`.
+/// writes them beside the recordings, and marks the session `recovered`. Each answer is measured
+/// against the framework the session was listening with (`framework_named` finds it by name),
+/// or `options`' own when it cannot be found.
 pub fn recover_session(
     dir: &Path,
     stt: &mut dyn SpeechToText,
     options: &AnalysisOptions,
+    framework_named: &dyn Fn(&str) -> Option<Arc<Framework>>,
 ) -> Result<Vec<RecoveredRecording>> {
     let mut events_file = lock_session(dir)?;
     let events = read_events(dir);
@@ -180,7 +184,13 @@ pub fn recover_session(
             };
             let outcome = match transcript {
                 Ok(transcript) => {
-                    let report = analysis::analyze(&transcript, options);
+                    let mut options = options.clone();
+                    if let Some(framework) =
+                        framework_for(&events, &name).and_then(|n| framework_named(&n))
+                    {
+                        options.framework = framework;
+                    }
+                    let report = analysis::analyze(&transcript, &options);
                     write_json(
                         dir,
                         &format!("answer-{number}.transcript.json"),
@@ -301,6 +311,15 @@ fn read_events(dir: &Path) -> Vec<Value> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+/// The framework rehearse was listening with for `wav_name`, as its `listening` event names it.
+fn framework_for(events: &[Value], wav_name: &str) -> Option<String> {
+    events
+        .iter()
+        .find(|e| e["event"] == "listening" && e["detail"]["wav"] == wav_name)
+        .and_then(|e| e["detail"]["framework"].as_str())
+        .map(str::to_string)
 }
 
 /// The question asked last before rehearse started listening into `wav_name`.
@@ -439,7 +458,10 @@ mod tests {
             unfinished_sessions(dir.path()).unwrap(),
             vec![session.clone()]
         );
-        let recovered = recover_session(&session, &mut OneWord, &AnalysisOptions::default());
+        let recovered =
+            recover_session(&session, &mut OneWord, &AnalysisOptions::default(), &|_| {
+                None
+            });
         assert!(recovered.unwrap().is_empty());
         assert_eq!(read_index(&session)["end"], "recovered");
         assert!(unfinished_sessions(dir.path()).unwrap().is_empty());
@@ -447,6 +469,7 @@ mod tests {
 
     #[test]
     fn killed_during_a_followup_the_saved_answer_is_used_and_the_followup_attached() {
+        // The answer was heard under the STAR framework: recovery measures it against that.
         let dir = tempfile::tempdir().unwrap();
         let mut record = SessionRecord::create(dir.path()).unwrap();
         let mut event = |name: &str, detail: Value| record.log_event(name, detail).unwrap();
@@ -456,7 +479,7 @@ mod tests {
         );
         event(
             "listening",
-            json!({ "for": "answer", "wav": "answer-1.wav" }),
+            json!({ "for": "answer", "wav": "answer-1.wav", "framework": "star" }),
         );
         event(
             "followup_asked",
@@ -492,8 +515,13 @@ mod tests {
         let session = record.dir().to_path_buf();
         drop(record);
 
-        let recovered =
-            recover_session(&session, &mut OneWord, &AnalysisOptions::default()).unwrap();
+        let recovered = recover_session(
+            &session,
+            &mut OneWord,
+            &AnalysisOptions::default(),
+            &Framework::built_in,
+        )
+        .unwrap();
         assert_eq!(recovered.len(), 2);
         let index = read_index(&session);
         let answer = &index["answers"][0];
@@ -507,6 +535,7 @@ mod tests {
             answer["followup"]["question"],
             "What would you do differently?"
         );
+        assert_eq!(answer["report"]["framework"], "star");
         assert!(session.join("answer-1-followup.transcript.json").is_file());
     }
 }
