@@ -140,8 +140,8 @@ pub enum SessionsCommand {
 /// Which Whisper model to run and how.
 #[derive(Debug, Args)]
 pub struct WhisperArgs {
-    /// Model: a known name (tiny.en, base.en, small.en) or a path to a ggml file.
-    /// Defaults to $REHEARSE_MODEL, then the config file, then tiny.en.
+    /// Model: a known name (tiny.en-q8_0, tiny.en, base.en, small.en) or a path to a ggml file.
+    /// Defaults to $REHEARSE_MODEL, then the config file, then tiny.en-q8_0.
     #[arg(long, value_name = "PATH|NAME")]
     pub model: Option<String>,
 

@@ -1,9 +1,13 @@
-//! Any text as a question file (`--questions`) and as the config file: an error naming the
-//! problem, never a panic.
+//! Any text as a question file (`--questions`), as the config file and as an answer framework:
+//! an error naming the problem, never a panic; a framework that is accepted analyses an answer.
 #![no_main]
 
+use std::sync::Arc;
+
 use libfuzzer_sys::fuzz_target;
+use rehearse::analysis::{analyze, AnalysisOptions, Framework};
 use rehearse::config::Config;
+use rehearse::corpus::timed_transcript;
 use rehearse::session::questions::parse_questions;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,4 +16,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = parse_questions(text, "fuzz.toml");
     let _ = toml::from_str::<Config>(text);
+    if let Ok(framework) = Framework::parse(text, "fuzz.toml") {
+        let options = AnalysisOptions {
+            framework: Arc::new(framework),
+            ..AnalysisOptions::default()
+        };
+        let answer = timed_transcript(
+            "Good question. At the time I was leading the team and we missed the launch. \
+             My mistake was that I never checked the plan. Since then I check every plan, \
+             and as a result we shipped the last two on time.",
+            150.0,
+        );
+        let _ = analyze(&answer, &options);
+    }
 });
