@@ -291,12 +291,9 @@ impl<R: std::io::Read> WavStream<R> {
         })
     }
 
-    /// Appends the next block of 16 kHz mono audio to `out`; returns false once the file is over
-    /// (after the resampler's tail has been appended).
-    pub fn read_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
-        let Some(resampler) = self.resampler.as_mut() else {
-            return Ok(false);
-        };
+    /// Decodes the next block of whole frames into `interleaved`; returns false once the samples
+    /// are over.
+    fn decode_block(&mut self) -> Result<bool, AudioError> {
         let wanted = DECODE_FRAMES * self.channels;
         self.interleaved.clear();
         let damaged = |e: hound::Error, frames_done: u64| AudioError::Damaged {
@@ -320,20 +317,31 @@ impl<R: std::io::Read> WavStream<R> {
             }
         }
         if self.interleaved.is_empty() {
+            return Ok(false);
+        }
+        let whole_frames = self.interleaved.len() - self.interleaved.len() % self.channels;
+        self.interleaved.truncate(whole_frames);
+        self.frames_done += (whole_frames / self.channels) as u64;
+        Ok(true)
+    }
+
+    /// Appends the next block of 16 kHz mono audio to `out`; returns false once the file is over
+    /// (after the resampler's tail has been appended).
+    pub fn read_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+        if self.resampler.is_none() {
+            return Ok(false);
+        }
+        if !self.decode_block()? {
             if let Some(resampler) = self.resampler.take() {
                 resampler.finish(out)?;
             }
             return Ok(false);
         }
-        let whole_frames = self.interleaved.len() - self.interleaved.len() % self.channels;
         self.mono.clear();
-        downmix(
-            &self.interleaved[..whole_frames],
-            self.channels,
-            &mut self.mono,
-        );
-        self.frames_done += self.mono.len() as u64;
-        resampler.push(&self.mono, out)?;
+        downmix(&self.interleaved, self.channels, &mut self.mono);
+        if let Some(resampler) = self.resampler.as_mut() {
+            resampler.push(&self.mono, out)?;
+        }
         Ok(true)
     }
 
@@ -343,18 +351,17 @@ impl<R: std::io::Read> WavStream<R> {
     }
 }
 
-/// Reads a whole WAV file as 16 kHz mono samples in -1..1 (for inputs that must be held whole,
-/// such as `--input` played in place of the microphone).
-pub fn read_wav_16k_mono(path: &Path) -> Result<Vec<f32>, AudioError> {
+/// Decodes a whole WAV file without keeping or resampling its samples, so that a damaged or
+/// empty file played as `--input` is reported before the session starts, not in the middle of
+/// an answer; the errors are those that reading it block by block would give.
+pub fn check_wav(path: &Path) -> Result<(), AudioError> {
     let mut stream = open_wav(path)?;
-    let mut out = Vec::new();
-    while stream.read_block(&mut out)? {}
-    if out.is_empty() {
-        return Err(AudioError::Empty {
-            path: stream.path().to_string(),
-        });
+    while stream.decode_block()? {}
+    // The resampled length is exactly this many samples (`To16k::finish`).
+    if stream.frames_done * u64::from(SAMPLE_RATE) / u64::from(stream.rate) == 0 {
+        return Err(AudioError::Empty { path: stream.path });
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! no resampling on the audio thread. The session thread drains the ring, downmixes and resamples
 //! to 16 kHz mono.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
-use crate::audio::{self, To16k, SAMPLE_RATE};
+use crate::audio::{self, To16k, WavStream, SAMPLE_RATE};
 
 /// Why capture failed or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -259,8 +261,15 @@ impl Drop for Microphone {
 /// A WAV file played in place of the microphone, in real time (or faster, for benchmarks).
 /// The clock only runs while rehearse listens: time spent speaking a question does not consume
 /// the recording, as a person would also wait for the question to end.
+///
+/// The file is decoded as it is played, a block at a time, so an hour-long recording costs no
+/// more memory than a short one.
 pub struct WavFileSource {
-    samples: Vec<f32>,
+    stream: WavStream<BufReader<File>>,
+    /// Decoded 16 kHz samples that are not yet due: the ones right after `position`.
+    ahead: Vec<f32>,
+    /// The decoder has returned its last block.
+    decoded_all: bool,
     position: usize,
     speed: f64,
     listening_since: Instant,
@@ -270,29 +279,42 @@ pub struct WavFileSource {
 impl WavFileSource {
     /// `speed` 1.0 is real time; higher plays faster.
     pub fn open(path: &Path, speed: f64) -> Result<Self, CaptureError> {
+        audio::check_wav(path)?;
         Ok(WavFileSource {
-            samples: audio::read_wav_16k_mono(path)?,
+            stream: audio::open_wav(path)?,
+            ahead: Vec::new(),
+            decoded_all: false,
             position: 0,
             speed: speed.max(0.01),
             listening_since: Instant::now(),
             consumed_at_start: 0,
         })
     }
+
+    /// Samples decoded and held but not yet delivered, counting spare capacity.
+    #[cfg(test)]
+    fn held_samples(&self) -> usize {
+        self.ahead.capacity()
+    }
 }
 
 impl AudioSource for WavFileSource {
     fn read(&mut self, out: &mut Vec<f32>, timeout: Duration) -> Result<bool, CaptureError> {
-        if self.position >= self.samples.len() {
+        if self.decoded_all && self.ahead.is_empty() {
             return Ok(false);
         }
         std::thread::sleep(timeout.min(Duration::from_millis(20)));
         let elapsed = self.listening_since.elapsed().as_secs_f64() * self.speed;
         let due = self.consumed_at_start + (elapsed * f64::from(SAMPLE_RATE)) as usize;
-        let end = due.min(self.samples.len());
-        if end > self.position {
-            out.extend_from_slice(&self.samples[self.position..end]);
-            self.position = end;
+        let wanted = due.saturating_sub(self.position);
+        // One sample past what is due is decoded, so the read that delivers the last sample
+        // already knows the file is over, and the next one says so.
+        while !self.decoded_all && self.ahead.len() <= wanted {
+            self.decoded_all = !self.stream.read_block(&mut self.ahead)?;
         }
+        let delivered = wanted.min(self.ahead.len());
+        out.extend(self.ahead.drain(..delivered));
+        self.position += delivered;
         Ok(true)
     }
 
@@ -318,4 +340,125 @@ pub fn list_devices() -> Result<(Vec<String>, Vec<String>), CaptureError> {
         .filter_map(|d| d.name().ok())
         .collect();
     Ok((inputs, outputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: usize = SAMPLE_RATE as usize;
+
+    /// A 16 kHz mono WAV whose samples do not repeat for 4 s, so a skipped or repeated stretch
+    /// shows up when the output is compared with them.
+    fn write_wav(path: &Path, seconds: usize) -> Vec<f32> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: SAMPLE_RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut writer = hound::WavWriter::create(path, spec).unwrap();
+        let mut expected = Vec::with_capacity(seconds * RATE);
+        for i in 0..seconds * RATE {
+            let sample = ((i * 7_919) % 65_536) as i32 - 32_768;
+            writer.write_sample(sample as i16).unwrap();
+            expected.push(sample as f32 / 32_768.0);
+        }
+        writer.finalize().unwrap();
+        expected
+    }
+
+    fn samples_for(elapsed: Duration, speed: f64) -> f64 {
+        elapsed.as_secs_f64() * speed * f64::from(SAMPLE_RATE)
+    }
+
+    #[test]
+    fn a_long_file_is_played_while_holding_only_a_little_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.wav");
+        let expected = write_wav(&path, 60);
+        let mut source = WavFileSource::open(&path, 20.0).unwrap();
+        let mut out = Vec::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(300) {
+            assert!(source.read(&mut out, Duration::from_millis(20)).unwrap());
+        }
+        assert!(out.len() >= 2 * RATE, "only {} samples played", out.len());
+        assert_eq!(out[..], expected[..out.len()]);
+        // Held whole, the file would be 960,000 samples.
+        assert!(
+            source.held_samples() < expected.len() / 10,
+            "{} samples held after playing {}",
+            source.held_samples(),
+            out.len()
+        );
+    }
+
+    #[test]
+    fn playback_is_paced_by_the_clock_and_pauses_while_a_question_is_spoken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("answer.wav");
+        let expected = write_wav(&path, 4);
+        let speed = 10.0;
+        let mut source = WavFileSource::open(&path, speed).unwrap();
+        let mut out = Vec::new();
+
+        let before_discard = Instant::now();
+        source.discard_pending();
+        let after_discard = Instant::now();
+        let mut last_read_start = after_discard;
+        while after_discard.elapsed() < Duration::from_millis(200) {
+            last_read_start = Instant::now();
+            assert!(source.read(&mut out, Duration::from_millis(20)).unwrap());
+        }
+        let played = out.len() as f64;
+        assert!(played <= samples_for(before_discard.elapsed(), speed));
+        assert!(played >= samples_for(last_read_start - after_discard, speed) - 1.0);
+
+        // A question is spoken for 300 ms: none of the recording goes by meanwhile.
+        std::thread::sleep(Duration::from_millis(300));
+        let before_discard = Instant::now();
+        source.discard_pending();
+        let before_read = out.len();
+        assert!(source.read(&mut out, Duration::from_millis(20)).unwrap());
+        let after_question = (out.len() - before_read) as f64;
+        assert!(
+            after_question <= samples_for(before_discard.elapsed(), speed),
+            "{after_question} samples due after the question"
+        );
+        assert_eq!(out[..], expected[..out.len()]);
+
+        let mut reads_at_the_end = 0;
+        while source.read(&mut out, Duration::from_millis(20)).unwrap() {
+            if out.len() == expected.len() {
+                reads_at_the_end += 1;
+            }
+        }
+        assert_eq!(out, expected);
+        // The read that delivers the last sample is the last to say the file is open.
+        assert_eq!(reads_at_the_end, 1);
+        assert!(!source.read(&mut out, Duration::from_millis(20)).unwrap());
+    }
+
+    #[test]
+    fn a_damaged_or_empty_file_fails_to_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.wav");
+        write_wav(&good, 2);
+        let bytes = std::fs::read(&good).unwrap();
+        let truncated = dir.path().join("truncated.wav");
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        let empty = dir.path().join("empty.wav");
+        write_wav(&empty, 0);
+        for (path, expected) in [
+            (truncated, "is damaged after 1.0 s"),
+            (empty, "contains no audio"),
+        ] {
+            let error = match WavFileSource::open(&path, 1.0) {
+                Ok(_) => panic!("{} opened", path.display()),
+                Err(e) => e.to_string(),
+            };
+            assert!(error.contains(expected), "{error}");
+        }
+    }
 }

@@ -5,74 +5,40 @@
 #[allow(dead_code)]
 mod audio_server;
 #[allow(dead_code)]
+#[path = "support/session.rs"]
+mod session;
+#[allow(dead_code)]
 #[path = "support/speech.rs"]
 mod speech;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const SPOKEN: &str =
-    "The failure I want to talk about is a product launch I delayed by three weeks last year. \
-I was the lead engineer on a new billing page for about two thousand customers.";
-
-/// Speech at 16 kHz mono 16-bit, as the virtual microphone takes it.
-fn speech_samples(dir: &Path) -> Vec<i16> {
-    let raw = dir.join("raw.wav");
-    let converted = dir.join("16k.wav");
-    speech::espeak(SPOKEN, &raw);
-    let status = Command::new("sox")
-        .arg(&raw)
-        .args(["-r", "16000", "-c", "1", "-b", "16"])
-        .arg(&converted)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    speech::read_wav(&converted).1
-}
-
-fn pactl(server: &audio_server::AudioServer, args: &[&str]) -> String {
-    let mut cmd = Command::new("pactl");
-    cmd.args(args);
-    server.apply(&mut cmd);
-    let output = cmd.output().unwrap();
-    assert!(output.status.success(), "pactl {args:?}: {output:?}");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-fn session_dir(data: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(data.join("sessions"))
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.is_dir())
-}
+use session::{session_dir, wait_until_listening, ANSWER};
 
 #[test]
 fn a_microphone_unplugged_mid_answer_keeps_the_answer_and_says_so() {
     let server = audio_server::AudioServer::start();
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let samples = speech_samples(work.path());
+    let raw = work.path().join("raw.wav");
+    speech::espeak(&ANSWER[..2].join(" "), &raw);
+    let samples = audio_server::microphone_samples(&raw);
     // A source of its own, so other tests' microphone is untouched.
     let source = format!("lost-mic-{}", std::process::id());
     let fifo = work.path().join("mic.fifo");
-    let module = pactl(
-        &server,
-        &[
-            "load-module",
-            "module-pipe-source",
-            &format!("source_name={source}"),
-            &format!("file={}", fifo.display()),
-            "format=s16le",
-            "rate=16000",
-            "channels=1",
-        ],
-    );
-    let mut mic = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let module = server.pactl(&[
+        "load-module",
+        "module-pipe-source",
+        &format!("source_name={source}"),
+        &format!("file={}", fifo.display()),
+        "format=s16le",
+        "rate=16000",
+        "channels=1",
+    ]);
+    let mut mic = audio_server::Microphone::open(&fifo);
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
     cmd.args(["session", "--silent", "--count", "1"])
@@ -86,40 +52,10 @@ fn a_microphone_unplugged_mid_answer_keeps_the_answer_and_says_so() {
     let mut child = cmd.spawn().unwrap();
 
     // Feed silence in real time until rehearse listens, then the speech.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut feed = |samples: &[i16]| {
-        for chunk in samples.chunks(1600) {
-            let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
-            mic.write_all(&bytes).unwrap();
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
-    loop {
-        let listening = session_dir(&data).is_some_and(|dir| {
-            std::fs::read_to_string(dir.join("events.jsonl"))
-                .unwrap_or_default()
-                .contains("\"listening\"")
-        });
-        if listening {
-            break;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "rehearse session exited early with {status}:\n{}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "rehearse never started listening"
-        );
-        feed(&[0; 1600]);
-    }
-    feed(&samples);
+    wait_until_listening(&data, 1, &mut child, || mic.silence(0.1));
+    mic.play(&samples);
     // The microphone disappears mid-answer, without a word of warning to the reader.
-    pactl(&server, &["unload-module", &module]);
+    server.pactl(&["unload-module", &module]);
 
     let deadline = Instant::now() + Duration::from_secs(90);
     while child.try_wait().unwrap().is_none() {

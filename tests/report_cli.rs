@@ -3,6 +3,9 @@
 //! directories. The HTML page is loaded in headless Chromium, as a person would open it.
 
 #[allow(dead_code)]
+#[path = "support/session.rs"]
+mod session;
+#[allow(dead_code)]
 #[path = "support/speech.rs"]
 mod speech;
 
@@ -11,17 +14,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const ANSWER: &[&str] = &[
-    "The failure I want to talk about is a product launch I delayed by three weeks last year.",
-    "I was the lead engineer on a new billing page for about two thousand customers.",
-    "We promised the sales team a date in March, and two days before the launch the payment tests failed, so we had to pull the release.",
-    "That was my fault.",
-    "I did not run the payment tests early because I assumed they would pass, and I should have raised the risk with my manager weeks before.",
-    "Since then I run the riskiest tests in the first week of every project, and I send my manager a short risk note every Friday.",
-    "On the next two launches we found the problems early, and both shipped on the planned date.",
-];
-
-const FOLLOWUP_ANSWER: &str = "I would tell the sales team about the risk on the very first day.";
+use session::{ANSWER, FOLLOWUP_ANSWER};
 
 /// Each part's colour in the page, as the screenshot shows it.
 const PART_RGB: &[(&str, [u8; 3])] = &[

@@ -2,98 +2,33 @@
 //! microphone and speaker, ALSA routed to it (what cpal uses), speech-dispatcher + espeak-ng
 //! speaking the questions, and the real tiny.en model.
 
+#[allow(dead_code)]
 #[path = "support/audio_server.rs"]
 mod audio_server;
+#[path = "support/session.rs"]
+mod session;
 #[allow(dead_code)]
 #[path = "support/speech.rs"]
 mod speech;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const ANSWER: &[&str] = &[
-    "The failure I want to talk about is a product launch I delayed by three weeks last year.",
-    "I was the lead engineer on a new billing page for about two thousand customers.",
-    "We promised the sales team a date in March, and two days before the launch the payment tests failed, so we had to pull the release.",
-    "That was my fault.",
-    "I did not run the payment tests early because I assumed they would pass, and I should have raised the risk with my manager weeks before.",
-    "Since then I run the riskiest tests in the first week of every project, and I send my manager a short risk note every Friday.",
-    "On the next two launches we found the problems early, and both shipped on the planned date.",
-];
+use session::{events, wait_until_listening, ANSWER, FOLLOWUP_ANSWER};
 
-const FOLLOWUP_ANSWER: &str = "I would tell the sales team about the risk on the very first day.";
-
-/// Speech at 16 kHz mono, sentences separated by short pauses, as the microphone delivers it.
+/// Speech as the microphone delivers it, sentences separated by half-second pauses.
 fn spoken(dir: &Path, sentences: &[&str]) -> Vec<i16> {
     let mut samples = Vec::new();
     for (i, sentence) in sentences.iter().enumerate() {
         let raw = dir.join(format!("s{i}.wav"));
-        let converted = dir.join(format!("s{i}-16k.wav"));
         speech::espeak(sentence, &raw);
-        let status = Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer"])
-            .arg(&converted)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        samples.extend(speech::read_wav(&converted).1);
+        samples.extend(audio_server::microphone_samples(&raw));
         samples.extend(std::iter::repeat_n(0, 8_000));
     }
     samples
-}
-
-fn events(session_dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(session_dir.join("events.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn count_events(session_dir: &Path, name: &str) -> usize {
-    events(session_dir)
-        .iter()
-        .filter(|e| e["event"] == name)
-        .count()
-}
-
-fn session_dir(data: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(data.join("sessions"))
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.is_dir())
-}
-
-/// Waits until the session is listening for the `n`th time.
-fn wait_until_listening(data: &Path, n: usize, child: &mut std::process::Child) -> PathBuf {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(dir) = session_dir(data) {
-            if count_events(&dir, "listening") >= n {
-                return dir;
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("rehearse session exited early with {status}");
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let mut stdout = String::new();
-            if let Some(out) = child.stdout.as_mut() {
-                let _ = std::io::Read::read_to_string(out, &mut stdout);
-            }
-            let log = session_dir(data)
-                .and_then(|dir| std::fs::read_to_string(dir.join("events.jsonl")).ok())
-                .unwrap_or_default();
-            panic!("rehearse never started listening ({n}):\n{stdout}\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -119,11 +54,12 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     server.apply(&mut cmd);
     let mut child = cmd.spawn().unwrap();
 
-    let dir = wait_until_listening(&data, 1, &mut child);
+    let pause = || std::thread::sleep(Duration::from_millis(100));
+    let dir = wait_until_listening(&data, 1, &mut child, pause);
     mic.silence(1.0);
     mic.play(&answer);
     mic.silence(5.0);
-    wait_until_listening(&data, 2, &mut child);
+    wait_until_listening(&data, 2, &mut child, pause);
     mic.silence(0.5);
     mic.play(&followup);
     mic.silence(5.0);

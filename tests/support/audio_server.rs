@@ -51,11 +51,35 @@ impl AudioServer {
 
     /// Opens the microphone FIFO for writing.
     pub fn microphone(&self) -> Microphone {
-        let path = PathBuf::from(&self.env["REHEARSE_MIC_FIFO"]);
-        Microphone {
-            fifo: std::fs::OpenOptions::new().write(true).open(path).unwrap(),
-        }
+        Microphone::open(&PathBuf::from(&self.env["REHEARSE_MIC_FIFO"]))
     }
+
+    /// Runs pactl against this server and returns what it printed; panics if it fails.
+    pub fn pactl(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("pactl");
+        cmd.args(args);
+        self.apply(&mut cmd);
+        let output = cmd.output().unwrap();
+        assert!(output.status.success(), "pactl {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+}
+
+/// A WAV converted with sox to what the microphone takes, next to it (`NAME.16k.wav`).
+pub fn microphone_samples(wav: &Path) -> Vec<i16> {
+    let converted = wav.with_extension("16k.wav");
+    let status = Command::new("sox")
+        .arg(wav)
+        .args(["-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer"])
+        .arg(&converted)
+        .status()
+        .expect("sox must be installed (scripts/setup.sh installs it)");
+    assert!(status.success(), "sox could not convert {}", wav.display());
+    hound::WavReader::open(&converted)
+        .unwrap()
+        .samples::<i16>()
+        .map(|s| s.unwrap())
+        .collect()
 }
 
 /// The virtual microphone: 16 kHz mono s16le written in real time.
@@ -64,6 +88,13 @@ pub struct Microphone {
 }
 
 impl Microphone {
+    /// Opens the FIFO of a `module-pipe-source` for writing (waits until PulseAudio has it open).
+    pub fn open(fifo: &Path) -> Microphone {
+        Microphone {
+            fifo: std::fs::OpenOptions::new().write(true).open(fifo).unwrap(),
+        }
+    }
+
     /// Plays samples into the microphone at the pace of real time (100 ms at a time).
     pub fn play(&mut self, samples: &[i16]) {
         for chunk in samples.chunks(1600) {

@@ -1,0 +1,98 @@
+//! A session as the end-to-end tests drive it: the answer they speak, and the session directory
+//! and its events.jsonl, polled while `rehearse session` runs.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A complete answer to "Describe a time you failed.", one sentence an element, with all four
+/// parts (choose, describe, own, learn) in it.
+pub const ANSWER: &[&str] = &[
+    "The failure I want to talk about is a product launch I delayed by three weeks last year.",
+    "I was the lead engineer on a new billing page for about two thousand customers.",
+    "We promised the sales team a date in March, and two days before the launch the payment tests failed, so we had to pull the release.",
+    "That was my fault.",
+    "I did not run the payment tests early because I assumed they would pass, and I should have raised the risk with my manager weeks before.",
+    "Since then I run the riskiest tests in the first week of every project, and I send my manager a short risk note every Friday.",
+    "On the next two launches we found the problems early, and both shipped on the planned date.",
+];
+
+/// An answer to the follow-up question that ANSWER draws.
+pub const FOLLOWUP_ANSWER: &str =
+    "I would tell the sales team about the risk on the very first day.";
+
+/// The session's directory under the data directory, once it exists.
+pub fn session_dir(data: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(data.join("sessions"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+}
+
+/// The events logged so far (a line still being written is left out).
+pub fn events(session_dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(session_dir.join("events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+pub fn count_events(session_dir: &Path, name: &str) -> usize {
+    events(session_dir)
+        .iter()
+        .filter(|e| e["event"] == name)
+        .count()
+}
+
+/// Waits until the session is listening for the `n`th time and returns its directory, calling
+/// `between` between checks (to sleep, or to keep a microphone fed). Panics with the session's
+/// output if it exits first, or with its log if it is not listening within 90 s.
+pub fn wait_until_listening(
+    data: &Path,
+    n: usize,
+    child: &mut Child,
+    mut between: impl FnMut(),
+) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(dir) = session_dir(data) {
+            if count_events(&dir, "listening") >= n {
+                return dir;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "rehearse session exited early with {status}:\n{}",
+                output_of(child)
+            );
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let log = session_dir(data)
+                .and_then(|dir| std::fs::read_to_string(dir.join("events.jsonl")).ok())
+                .unwrap_or_default();
+            panic!(
+                "rehearse never started listening ({n}):\n{}\n{log}",
+                output_of(child)
+            );
+        }
+        between();
+    }
+}
+
+/// What an ended child printed, where its output was piped.
+fn output_of(child: &mut Child) -> String {
+    let mut text = String::new();
+    if let Some(out) = child.stdout.as_mut() {
+        let _ = out.read_to_string(&mut text);
+    }
+    if let Some(err) = child.stderr.as_mut() {
+        let _ = err.read_to_string(&mut text);
+    }
+    text
+}
