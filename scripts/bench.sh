@@ -3,7 +3,9 @@
 # thread count: the wait after the answer ends (incremental session vs transcribing the whole
 # answer afterwards), transcription throughput against faster-whisper (int8 and float32, same
 # CTranslate2 tiny.en, beam size 1, word timestamps), word error rate, peak memory, model load.
-#   scripts/bench.sh            answers of 1, 3 and 5 minutes, a 10-minute session, faster-whisper
+#   scripts/bench.sh            answers of 1, 3 and 5 minutes, a 10-minute session, faster-whisper;
+#                               throughput is the median of 3 interleaved runs
+#                               (REHEARSE_BENCH_REPEATS)
 #   scripts/bench.sh --smoke    one 30 s answer, no faster-whisper: checks the bench runs (CI)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,9 +24,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 if [ "$smoke" = 1 ]; then
-  lengths=(0.5); speed=4; session_minutes=""
+  lengths=(0.5); speed=4; session_minutes=""; repeats=1
 else
-  lengths=(1 3 5); speed=2; session_minutes=10
+  lengths=(1 3 5); speed=2; session_minutes=10; repeats="${REHEARSE_BENCH_REPEATS:-3}"
   venv="$repo/target/bench-venv"
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import faster_whisper" 2>/dev/null; then
     echo "==> installing faster-whisper into $venv" >&2
@@ -44,6 +46,7 @@ for line in open(sys.argv[1]):
 transcript_text() { py -c 'import json,sys; print(" ".join(w["text"] for w in json.load(open(sys.argv[1]))["words"]))' "$1"; }
 ratio() { py -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x' if b>0 else '-')" "$1" "$2"; }
 fmt() { py -c "import sys; print(f'{float(sys.argv[1]):.${2:-2}f}')" "$1"; }
+median() { py -c "import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))" "$@"; }
 
 # Runs one session on a WAV (played $speed x real time); prints "latency_s wer peak_rss_mb".
 session_run() {
@@ -56,7 +59,7 @@ session_run() {
   echo "$(after_end "$dir/events.jsonl") $(py scripts/bench/wer.py "$ref" "$work/inc.txt") $(( $(cat "$work/session.time") / 1024 ))"
 }
 
-echo "rehearse benchmark: $(nproc) cores, $threads whisper threads, model $(basename "$model"), incremental input at ${speed}x real time"
+echo "rehearse benchmark: $(nproc) cores, $threads whisper threads, model $(basename "$model"), incremental input at ${speed}x real time, throughput the median of $repeats runs"
 echo
 printf '%-7s | %-26s | %-15s | %-47s\n' "answer" "wait after the answer ends" "word error rate" "throughput (real-time factor, lower is faster)"
 printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s %8s\n' "" "session" "batch" "" "session" "batch" "rehearse" "f16" "fw int8" "fw f32" "vs int8"
@@ -65,25 +68,38 @@ for minutes in "${lengths[@]}"; do
   wav="$work/answer-$minutes.wav"; ref="$work/answer-$minutes.txt"
   py scripts/bench/make_answer.py "$minutes" "$wav" "$ref"
   duration="$(soxi -D "$wav")"
-  /usr/bin/time -f "%M" -o "$work/batch.time" "$bin" -v transcribe --model "$model" --threads "$threads" "$wav" \
-    >"$work/batch.txt" 2>"$work/batch.log"
-  batch_s="$(py -c "print($(field 'audio in' "$work/batch.log")/1000)")"
-  load["rehearse"]="$(field 'model loaded in' "$work/batch.log")"
-  rss["transcribe ${minutes} min"]=$(( $(cat "$work/batch.time") / 1024 ))
+  # Throughput: each engine $repeats times, interleaved so drift on the machine hits all of
+  # them alike; the median counts (as hyperfine reports it).
+  q8_s=(); f16_s=(); int8_s=(); f32_s=()
+  for ((run = 1; run <= repeats; run++)); do
+    /usr/bin/time -f "%M" -o "$work/batch.time" "$bin" -v transcribe --model "$model" --threads "$threads" "$wav" \
+      >"$work/batch.txt" 2>"$work/batch.log"
+    q8_s+=("$(py -c "print($(field 'audio in' "$work/batch.log")/1000)")")
+    if [ "$run" = 1 ]; then
+      load["rehearse"]="$(field 'model loaded in' "$work/batch.log")"
+      rss["transcribe ${minutes} min"]=$(( $(cat "$work/batch.time") / 1024 ))
+    fi
+    [ "$smoke" = 1 ] && continue
+    "$bin" -v transcribe --model "$model_f16" --threads "$threads" "$wav" >/dev/null 2>"$work/f16.log"
+    f16_s+=("$(py -c "print($(field 'audio in' "$work/f16.log")/1000)")")
+    for ct in int8 float32; do
+      "$venv/bin/python" scripts/bench/faster_whisper_run.py "$ct2" "$wav" "$ct" "$threads" >"$work/fw-$ct.json"
+      seconds="$(py -c "import json; print(json.load(open('$work/fw-$ct.json'))['transcribe_s'])")"
+      if [ "$ct" = int8 ]; then int8_s+=("$seconds"); else f32_s+=("$seconds"); fi
+      [ "$run" = 1 ] && load["faster-whisper $ct"]="$(py -c "import json; print(round(json.load(open('$work/fw-$ct.json'))['load_s']*1000))")"
+    done
+  done
+  batch_s="$(median "${q8_s[@]}")"
   batch_wer="$(py scripts/bench/wer.py "$ref" "$work/batch.txt")"
   read -r latency inc_wer session_rss < <(session_run "$wav" "$ref")
   rss["session ${minutes} min"]="$session_rss"
   rtf="$(py -c "print($batch_s/$duration)")"
   fw_int8="-"; fw_f32="-"; vs="-"; rtf_f16="-"
   if [ "$smoke" = 0 ]; then
-    "$bin" -v transcribe --model "$model_f16" --threads "$threads" "$wav" >/dev/null 2>"$work/f16.log"
-    rtf_f16="$(fmt "$(py -c "print($(field 'audio in' "$work/f16.log")/1000/$duration)")" 3)"
-    for ct in int8 float32; do
-      "$venv/bin/python" scripts/bench/faster_whisper_run.py "$ct2" "$wav" "$ct" "$threads" >"$work/fw-$ct.json"
-      fw_rtf="$(py -c "import json; d=json.load(open('$work/fw-$ct.json')); print(d['transcribe_s']/$duration)")"
-      load["faster-whisper $ct"]="$(py -c "import json; print(round(json.load(open('$work/fw-$ct.json'))['load_s']*1000))")"
-      if [ "$ct" = int8 ]; then fw_int8="$(fmt "$fw_rtf" 3)"; vs="$(ratio "$fw_rtf" "$rtf")"; else fw_f32="$(fmt "$fw_rtf" 3)"; fi
-    done
+    rtf_f16="$(fmt "$(py -c "print($(median "${f16_s[@]}")/$duration)")" 3)"
+    fw_rtf="$(py -c "print($(median "${int8_s[@]}")/$duration)")"
+    fw_int8="$(fmt "$fw_rtf" 3)"; vs="$(ratio "$fw_rtf" "$rtf")"
+    fw_f32="$(fmt "$(py -c "print($(median "${f32_s[@]}")/$duration)")" 3)"
   fi
   printf '%-7s | %7ss %7ss %8s | %7s %7s | %8s %8s %8s %8s %8s\n' \
     "$(py -c "print(f'{$duration/60:.1f} min')")" "$(fmt "$latency" 3)" "$(fmt "$batch_s")" "" \
