@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity, Verdict};
+use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity};
 use crate::saved_sessions::{SavedAnswer, Selection};
 
 /// Width of every SVG picture, in CSS pixels.
@@ -35,15 +35,6 @@ pub fn part_color(report: &AnswerReport, part: AnswerPart) -> &'static str {
         .iter()
         .position(|p| p.part == part)
         .map_or(OTHER_COLOR, |i| PALETTE[i % PALETTE.len()])
-}
-
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Missing => "missing",
-        Verdict::Under => "under",
-        Verdict::Within => "within",
-        Verdict::Over => "over",
-    }
 }
 
 fn severity_name(severity: Severity) -> &'static str {
@@ -82,8 +73,8 @@ fn axis(span: f64, scale: f64, y: f64) -> Markup {
     }
 }
 
-/// The answer against the ideal: the top row lays the four parts end to end at the middle of
-/// their budgets; the bottom row shows each sentence where it was spoken, coloured by its part.
+/// The answer against the ideal: the top row lays the framework's parts end to end at the middle
+/// of their budgets; the bottom row shows each sentence where it was spoken, coloured by its part.
 fn timeline(report: &AnswerReport) -> Markup {
     let span = axis_span(report);
     let scale = (PICTURE_W - LABEL_W - RIGHT_W) / span;
@@ -158,7 +149,7 @@ fn session_chart(answers: &[&SavedAnswer]) -> Markup {
                 @for (part, from) in stacked(report) {
                     rect data-part=(part.part.name()) x=(LABEL_W + from * scale) y=(y)
                         width=(part.duration_s * scale) height=(row_h - 8.0) fill=(part_color(report, part.part)) {
-                        title { (part.part.name()) " " (minutes(part.duration_s)) " (" (verdict_name(part.verdict)) ")" }
+                        title { (part.part.name()) " " (minutes(part.duration_s)) " (" (part.verdict.name()) ")" }
                     }
                 }
             }
@@ -215,7 +206,7 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                                 td { span class="swatch" style={"background:" (part_color(report, part.part))} {} (part.label()) }
                                 td { (minutes(part.duration_s)) }
                                 td { (minutes(part.budget_min_s)) "–" (minutes(part.budget_max_s)) }
-                                td class={"verdict " (verdict_name(part.verdict))} { (verdict_name(part.verdict)) }
+                                td class={"verdict " (part.verdict.name())} { (part.verdict.name()) }
                             }
                         }
                     }

@@ -43,9 +43,24 @@ fn converts_the_real_model_into_a_file_whisper_loads() {
         .arg(ct2_dir())
         .assert()
         .success();
-    // Named after the model it holds, in the models directory, and the default from now on.
+    // Named after the model it holds, in the models directory, where its known name finds it.
     let converted = data.path().join("models/ggml-tiny.en.bin");
     assert_eq!(std::fs::metadata(&converted).unwrap().len(), 77_704_698);
+    rehearse(data.path())
+        .args(["models", "check", "--model", "tiny.en"])
+        .assert()
+        .success();
+    // The 8-bit conversion is named like the official file, and is the default from now on.
+    rehearse(data.path())
+        .args(["models", "check"])
+        .assert()
+        .failure();
+    rehearse(data.path())
+        .args(["models", "convert", "--quantize", "q8_0"])
+        .arg(ct2_dir())
+        .assert()
+        .success();
+    assert!(data.path().join("models/ggml-tiny.en-q8_0.bin").is_file());
     rehearse(data.path())
         .args(["models", "check"])
         .assert()

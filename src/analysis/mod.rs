@@ -277,6 +277,18 @@ pub enum Verdict {
     Over,
 }
 
+impl Verdict {
+    /// The verdict as reports and the JSON spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Missing => "missing",
+            Verdict::Under => "under",
+            Verdict::Within => "within",
+            Verdict::Over => "over",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -35,15 +35,6 @@ fn verdict_color(verdict: Verdict) -> &'static str {
     }
 }
 
-fn verdict_word(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Missing => "missing",
-        Verdict::Under => "under",
-        Verdict::Within => "within",
-        Verdict::Over => "over",
-    }
-}
-
 /// "3:05" for 185 s.
 fn minutes(seconds: f64) -> String {
     let total = seconds.max(0.0).round() as u64;
@@ -81,11 +72,7 @@ fn part_line(part: &PartReport, color: bool) -> String {
         part.duration_s.max(0.0).abs(),
         part.budget_min_s,
         part.budget_max_s,
-        paint(
-            verdict_word(part.verdict),
-            verdict_color(part.verdict),
-            color
-        )
+        paint(part.verdict.name(), verdict_color(part.verdict), color)
     )
 }
 
