@@ -426,14 +426,31 @@ fn assert_recovered(dir: &Path) {
     assert!(dir.join("session.md").is_file());
 }
 
+/// A session killed with SIGKILL 6 s into an answer; returns its directory.
+fn session_killed_mid_answer(dir: &Path, data: &Path) -> PathBuf {
+    let answer = spoken_wav(dir, "answer", ANSWER);
+    let (mut child, session) = session_recording(data, &answer, &[], 6.0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    session
+}
+
+/// The stdout of a command that must have succeeded (its output shown if it did not).
+fn stdout_of_success(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let answer = spoken_wav(dir.path(), "answer", ANSWER);
-    let (mut child, session) = session_recording(&data, &answer, &[], 6.0);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let session = session_killed_mid_answer(dir.path(), &data);
     assert!(
         !session.join("session.json").exists(),
         "killed before any answer was saved"
@@ -449,12 +466,7 @@ fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
         .args(["sessions", "recover"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = stdout_of_success(&output);
     assert!(
         stdout.contains("recovered") && stdout.contains("answer-1.wav"),
         "{stdout}"
@@ -477,10 +489,7 @@ fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
 fn the_next_session_recovers_an_answer_cut_off_by_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let answer = spoken_wav(dir.path(), "answer", ANSWER);
-    let (mut child, killed) = session_recording(&data, &answer, &[], 6.0);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let killed = session_killed_mid_answer(dir.path(), &data);
 
     let short = spoken_wav(dir.path(), "short", "I broke the build.");
     let output = rehearse(&data)
@@ -488,12 +497,7 @@ fn the_next_session_recovers_an_answer_cut_off_by_kill_9() {
         .arg(&short)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = stdout_of_success(&output);
     let recovered_line = stdout
         .lines()
         .find(|l| l.starts_with("recovered "))
