@@ -44,11 +44,15 @@ pub trait SpeechToText {
 }
 
 /// Speed settings for whisper.cpp, each measured by `scripts/bench.sh` (README, Performance).
-/// `REHEARSE_WHISPER_TUNING` (e.g. `flash_attn=0,fit_audio_ctx=0,fallback=1`) switches them for
+/// `REHEARSE_WHISPER_TUNING` (e.g. `flash_attn=1,fit_audio_ctx=0,fallback=1`) switches them for
 /// side-by-side measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WhisperTuning {
-    /// Flash attention in the encoder and decoder.
+    /// Flash attention in the encoder and decoder. Off: whisper.cpp 1.8.3 pads the keys to a
+    /// multiple of 256 without a mask, so with the window fitted to the chunk a short chunk
+    /// attends to keys a longer one left in the state, and its words depend on what came before
+    /// (and change from run to run). Without it the attention is exact and, with llamafile's
+    /// matrix kernels (`.cargo/config.toml`), faster.
     pub flash_attn: bool,
     /// Size the encoder's window to the chunk instead of always encoding 30 s.
     pub fit_audio_ctx: bool,
@@ -59,7 +63,7 @@ pub struct WhisperTuning {
 impl Default for WhisperTuning {
     fn default() -> Self {
         WhisperTuning {
-            flash_attn: true,
+            flash_attn: false,
             fit_audio_ctx: true,
             temperature_fallback: false,
         }
