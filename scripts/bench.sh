@@ -48,11 +48,12 @@ ratio() { py -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'
 fmt() { py -c "import sys; print(f'{float(sys.argv[1]):.${2:-2}f}')" "$1"; }
 median() { py -c "import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))" "$@"; }
 
-# Runs one session on a WAV (played $speed x real time); prints "latency_s wer peak_rss_mb".
+# Runs one session on a WAV (played $speed x real time) with $3 questions (default 1); prints
+# "latency_s wer peak_rss_mb" for its first answer.
 session_run() {
-  local wav="$1" ref="$2" data="$work/data-$RANDOM"
+  local wav="$1" ref="$2" questions="${3:-1}" data="$work/data-$RANDOM"
   REHEARSE_DATA_DIR="$data" /usr/bin/time -f "%M" -o "$work/session.time" \
-    "$bin" session --input "$wav" --input-speed "$speed" --silent --count 1 --max-answer 1200 \
+    "$bin" session --input "$wav" --input-speed "$speed" --silent --count "$questions" --max-answer 1200 \
     --model "$model" --threads "$threads" >"$work/session.out" 2>"$work/session.err"
   local dir; dir="$(ls -d "$data"/sessions/*/ | head -n1)"
   transcript_text "$dir/answer-1.transcript.json" >"$work/inc.txt"
@@ -111,6 +112,17 @@ if [ -n "$session_minutes" ]; then
   speed=4
   read -r _ _ session_rss < <(session_run "$wav" "$ref")
   rss["session ${session_minutes} min"]="$session_rss"
+  # Memory as a session grows: the 1-minute answer again and again, 3 s apart, each answer
+  # (question or follow-up) ending at the silence; every question takes two.
+  sox -n -r 16000 -c 1 -b 16 "$work/gap.wav" trim 0 3
+  speed=8
+  for answers in 2 8; do
+    parts=()
+    for ((i = 0; i < answers; i++)); do parts+=("$work/answer-1.wav" "$work/gap.wav"); done
+    sox "${parts[@]}" "$work/answers-$answers.wav"
+    read -r _ _ session_rss < <(session_run "$work/answers-$answers.wav" "$work/answer-1.txt" $((answers / 2)))
+    rss["session ${answers} answers"]="$session_rss"
+  done
 fi
 echo
 echo "peak memory (RSS, MB):"

@@ -74,8 +74,9 @@ pub struct Settings {
     pub budgets: BTreeMap<String, Budget>,
 }
 
-/// Where the line of the TOML error is, as "line N (`text`)", so the key shows.
-fn error_place(text: &str, error: &toml::de::Error) -> String {
+/// Where a TOML error is, as ", line N (`text`)" so the key shows (empty when it has no place).
+/// Shared by every TOML file rehearse reads: config, frameworks, questions.
+pub fn toml_error_place(text: &str, error: &toml::de::Error) -> String {
     let Some(span) = error.span() else {
         return String::new();
     };
@@ -105,7 +106,7 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| {
             anyhow::anyhow!(
                 "the config file {origin}{}: {}",
-                error_place(text, &e),
+                toml_error_place(text, &e),
                 e.message().trim()
             )
         })?;

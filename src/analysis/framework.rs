@@ -206,8 +206,14 @@ pub enum FrameworkError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the framework file {origin} is not valid TOML or has an unknown key: {detail}")]
-    Syntax { origin: String, detail: String },
+    #[error(
+        "the framework file {origin} is not valid TOML or has an unknown key{place}: {detail}"
+    )]
+    Syntax {
+        origin: String,
+        place: String,
+        detail: String,
+    },
     #[error("the framework file {origin}: {detail}")]
     Invalid { origin: String, detail: String },
     #[error("no framework named '{name}'; known: {known} (add your own as {dir}/{name}.toml)")]
@@ -357,7 +363,8 @@ impl Framework {
     pub fn parse(text: &str, origin: &str) -> Result<Framework, FrameworkError> {
         let file: FrameworkFile = toml::from_str(text).map_err(|e| FrameworkError::Syntax {
             origin: origin.to_string(),
-            detail: e.message().to_string(),
+            place: crate::config::toml_error_place(text, &e),
+            detail: e.message().trim().to_string(),
         })?;
         let invalid = |detail: String| FrameworkError::Invalid {
             origin: origin.to_string(),
@@ -794,8 +801,18 @@ budget = { min_s = 30.0, max_s = 60.0 }
             assert!(message.contains(expected), "{message}\nwanted: {expected}");
             assert_eq!(message.lines().count(), 1, "{message}");
         }
-        let unknown_key = problem(&MINIMAL.replace("title =", "titel ="));
-        assert!(unknown_key.contains("titel"), "{unknown_key}");
+        let typo = MINIMAL.replacen("title =", "titel =", 1);
+        let unknown_key = problem(&typo);
+        let typo_line = typo
+            .lines()
+            .position(|l| l.trim_start().starts_with("titel ="))
+            .expect("the typo is on a line")
+            + 1;
+        assert!(
+            unknown_key.contains(&format!(", line {typo_line} (`titel =")),
+            "{unknown_key}"
+        );
+        assert_eq!(unknown_key.lines().count(), 1, "{unknown_key}");
     }
 
     #[test]

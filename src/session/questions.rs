@@ -46,8 +46,13 @@ struct QuestionFile {
 }
 
 fn parse(text: &str, origin: &str) -> Result<QuestionFile> {
-    let file: QuestionFile = toml::from_str(text)
-        .map_err(|e| anyhow::anyhow!("{origin} is not a valid question file: {}", e.message()))?;
+    let file: QuestionFile = toml::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{origin} is not a valid question file{}: {}",
+            crate::config::toml_error_place(text, &e),
+            e.message().trim()
+        )
+    })?;
     for q in &file.question {
         if q.text.trim().is_empty() {
             bail!("{origin}: question {:?} has no text", q.id);
@@ -138,5 +143,6 @@ mod tests {
         std::fs::write(&path, "[[question]]\nid = \"x\"\ntxt = \"typo\"\n").unwrap();
         let error = load_bank(Some(&path)).unwrap_err().to_string();
         assert!(error.contains("q.toml") && error.contains("txt"), "{error}");
+        assert!(error.contains(", line 3 (`txt = \"typo\"`)"), "{error}");
     }
 }
