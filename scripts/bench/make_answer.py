@@ -2,7 +2,8 @@
 """Synthesises a spoken answer of about N minutes with espeak-ng: sentences from the labelled
 corpus (tests/corpus), 16 kHz mono, with realistic pauses between sentences (0.3-2 s thinking
 pauses, never as long as the 3 s end-of-answer silence) and 4.5 s of silence at the end.
-Writes the WAV and the reference text (for word error rate)."""
+Writes the WAV and the reference text (for word error rate). sox resamples without dither, so
+every run hears the same audio and word error rates compare across runs."""
 import subprocess, sys, tempfile, tomllib, wave
 from pathlib import Path
 
@@ -22,7 +23,7 @@ with tempfile.TemporaryDirectory() as tmp:
         if len(frames) / 2 / RATE >= minutes * 60:
             break
         subprocess.run(["espeak-ng", "-s", "160", "-w", str(raw), sentence], check=True)
-        subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(conv)], check=True)
+        subprocess.run(["sox", "-D", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(conv)], check=True)
         with wave.open(str(conv)) as w:
             frames += w.readframes(w.getnframes())
         frames += bytes(2 * int(PAUSES[i % len(PAUSES)] * RATE))
