@@ -19,6 +19,8 @@ model="${REHEARSE_BENCH_MODEL:-$repo/models/ggml-tiny.en-q8_0.bin}"
 # The f16 conversion, for what the 8-bit default buys.
 model_f16="$repo/models/ggml-tiny.en.bin"
 ct2="$repo/models/cache/tiny.en-ct2"
+# Sessions analyse each answer: the sentence model setup.sh provisions.
+export REHEARSE_SENTENCE_MODEL="$repo/models/all-MiniLM-L6-v2"
 threads="${REHEARSE_BENCH_THREADS:-$(nproc)}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

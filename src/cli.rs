@@ -35,11 +35,26 @@ pub enum Command {
     Devices,
     /// Score the analysis against a labelled corpus of answers (developer tool).
     Eval {
-        /// A directory of corpus answers (TOML), e.g. tests/corpus.
+        /// The corpus root (tests/corpus, with split.toml) or a folder of answers (TOML).
         dir: PathBuf,
+        /// Which authors of a corpus root to score: test (never trained on), train or all.
+        #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+        split: SplitArg,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Train the failure framework's classifiers on the corpus's training split (developers).
+    Train {
+        /// The corpus root, with split.toml.
+        corpus: PathBuf,
+        /// Where to write the weights.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "models/judge-failure.safetensors"
+        )]
+        out: PathBuf,
     },
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]
@@ -266,6 +281,24 @@ pub struct SessionArgs {
     pub whisper: WhisperArgs,
 }
 
+/// A split of the corpus by author.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Test,
+    All,
+}
+
+impl From<SplitArg> for crate::corpus::Split {
+    fn from(split: SplitArg) -> crate::corpus::Split {
+        match split {
+            SplitArg::Train => crate::corpus::Split::Train,
+            SplitArg::Test => crate::corpus::Split::Test,
+            SplitArg::All => crate::corpus::Split::All,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// List known models, their size and checksum, and whether they are installed.
@@ -274,7 +307,7 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check the model rehearse would use (or the one given) and say where it is.
+    /// Check the Whisper model rehearse would use (or the one given) and the sentence model.
     Check {
         /// Model to check instead of the configured one.
         #[arg(long, value_name = "PATH|NAME")]

@@ -12,6 +12,8 @@ use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, Framew
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
 use crate::cli::{AnalyzeArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs};
 use crate::config::{self, Config, Settings};
+use crate::corpus::Split;
+use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
 use crate::session::listen::TranscriptionWorker;
@@ -55,6 +57,17 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
     models::check_model(&path, source)?;
     tracing::info!(model = %path.display(), %source, "loading model");
     Ok(WhisperSpeechToText::load(&path, args.threads)?)
+}
+
+/// The sentence model, loaded once per command; sentences already encoded (while a session
+/// listens) are not encoded again.
+pub type Encoder = CachedEncoder<MiniLm>;
+
+/// Loads the sentence model the analysis reads meaning with.
+fn load_sentence_model() -> Result<Encoder> {
+    let dir = sentence::sentence_model_dir()?;
+    tracing::info!(model = %dir.display(), "loading the sentence model");
+    Ok(CachedEncoder::new(MiniLm::load(&dir)?))
 }
 
 /// Transcribes a WAV with the chosen model, streaming it (the header is checked before the
@@ -135,6 +148,13 @@ pub fn models_check(model: Option<&str>) -> Result<()> {
         info.n_tensors,
         info.hparams.n_audio_layer,
         info.bytes as f64 / (1024.0 * 1024.0)
+    );
+    let sentence_dir = sentence::sentence_model_dir()?;
+    sentence::check_sentence_model(&sentence_dir, true)?;
+    println!(
+        "{} is a valid sentence model ({}, every file matches its pinned SHA-256)",
+        sentence_dir.display(),
+        sentence::SENTENCE_MODEL_NAME
     );
     Ok(())
 }
@@ -253,18 +273,19 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
         .input
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let transcript = if is_json {
-        Transcript::read_json(&args.input)?
-    } else {
-        transcribe_file(&args.input, &args.whisper)?
-    };
     let flags = Config {
         level: args.level.map(Level::from),
         framework: args.framework.clone(),
         ..Config::default()
     };
     let options = analysis_options(&load_config()?.settings(&flags))?;
-    let report = analysis::analyze(&transcript, &options);
+    let mut encoder = load_sentence_model()?;
+    let transcript = if is_json {
+        Transcript::read_json(&args.input)?
+    } else {
+        transcribe_file(&args.input, &args.whisper)?
+    };
+    let report = analysis::analyze_with(&mut encoder, &transcript, &options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -273,15 +294,31 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(dir: &Path, json: bool) -> Result<()> {
-    let (engine, baseline) = corpus_eval::evaluate_dir(dir)?;
+pub fn eval(dir: &Path, split: Split, json: bool) -> Result<()> {
+    let answers = corpus_eval::load_answers(dir, split)?;
+    let mut encoder = load_sentence_model()?;
+    let summaries = corpus_eval::evaluate_all(&answers, &mut encoder)?;
     if json {
-        let both = serde_json::json!({ "engine": engine, "positional_baseline": baseline });
-        println!("{}", serde_json::to_string_pretty(&both)?);
+        println!("{}", serde_json::to_string_pretty(&summaries)?);
     } else {
-        println!("Analysis engine\n{engine}\nPositional baseline (split by budget proportions)\n{baseline}");
+        let authors: std::collections::BTreeSet<&str> =
+            answers.iter().map(|a| a.author.as_str()).collect();
+        println!(
+            "{} answers by {} ({} split)\n",
+            answers.len(),
+            authors.into_iter().collect::<Vec<_>>().join(", "),
+            split.name()
+        );
+        for summary in summaries {
+            println!("{summary}");
+        }
     }
     Ok(())
+}
+
+pub fn train(corpus: &Path, out: &Path) -> Result<()> {
+    let mut encoder = load_sentence_model()?;
+    crate::train::run(corpus, out, &mut encoder)
 }
 
 pub fn devices() -> Result<()> {
@@ -336,9 +373,11 @@ pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Resul
     };
     let settings = load_config()?.settings(&flags);
     let mut stt = load_whisper(whisper)?;
+    let mut encoder = load_sentence_model()?;
     recover_unfinished(
         &sessions_dir,
         &mut stt,
+        &mut encoder,
         &analysis_options(&settings)?,
         &settings,
     )
@@ -348,12 +387,13 @@ pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Resul
 fn recover_unfinished(
     sessions_dir: &Path,
     stt: &mut WhisperSpeechToText,
+    encoder: &mut Encoder,
     options: &AnalysisOptions,
     settings: &Settings,
 ) -> Result<()> {
     let framework_named = |name: &str| load_framework(name, settings).ok();
     for dir in recover::unfinished_sessions(sessions_dir)? {
-        let recovered = recover::recover_session(&dir, stt, options, &framework_named)?;
+        let recovered = recover::recover_session(&dir, stt, encoder, options, &framework_named)?;
         if recovered.is_empty() {
             println!(
                 "{}: stopped before anything was recorded; marked recovered",
@@ -431,6 +471,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     }
     // Config, model and input first: a mistake there leaves nothing behind.
     let mut stt = load_whisper(&args.whisper)?;
+    let mut encoder = load_sentence_model()?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
         None => Box::new(Microphone::open(settings.input_device.as_deref())?),
@@ -478,7 +519,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         );
     }
     // A session that cannot be recovered now must not stop a new one; it stays unfinished.
-    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &analysis, &settings) {
+    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &mut encoder, &analysis, &settings)
+    {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -508,6 +550,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         input: input.as_mut(),
         voice: voice.as_mut(),
         worker: TranscriptionWorker::start(Box::new(stt)),
+        encoder: &mut encoder,
         record,
         settings: SessionSettings {
             count: args.count.max(1),

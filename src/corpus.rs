@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::analysis::{AnswerPart, Level};
+use crate::analysis::{AnswerPart, Level, Property};
 use crate::transcript::{Transcript, Word};
 
 /// The content finding codes the corpus labels and the evaluation scores. Delivery findings
@@ -174,6 +174,9 @@ pub fn timed_transcript(text: &str, words_per_minute: f64) -> Transcript {
 pub struct CorpusAnswer {
     /// The file stem; also names the answer in evaluation output.
     pub id: String,
+    /// Who wrote it: the corpus is split by author, so a classifier is measured on writers it
+    /// never saw.
+    pub author: String,
     pub level: Level,
     pub profession: String,
     /// "budget" when the answer follows the guide's proportions, otherwise the deviation it shows.
@@ -183,6 +186,43 @@ pub struct CorpusAnswer {
     pub transcript: Transcript,
     /// Gold part of each word, parallel to `transcript.words`.
     pub word_parts: Vec<AnswerPart>,
+    /// Gold properties of each word's sentence, parallel to `transcript.words`; `None` for
+    /// answers written before sentences were tagged.
+    pub word_properties: Option<Vec<PropertySet>>,
+    /// The interviewer's follow-ups about a gap, with the candidate's replies.
+    pub followups: Vec<CorpusFollowup>,
+}
+
+/// Which properties a sentence has, one bit per `Property::ALL` entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PropertySet(u16);
+
+impl PropertySet {
+    pub fn contains(self, property: Property) -> bool {
+        self.0 & Self::bit(property) != 0
+    }
+
+    fn insert(&mut self, property: Property) {
+        self.0 |= Self::bit(property);
+    }
+
+    fn bit(property: Property) -> u16 {
+        let index = Property::ALL
+            .iter()
+            .position(|p| *p == property)
+            .unwrap_or_default();
+        1 << index
+    }
+}
+
+/// A follow-up question about one gap of an answer, the reply, and whether it fills the gap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusFollowup {
+    pub gap: String,
+    pub question: String,
+    pub reply: String,
+    pub fills: bool,
 }
 
 /// Why a corpus file or folder cannot be used; every variant names the file.
@@ -207,6 +247,15 @@ pub enum CorpusError {
 #[serde(deny_unknown_fields)]
 struct AnswerFile {
     id: String,
+    author: String,
+    /// The question as the author phrased it (a variant of the failure question).
+    #[serde(default)]
+    #[allow(dead_code)]
+    question: Option<String>,
+    /// `spoken` or `composed`: how the author wrote it, for reading the corpus.
+    #[serde(default)]
+    #[allow(dead_code)]
+    style: Option<String>,
     level: String,
     profession: String,
     shape: String,
@@ -221,12 +270,16 @@ struct AnswerFile {
     note: Option<String>,
     #[serde(default)]
     sentence: Vec<SentenceFile>,
+    #[serde(default)]
+    followup: Vec<CorpusFollowup>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SentenceFile {
     part: String,
+    /// Property tags; absent in answers written before sentences were tagged.
+    tags: Option<Vec<String>>,
     text: String,
     #[serde(default)]
     pause_before_s: f64,
@@ -306,6 +359,9 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
     if file.id.trim().is_empty() {
         return Err(invalid("id is empty".into()));
     }
+    if file.author.trim().is_empty() {
+        return Err(invalid("author is empty".into()));
+    }
     if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
         if stem != file.id {
             return Err(invalid(format!(
@@ -345,9 +401,20 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
         return Err(invalid("no [[sentence]] entries".into()));
     }
 
+    for (i, f) in file.followup.iter().enumerate() {
+        if !file.expected_findings.contains(&f.gap) {
+            return Err(invalid(format!(
+                "followup {}: gap {:?} is not one of expected_findings",
+                i + 1,
+                f.gap
+            )));
+        }
+    }
+    let tagged = file.sentence.iter().any(|s| s.tags.is_some());
     let seed = fnv1a(&file.id);
     let mut stretches = Vec::with_capacity(file.sentence.len());
     let mut word_parts = Vec::new();
+    let mut word_properties = Vec::new();
     for (i, sentence) in file.sentence.iter().enumerate() {
         let number = i + 1;
         let part = parse_part(&sentence.part).ok_or_else(|| {
@@ -385,7 +452,14 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
             let after = ((n as f64) * (0.3 + 0.4 * unit(seed, k + 2))) as usize;
             (after.min(n - 2), 0.8 + 0.7 * unit(seed, k + 3))
         });
+        let mut properties = PropertySet::default();
+        for tag in sentence.tags.iter().flatten() {
+            let property = Property::from_name(tag)
+                .ok_or_else(|| invalid(format!("sentence {number}: unknown tag {tag:?}")))?;
+            properties.insert(property);
+        }
         word_parts.extend(std::iter::repeat_n(part, n));
+        word_properties.extend(std::iter::repeat_n(properties, n));
         stretches.push(Stretch {
             words,
             words_per_minute: wpm,
@@ -400,12 +474,15 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
         .map_err(|problem| invalid(format!("synthesised transcript is invalid: {problem}")))?;
     Ok(CorpusAnswer {
         id: file.id,
+        author: file.author,
         level,
         profession: file.profession,
         shape: file.shape,
         expected_findings: file.expected_findings,
         transcript,
         word_parts,
+        word_properties: tagged.then_some(word_properties),
+        followups: file.followup,
     })
 }
 
@@ -429,6 +506,85 @@ pub fn load_dir(dir: &Path) -> Result<Vec<CorpusAnswer>, CorpusError> {
     }
     paths.sort();
     paths.iter().map(|p| load_answer(p)).collect()
+}
+
+/// Which authors an answer set is drawn from: the classifiers are trained on some authors and
+/// measured on the others (`split.toml` at the corpus root names them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Test,
+    All,
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+            Split::All => "all",
+        }
+    }
+}
+
+/// The file naming each split's authors.
+pub const SPLIT_FILE: &str = "split.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitFile {
+    train: Vec<String>,
+    test: Vec<String>,
+}
+
+/// The authors of a split, from the corpus root's `split.toml`.
+pub fn split_authors(root: &Path, split: Split) -> Result<Vec<String>, CorpusError> {
+    let path = root.join(SPLIT_FILE);
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|source| CorpusError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let file: SplitFile = toml::from_str(&text).map_err(|source| CorpusError::Parse {
+        path: shown.clone(),
+        source: Box::new(source),
+    })?;
+    if let Some(both) = file.train.iter().find(|a| file.test.contains(a)) {
+        return Err(CorpusError::Invalid {
+            path: shown,
+            problem: format!("author {both:?} is in both train and test"),
+        });
+    }
+    Ok(match split {
+        Split::Train => file.train,
+        Split::Test => file.test,
+        Split::All => file.train.into_iter().chain(file.test).collect(),
+    })
+}
+
+/// Loads a split of a corpus root: one folder per author, each answer's `author` its folder's
+/// name.
+pub fn load_split(root: &Path, split: Split) -> Result<Vec<CorpusAnswer>, CorpusError> {
+    let mut answers = Vec::new();
+    for author in split_authors(root, split)? {
+        let dir = root.join(&author);
+        for answer in load_dir(&dir)? {
+            if answer.author != author {
+                return Err(CorpusError::Invalid {
+                    path: dir
+                        .join(format!("{}.toml", answer.id))
+                        .display()
+                        .to_string(),
+                    problem: format!(
+                        "author {:?} is not the folder's author {author:?}",
+                        answer.author
+                    ),
+                });
+            }
+            answers.push(answer);
+        }
+    }
+    Ok(answers)
 }
 
 #[cfg(test)]
@@ -471,6 +627,7 @@ mod tests {
 
     const GOOD: &str = r#"
 id = "tiny"
+author = "t1"
 level = "early"
 profession = "barista"
 shape = "budget"

@@ -8,11 +8,14 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::analysis::{analyze, AnalysisOptions, AnswerPart, AnswerReport, Framework};
-use crate::corpus::{load_dir, CorpusAnswer, CONTENT_CODES};
+use crate::analysis::{
+    analyze_with, AnalysisOptions, AnswerPart, AnswerReport, Framework, SentenceEncoder,
+};
+use crate::corpus::{load_dir, load_split, CorpusAnswer, Split, CONTENT_CODES, SPLIT_FILE};
 use crate::transcript::Transcript;
 
 /// The parts the corpus is labelled with, the built-in failure framework's, in table order;
@@ -362,20 +365,24 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
     }
 }
 
-/// Runs the analysis engine on every answer at the answer's level and scores it.
-pub fn evaluate(answers: &[CorpusAnswer]) -> EvalSummary {
-    let predictions: Vec<Prediction> = answers
-        .iter()
-        .map(|a| {
-            let options = AnalysisOptions {
-                level: a.level,
-                ..Default::default()
-            };
-            let report = analyze(&a.transcript, &options);
-            prediction_from_report(&a.transcript, &report)
-        })
-        .collect();
-    summarize("engine", answers, &predictions)
+/// Runs the analysis under `framework` on every answer at the answer's level and scores it.
+pub fn evaluate(
+    name: &str,
+    answers: &[CorpusAnswer],
+    framework: &Arc<Framework>,
+    encoder: &mut dyn SentenceEncoder,
+) -> anyhow::Result<EvalSummary> {
+    let mut predictions = Vec::with_capacity(answers.len());
+    for a in answers {
+        let options = AnalysisOptions {
+            level: a.level,
+            framework: framework.clone(),
+            ..Default::default()
+        };
+        let report = analyze_with(encoder, &a.transcript, &options)?;
+        predictions.push(prediction_from_report(&a.transcript, &report));
+    }
+    Ok(summarize(name, answers, &predictions))
 }
 
 /// Scores the positional baseline: what you get from the budget's proportions alone.
@@ -387,25 +394,35 @@ pub fn evaluate_positional_baseline(answers: &[CorpusAnswer]) -> EvalSummary {
     summarize("positional baseline", answers, &predictions)
 }
 
-/// Loads a corpus folder and scores the engine and the baseline on it. A panicking engine (the
-/// stub before it lands) becomes an error rather than taking the caller down.
-pub fn evaluate_dir(dir: &Path) -> anyhow::Result<(EvalSummary, EvalSummary)> {
-    let answers = load_dir(dir)?;
+/// The answers to score: a corpus root (with `split.toml`) gives the split's authors, any
+/// other folder all its answers.
+pub fn load_answers(dir: &Path, split: Split) -> anyhow::Result<Vec<CorpusAnswer>> {
+    let answers = if dir.join(SPLIT_FILE).is_file() {
+        load_split(dir, split)?
+    } else {
+        load_dir(dir)?
+    };
     anyhow::ensure!(
         !answers.is_empty(),
         "no *.toml answers in {}",
         dir.display()
     );
-    let baseline = evaluate_positional_baseline(&answers);
-    let engine = std::panic::catch_unwind(|| evaluate(&answers)).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("no message");
-        anyhow::anyhow!("the analysis engine panicked: {message}")
-    })?;
-    Ok((engine, baseline))
+    Ok(answers)
+}
+
+/// Scores the trained classifier, the phrase engine it replaced and the positional baseline on
+/// the same answers.
+pub fn evaluate_all(
+    answers: &[CorpusAnswer],
+    encoder: &mut dyn SentenceEncoder,
+) -> anyhow::Result<Vec<EvalSummary>> {
+    let failure = Framework::failure();
+    let phrases = Arc::new(failure.cues_only());
+    Ok(vec![
+        evaluate("classifier", answers, &failure, encoder)?,
+        evaluate("phrase engine", answers, &phrases, encoder)?,
+        evaluate_positional_baseline(answers),
+    ])
 }
 
 fn show(x: Option<f64>) -> String {
@@ -530,6 +547,7 @@ mod tests {
             .collect();
         CorpusAnswer {
             id: "tiny".into(),
+            author: "t1".into(),
             level: Level::Mid,
             profession: "tester".into(),
             shape: "budget".into(),
@@ -539,6 +557,8 @@ mod tests {
                 words,
             },
             word_parts: parts.to_vec(),
+            word_properties: None,
+            followups: Vec::new(),
         }
     }
 

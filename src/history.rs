@@ -265,7 +265,7 @@ pub fn render_terminal(history: &History) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{analyze, AnalysisOptions};
+    use crate::analysis::{analyze_by_cues, AnalysisOptions};
     use crate::corpus::timed_transcript;
     use crate::saved_sessions::SavedAnswer;
 
@@ -274,7 +274,7 @@ mod tests {
             number,
             question: "Describe a time you failed.".into(),
             wav: None,
-            report: Some(analyze(
+            report: Some(analyze_by_cues(
                 &timed_transcript(text, words_per_minute),
                 &AnalysisOptions::default(),
             )),

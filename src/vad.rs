@@ -37,7 +37,15 @@ impl Default for VoiceDetector {
 
 impl VoiceActivity for VoiceDetector {
     fn is_voice(&mut self, frame: &[f32]) -> bool {
-        self.detector.predict_f32(frame) >= VOICE_THRESHOLD
+        // earshot asserts samples within -1..1, and resampling a full-scale recording can
+        // overshoot that by a little (ringing at sharp edges): clip them here, where the
+        // contract is.
+        let mut clipped = [0.0f32; FRAME_SAMPLES];
+        let n = frame.len().min(FRAME_SAMPLES);
+        for (out, sample) in clipped.iter_mut().zip(&frame[..n]) {
+            *out = sample.clamp(-1.0, 1.0);
+        }
+        self.detector.predict_f32(&clipped[..n]) >= VOICE_THRESHOLD
     }
 }
 
@@ -155,6 +163,15 @@ fn merge_overlaps(spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn samples_past_full_scale_are_scored_not_a_panic() {
+        let mut vad = VoiceDetector::default();
+        let loud: Vec<f32> = (0..FRAME_SAMPLES)
+            .map(|i| if i % 2 == 0 { 1.3 } else { -1.2 })
+            .collect();
+        vad.is_voice(&loud);
+    }
 
     fn frames(pattern: &str) -> Vec<bool> {
         pattern.chars().map(|c| c == '#').collect()

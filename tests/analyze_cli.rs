@@ -12,6 +12,7 @@ use serde_json::Value;
 fn rehearse() -> Command {
     let mut cmd = Command::cargo_bin("rehearse").unwrap();
     cmd.env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
         .env("NO_COLOR", "1");
     cmd
@@ -20,7 +21,7 @@ fn rehearse() -> Command {
 /// A corpus answer written out as `transcribe --json` would print it.
 fn transcript_file(dir: &Path, corpus_id: &str) -> std::path::PathBuf {
     let answer = rehearse::corpus::load_answer(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/corpus/{corpus_id}.toml")),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/corpus/team/{corpus_id}.toml")),
     )
     .unwrap();
     let path = dir.join(format!("{corpus_id}.json"));
@@ -183,5 +184,33 @@ fn bad_transcripts_are_one_clear_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
         assert!(!stderr.contains("panicked"));
+    }
+}
+
+#[test]
+fn a_missing_or_damaged_sentence_model_is_one_line_naming_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = transcript_file(dir.path(), "sw-migration-table-lock");
+    let damaged = dir.path().join("damaged-model");
+    std::fs::create_dir(&damaged).unwrap();
+    for name in ["model.safetensors", "tokenizer.json", "config.json"] {
+        std::fs::write(damaged.join(name), b"not a model").unwrap();
+    }
+    for model in [dir.path().join("no-model"), damaged] {
+        let output = rehearse()
+            .env("REHEARSE_SENTENCE_MODEL", &model)
+            .args(["analyze", input.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            !output.status.success(),
+            "analysed without a sentence model"
+        );
+        assert!(output.stdout.is_empty(), "no report without the model");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains("scripts/setup.sh"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }

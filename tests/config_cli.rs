@@ -10,6 +10,10 @@ fn rehearse(config: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("REHEARSE_CONFIG", config)
         .env(
+            "REHEARSE_SENTENCE_MODEL",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2"),
+        )
+        .env(
             "REHEARSE_DATA_DIR",
             config.parent().expect("the config is in a test directory"),
         )

@@ -44,6 +44,7 @@ fn a_microphone_unplugged_mid_answer_keeps_the_answer_and_says_so() {
     cmd.args(["session", "--silent", "--count", "1"])
         .env("REHEARSE_DATA_DIR", &data)
         .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
         .env("PULSE_SOURCE", &source)
         .stdout(Stdio::piped())

@@ -19,6 +19,10 @@ fn rehearse(config_dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("rehearse").unwrap();
     cmd.env("REHEARSE_CONFIG", config_dir.join("config.toml"))
         .env("REHEARSE_DATA_DIR", config_dir.join("data"))
+        .env(
+            "REHEARSE_SENTENCE_MODEL",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2"),
+        )
         .env("NO_COLOR", "1");
     cmd
 }

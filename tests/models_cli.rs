@@ -11,7 +11,8 @@ fn rehearse(data_dir: &std::path::Path) -> Command {
     let mut cmd = Command::cargo_bin("rehearse").unwrap();
     cmd.env("REHEARSE_DATA_DIR", data_dir)
         .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
-        .env_remove("REHEARSE_MODEL");
+        .env_remove("REHEARSE_MODEL")
+        .env_remove("REHEARSE_SENTENCE_MODEL");
     cmd
 }
 
@@ -126,6 +127,65 @@ fn an_unknown_model_name_lists_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("tiny.en") && stderr.contains("small.en"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn list_and_check_know_the_sentence_model() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sentence = |cmd: &mut Command| -> serde_json::Value {
+        let out = cmd.args(["models", "list", "--json"]).output().unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["kind"] == "sentence")
+            .cloned()
+            .expect("the sentence model is listed")
+    };
+    let missing = sentence(&mut rehearse(data.path()));
+    assert_eq!(missing["name"], "all-MiniLM-L6-v2");
+    assert_eq!(missing["installed"], false);
+    let provisioned = repo.join("models/all-MiniLM-L6-v2");
+    let present = sentence(rehearse(data.path()).env("REHEARSE_SENTENCE_MODEL", &provisioned));
+    assert_eq!(present["installed"], true);
+
+    let whisper = repo.join("models/ggml-tiny.en-q8_0.bin");
+    let checked = rehearse(data.path())
+        .env("REHEARSE_MODEL", &whisper)
+        .env("REHEARSE_SENTENCE_MODEL", &provisioned)
+        .args(["models", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&checked.stdout).contains("pinned SHA-256"));
+
+    // A copy with one byte changed is damaged, and `models check` says what fixes it.
+    let damaged = data.path().join("damaged");
+    std::fs::create_dir(&damaged).unwrap();
+    for name in ["model.safetensors", "tokenizer.json", "config.json"] {
+        std::fs::copy(provisioned.join(name), damaged.join(name)).unwrap();
+    }
+    let mut config = std::fs::read(damaged.join("config.json")).unwrap();
+    config[0] ^= 1;
+    std::fs::write(damaged.join("config.json"), config).unwrap();
+    let failed = rehearse(data.path())
+        .env("REHEARSE_MODEL", &whisper)
+        .env("REHEARSE_SENTENCE_MODEL", &damaged)
+        .args(["models", "check"])
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("damaged") && stderr.contains("scripts/setup.sh"),
         "{stderr}"
     );
 }

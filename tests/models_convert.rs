@@ -28,6 +28,10 @@ fn rehearse(data: &std::path::Path) -> Command {
     let mut cmd = Command::cargo_bin("rehearse").unwrap();
     cmd.env("REHEARSE_DATA_DIR", data)
         .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
+        .env(
+            "REHEARSE_SENTENCE_MODEL",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2"),
+        )
         .env_remove("REHEARSE_MODEL");
     cmd
 }

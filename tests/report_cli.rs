@@ -30,6 +30,7 @@ fn rehearse(data: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("REHEARSE_DATA_DIR", data)
         .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env("REHEARSE_CONFIG", data.join("no-config.toml"))
         .output()
         .unwrap()

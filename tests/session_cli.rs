@@ -21,6 +21,7 @@ fn rehearse(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
     cmd.env("REHEARSE_DATA_DIR", data)
         .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env("REHEARSE_CONFIG", data.join("no-config.toml"));
     cmd
 }

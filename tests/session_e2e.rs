@@ -48,6 +48,7 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     cmd.args(["session", "--count", "1"])
         .env("REHEARSE_DATA_DIR", &data)
         .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -146,6 +147,7 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
         .args(["transcribe"])
         .arg(&speaker_wav)
         .env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
         .output()
         .unwrap();

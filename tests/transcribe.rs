@@ -17,6 +17,7 @@ const GAP_S: f64 = 2.5;
 fn rehearse() -> Command {
     let mut cmd = Command::cargo_bin("rehearse").unwrap();
     cmd.env("REHEARSE_MODEL", speech::model_path())
+        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
         .env(
             "REHEARSE_DATA_DIR",
             std::env::temp_dir().join("rehearse-test-data"),

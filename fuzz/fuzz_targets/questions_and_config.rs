@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use rehearse::analysis::{analyze, AnalysisOptions, Framework};
+use rehearse::analysis::{analyze, AnalysisOptions, Framework, Meaning};
 use rehearse::config::Config;
 use rehearse::corpus::timed_transcript;
 use rehearse::session::questions::parse_questions;
@@ -27,6 +27,6 @@ fuzz_target!(|data: &[u8]| {
              and as a result we shipped the last two on time.",
             150.0,
         );
-        let _ = analyze(&answer, &options);
+        let _ = analyze(&answer, &Meaning::default(), &options);
     }
 });

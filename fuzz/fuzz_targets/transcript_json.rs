@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rehearse::analysis::{analyze, AnalysisOptions};
+use rehearse::analysis::{analyze, AnalysisOptions, Meaning};
 use rehearse::transcript::Transcript;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(transcript) = Transcript::from_json_slice(data, "fuzz.json") {
-        let _ = analyze(&transcript, &AnalysisOptions::default());
+        let _ = analyze(&transcript, &Meaning::default(), &AnalysisOptions::default());
     }
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Synthesises a spoken answer of about N minutes with espeak-ng: sentences from the labelled
-corpus (tests/corpus), 16 kHz mono, with realistic pauses between sentences (0.3-2 s thinking
+corpus (tests/corpus/team), 16 kHz mono, with realistic pauses between sentences (0.3-2 s thinking
 pauses, never as long as the 3 s end-of-answer silence) and 4.5 s of silence at the end.
 Writes the WAV and the reference text (for word error rate). sox resamples without dither, so
 every run hears the same audio and word error rates compare across runs."""
@@ -10,7 +10,7 @@ from pathlib import Path
 minutes, out_wav, out_txt = float(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 repo = Path(__file__).resolve().parents[2]
 sentences = []
-for path in sorted((repo / "tests" / "corpus").glob("*.toml")):
+for path in sorted((repo / "tests" / "corpus" / "team").glob("*.toml")):
     with open(path, "rb") as f:
         sentences += [s["text"] for s in tomllib.load(f)["sentence"]]
 

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use super::cues::deflection;
 use super::framework::{Framework, Role};
+use super::meaning::{answer_features, Property, Reading, FINDING_CODES};
 use super::parts::{is_first_person, is_past_tense, present_habits};
 use super::sentences::Sentence;
 use super::text::{
@@ -997,9 +998,105 @@ fn delivery_findings(delivery: &Delivery, word_count: usize) -> Vec<Finding> {
     out
 }
 
-/// Every finding, content first, then timing and delivery.
+/// The property whose strongest sentence is the evidence for a finding the answer-level
+/// model raised where the check did not, and what to say about it.
+fn described(answer: &Answer, reading: &Reading, code: &str) -> Finding {
+    let quote_of = |property: Property| {
+        let j = Property::ALL
+            .iter()
+            .position(|p| *p == property)
+            .unwrap_or_default();
+        (0..answer.sentences.len())
+            .max_by(|&a, &b| reading.properties[a][j].total_cmp(&reading.properties[b][j]))
+            .map(|i| excerpt(&answer.sentences[i].text))
+            .unwrap_or_default()
+    };
+    let (severity, message) = match code {
+        "blame" => (Severity::Major, format!("The failure is put on others (\"{}\") and never on anything you did; name what was within your control.", quote_of(Property::Blames))),
+        "no_ownership" => (Severity::Major, "No sentence says what you did or did not do; say \"My part in it was ...\".".to_string()),
+        "non_failure" => (Severity::Major, format!("\"{}\" is a strength presented as a failure; pick a failure with real consequences.", quote_of(Property::Strength))),
+        "turned_out_fine" => (Severity::Major, format!("\"{}\": the story ends with nothing lost, so it reads as a speed bump, not a failure.", quote_of(Property::Fine))),
+        "team_only" => (Severity::Warning, format!("The story is the team's (\"{}\") and never says which decisions were yours.", quote_of(Property::Team))),
+        "no_concrete_change" => (Severity::Major, format!("The learning (\"{}\") names no specific change; say what you now do, when, or with what.", quote_of(Property::Vague))),
+        "no_evidence" => (Severity::Warning, "Nothing shows the change worked; add a later situation where you did it differently and what happened.".to_string()),
+        "old_failure" => (Severity::Warning, format!("The story is from long ago (\"{}\") and you do not say why you chose it; prefer one from the last two to three years.", quote_of(Property::Old))),
+        _ => (Severity::Warning, "Describing what happened takes more of the answer than your role and learning; keep the context brief.".to_string()),
+    };
+    finding(code, severity, message)
+}
+
+/// The content findings as the answer-level models decide them: each weighs the check's
+/// verdict against what the sentences say. A finding both agree on keeps the check's message
+/// (it quotes the words that triggered it); one only the model raises quotes the sentence that
+/// most has the property; one only the check raised is dropped. The guide's exclusions apply
+/// after.
+fn weigh(
+    answer: &Answer,
+    reading: &Reading,
+    checked: Vec<Option<Finding>>,
+    level: Level,
+) -> Vec<Option<Finding>> {
+    let checked: Vec<Finding> = checked.into_iter().flatten().collect();
+    let mut raised: Vec<Finding> = Vec::new();
+    for code in CONTENT_ORDER {
+        let Some(k) = FINDING_CODES.iter().position(|c| *c == code) else {
+            continue;
+        };
+        let check = checked.iter().find(|f| f.code == code);
+        let features = answer_features(&reading.properties, level, check.is_some());
+        if reading.judge.finding_probability(k, &features) >= 0.5 {
+            raised.push(
+                check
+                    .cloned()
+                    .unwrap_or_else(|| described(answer, reading, code)),
+            );
+        }
+    }
+    let has = |raised: &[Finding], code: &str| raised.iter().any(|f| f.code == code);
+    for (kept, dropped) in [
+        // A story about others' failings is not a team story.
+        ("blame", "team_only"),
+        // A strength posing as a failure has nothing to turn out fine.
+        ("non_failure", "turned_out_fine"),
+        // Evidence is asked of a concrete change; without one, that is the finding.
+        ("no_concrete_change", "no_evidence"),
+    ] {
+        if has(&raised, kept) {
+            raised.retain(|f| f.code != dropped);
+        }
+    }
+    raised.into_iter().map(Some).collect()
+}
+
+/// The order content findings are reported in.
+const CONTENT_ORDER: [&str; 9] = [
+    "team_only",
+    "blame",
+    "no_ownership",
+    "turned_out_fine",
+    "non_failure",
+    "no_evidence",
+    "no_concrete_change",
+    "old_failure",
+    "context_heavy",
+];
+
+/// The content checks' codes for an answer whose sentences are already labelled: what the
+/// answer-level models are trained to weigh.
+pub(crate) fn checked_codes(answer: &Answer, options: &AnalysisOptions) -> Vec<String> {
+    content_from_cues(answer, options)
+        .into_iter()
+        .flatten()
+        .filter(|f| answer.framework.checks(&f.code))
+        .map(|f| f.code)
+        .collect()
+}
+
+/// Every finding, content first, then timing and delivery. With a classifier's reading, the
+/// answer-level models decide the content findings (`weigh`); without, the checks do.
 pub(crate) fn find_all(
     answer: &Answer,
+    reading: Option<&Reading>,
     parts: &[PartReport],
     answer_s: f64,
     delivery: &Delivery,
@@ -1013,6 +1110,24 @@ pub(crate) fn find_all(
         )];
     }
     // Only the checks the framework lists run; one that is off suppresses nothing.
+    let on = |code: &str| answer.framework.checks(code);
+    let checked = content_from_cues(answer, options);
+    let content = match reading {
+        Some(reading) => weigh(answer, reading, checked, options.level),
+        None => checked,
+    };
+    let mut out: Vec<Finding> = content
+        .into_iter()
+        .flatten()
+        .filter(|f| on(&f.code))
+        .collect();
+    out.extend(timing(parts, answer_s, answer.framework.total));
+    out.extend(delivery_findings(delivery, answer.words.len()));
+    out
+}
+
+/// The guide's content checks read from the framework's cue phrases.
+fn content_from_cues(answer: &Answer, options: &AnalysisOptions) -> Vec<Option<Finding>> {
     let on = |code: &str| answer.framework.checks(code);
     let owned = ownership_statement(answer).is_some();
     let blamed = blame(answer, owned).filter(|_| on("blame"));
@@ -1032,19 +1147,12 @@ pub(crate) fn find_all(
         old_failure(answer, options),
         context_heavy(answer),
     ];
-    let mut out: Vec<Finding> = content
-        .into_iter()
-        .flatten()
-        .filter(|f| on(&f.code))
-        .collect();
-    out.extend(timing(parts, answer_s, answer.framework.total));
-    out.extend(delivery_findings(delivery, answer.words.len()));
-    out
+    content.into()
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::analysis::{analyze, AnalysisOptions, Level};
+    use crate::analysis::{analyze_by_cues, AnalysisOptions, Level};
     use crate::corpus::{timed_transcript, CONTENT_CODES};
 
     const CHOOSE: &str =
@@ -1069,7 +1177,7 @@ mod tests {
             level,
             ..Default::default()
         };
-        let report = analyze(&timed_transcript(&parts.join(" "), 150.0), &options);
+        let report = analyze_by_cues(&timed_transcript(&parts.join(" "), 150.0), &options);
         report
             .findings
             .into_iter()
@@ -1219,7 +1327,7 @@ mod tests {
             ..Default::default()
         };
         let flagged = |o: &AnalysisOptions| {
-            analyze(&transcript, o)
+            analyze_by_cues(&transcript, o)
                 .findings
                 .iter()
                 .any(|f| f.code == "old_failure")

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::findings::CONTENT_CHECKS;
+use super::meaning::{Judge, JUDGE_PARTS, SHIPPED_JUDGES};
 use super::text::Phrase;
 use super::{Budget, Level};
 
@@ -185,6 +186,8 @@ pub struct Framework {
     pub checks: Vec<String>,
     probes: Probes,
     pub(crate) order: Order,
+    /// The trained classifier that reads this framework's answers, if it names one.
+    pub(crate) judge: Option<&'static Judge>,
     /// The TOML it was read from, for `rehearse frameworks show`.
     pub source: String,
 }
@@ -237,6 +240,9 @@ struct FrameworkFile {
     checks: Vec<String>,
     #[serde(default)]
     probes: Probes,
+    /// A trained classifier shipped with rehearse (`meaning::SHIPPED_JUDGES`) that labels the
+    /// parts and reads the sentence properties; without one, the cues below do.
+    classifier: Option<String>,
     order: Option<OrderFile>,
     parts: Vec<PartFile>,
 }
@@ -470,6 +476,30 @@ impl Framework {
                 ));
             }
         }
+        let judge = match &file.classifier {
+            None => None,
+            Some(name) => {
+                let judge = Judge::shipped(name).ok_or_else(|| {
+                    format!(
+                        "`classifier` is \"{name}\", which is not a classifier rehearse ships ({})",
+                        SHIPPED_JUDGES.join(", ")
+                    )
+                })?;
+                let parts: Vec<&str> = JUDGE_PARTS
+                    .iter()
+                    .copied()
+                    .filter(|p| *p != "other")
+                    .collect();
+                if ids != parts {
+                    return Err(format!(
+                        "`classifier` \"{name}\" labels the parts {}; this framework's parts are {}",
+                        parts.join(", "),
+                        ids.join(", ")
+                    ));
+                }
+                Some(judge)
+            }
+        };
         let order = match &file.order {
             None => default_order(ids.len()),
             Some(order) => {
@@ -535,6 +565,7 @@ impl Framework {
             checks: file.checks,
             probes: file.probes,
             order,
+            judge,
             source: text.to_string(),
         })
     }
@@ -562,6 +593,15 @@ impl Framework {
     /// The names of the built-in frameworks, the default first.
     pub fn built_in_names() -> Vec<&'static str> {
         BUILT_IN.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// The same framework read by its cues alone, without a trained classifier: the phrase
+    /// engine the evaluation compares the classifier with.
+    pub fn cues_only(&self) -> Framework {
+        Framework {
+            judge: None,
+            ..self.clone()
+        }
     }
 
     /// The part with this id.

@@ -1,18 +1,23 @@
-//! Answer analysis: a timed-word `Transcript` in, an `AnswerReport` out. Pure: no audio, no model, no clock.
+//! Answer analysis: a timed-word `Transcript` and its sentences' meaning vectors in, an
+//! `AnswerReport` out. Pure: no audio, no file, no clock; the vectors come from the sentence
+//! model at the edge, through `SentenceEncoder`.
 //!
 //! Everything is measured against a `Framework` (`framework`): the parts an answer should have,
 //! their budgets and cues, read from TOML; the guide's four-part failure answer is the built-in
 //! default. The pipeline: `sentences` splits the words (punctuation, or pauses where it is
-//! missing); `parts` labels each sentence with one of the framework's parts or `other` from its
-//! cues, decoded jointly with a Viterbi pass; `timing` measures parts against their budgets;
-//! `findings` raises content, timing and delivery codes; `followups` picks the next questions;
-//! `delivery` measures pace and fillers; `render` prints the report for a terminal.
+//! missing); a framework with a trained classifier (`meaning`) labels each sentence from its
+//! meaning, one without from its cues (`parts`), both decoded jointly with a Viterbi pass;
+//! `timing` measures parts against their budgets; `findings` raises content (the checks, weighed
+//! by the classifier's answer-level models where there is one), timing and delivery codes;
+//! `followups` picks the next questions; `delivery` measures pace and fillers; `render` prints
+//! the report for a terminal.
 
 mod cues;
 mod delivery;
 mod findings;
 mod followups;
 mod framework;
+mod meaning;
 mod parts;
 mod render;
 mod sentences;
@@ -33,7 +38,110 @@ pub use framework::{
     AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin, PartSpec, Role,
     DEFAULT_FRAMEWORK,
 };
+pub use meaning::{
+    answer_features, Judge, Meaning, Property, ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS,
+    VECTOR_DIMS,
+};
 pub use render::render_terminal;
+
+/// Turns sentences into meaning vectors: the port through which the sentence model (at the
+/// edge, `models::sentence`) reaches the analysis.
+pub trait SentenceEncoder {
+    /// One unit vector of `VECTOR_DIMS` per text, in order.
+    fn encode(&mut self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>>;
+}
+
+/// Gives every sentence the same meaning: for tests of what surrounds the reading (the session
+/// loop, recovery), not of the reading itself.
+#[cfg(test)]
+pub(crate) struct SameMeaning;
+
+#[cfg(test)]
+impl SentenceEncoder for SameMeaning {
+    fn encode(&mut self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let unit = 1.0 / (VECTOR_DIMS as f32).sqrt();
+        Ok(texts.iter().map(|_| vec![unit; VECTOR_DIMS]).collect())
+    }
+}
+
+/// Analyses by the framework's cues alone (no sentence model): for tests of the cue engine,
+/// which frameworks without a trained classifier run on.
+#[cfg(test)]
+pub(crate) fn analyze_by_cues(transcript: &Transcript, options: &AnalysisOptions) -> AnswerReport {
+    let options = AnalysisOptions {
+        framework: Arc::new(options.framework.cues_only()),
+        ..options.clone()
+    };
+    analyze(transcript, &Meaning::default(), &options)
+}
+
+/// The sentences the analysis will read in a transcript: what the sentence model encodes.
+pub fn sentence_texts(transcript: &Transcript) -> Vec<String> {
+    split_sentences(&transcript.words)
+        .into_iter()
+        .map(|s| s.text)
+        .collect()
+}
+
+/// The sentences' word ranges (`first..end` into `transcript.words`), parallel to
+/// `sentence_texts`: how the trainer and the evaluation map gold labels onto them.
+pub fn sentence_word_ranges(transcript: &Transcript) -> Vec<std::ops::Range<usize>> {
+    split_sentences(&transcript.words)
+        .into_iter()
+        .map(|s| s.first_word..s.end_word)
+        .collect()
+}
+
+/// The rows the trained classifiers read, one per sentence, for the trainer.
+pub fn sentence_features(transcript: &Transcript, meaning: &Meaning) -> Vec<Vec<f32>> {
+    meaning::features(&split_sentences(&transcript.words), &meaning.vectors)
+}
+
+/// The content checks' finding codes for a transcript whose sentences carry `labels` (parallel
+/// to `sentence_texts`): what the trainer's answer-level models learn to weigh.
+pub fn checked_codes(
+    transcript: &Transcript,
+    labels: &[AnswerPart],
+    options: &AnalysisOptions,
+) -> Vec<String> {
+    let words = &transcript.words;
+    let sentences = split_sentences(words);
+    let durations = sentence_durations(&sentences, &word_slots(words));
+    let answer = findings::Answer {
+        words,
+        sentences: &sentences,
+        labels,
+        durations: &durations,
+        framework: &options.framework,
+    };
+    findings::checked_codes(&answer, options)
+}
+
+/// Encodes the transcript's sentences with the sentence model.
+pub fn understand(
+    encoder: &mut dyn SentenceEncoder,
+    transcript: &Transcript,
+) -> anyhow::Result<Meaning> {
+    let texts = sentence_texts(transcript);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    Ok(Meaning {
+        vectors: encoder.encode(&refs)?,
+    })
+}
+
+/// Encodes the sentences, then analyses: what every command that has a transcript runs.
+pub fn analyze_with(
+    encoder: &mut dyn SentenceEncoder,
+    transcript: &Transcript,
+    options: &AnalysisOptions,
+) -> anyhow::Result<AnswerReport> {
+    let meaning = if options.framework.judge.is_some() {
+        understand(encoder, transcript)?
+    } else {
+        Meaning::default()
+    };
+    Ok(analyze(transcript, &meaning, options))
+}
 
 /// Career level of the candidate; changes stakes expectations and follow-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -76,12 +184,23 @@ impl Default for AnalysisOptions {
 }
 
 /// Analyses one answer: sentences and their parts, timing against the budget, content and
-/// delivery findings, and the follow-up questions an interviewer would ask next.
-pub fn analyze(transcript: &Transcript, options: &AnalysisOptions) -> AnswerReport {
+/// delivery findings, and the follow-up questions an interviewer would ask next. `meaning`
+/// holds the sentence vectors (`understand`) a framework with a trained classifier reads.
+pub fn analyze(
+    transcript: &Transcript,
+    meaning: &Meaning,
+    options: &AnalysisOptions,
+) -> AnswerReport {
     let framework = &options.framework;
     let words = &transcript.words;
     let sentences = split_sentences(words);
-    let labelled = label_sentences(&sentences, framework);
+    let reading = framework
+        .judge
+        .map(|judge| meaning::read(judge, &sentences, &meaning.vectors));
+    let labelled = match &reading {
+        Some(reading) => reading.labelled.clone(),
+        None => label_sentences(&sentences, framework),
+    };
     let slots = word_slots(words);
     let durations = sentence_durations(&sentences, &slots);
     let labels: Vec<AnswerPart> = labelled.iter().map(|l| l.part).collect();
@@ -95,7 +214,14 @@ pub fn analyze(transcript: &Transcript, options: &AnalysisOptions) -> AnswerRepo
         durations: &durations,
         framework,
     };
-    let findings = findings::find_all(&answer, &parts, answer_s, &delivery, options);
+    let findings = findings::find_all(
+        &answer,
+        reading.as_ref(),
+        &parts,
+        answer_s,
+        &delivery,
+        options,
+    );
     let followups = followups::choose(&findings, framework, options.level);
     AnswerReport {
         framework: framework.name.clone(),
@@ -337,7 +463,7 @@ mod tests {
 
     #[test]
     fn report_json_keeps_the_stable_field_names() {
-        let report = analyze(
+        let report = analyze_by_cues(
             &timed_transcript(ANSWER, 150.0),
             &AnalysisOptions::default(),
         );
@@ -387,7 +513,7 @@ mod tests {
 
     #[test]
     fn analyze_labels_parts_times_them_and_counts_fillers() {
-        let report = analyze(
+        let report = analyze_by_cues(
             &timed_transcript(ANSWER, 150.0),
             &AnalysisOptions::default(),
         );
@@ -412,7 +538,7 @@ mod tests {
         let story =
             "I ran the payroll for a charity and uploaded the wrong hours file. Twelve people \
             were underpaid for a month and two of them missed their rent.";
-        let report = analyze(&timed_transcript(story, 200.0), &AnalysisOptions::default());
+        let report = analyze_by_cues(&timed_transcript(story, 200.0), &AnalysisOptions::default());
         let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
         assert!(codes.contains(&"part_missing"), "{codes:?}");
         assert!(codes.contains(&"pace_fast"), "{codes:?}");
@@ -455,7 +581,7 @@ mod tests {
             framework: star,
             ..AnalysisOptions::default()
         };
-        let report = analyze(&timed_transcript(answer, 150.0), &options);
+        let report = analyze_by_cues(&timed_transcript(answer, 150.0), &options);
         let parts: Vec<&str> = report.sentences.iter().map(|s| s.part.name()).collect();
         assert_eq!(parts, ["situation", "task", "action", "result"]);
         let ids: Vec<&str> = report.parts.iter().map(|p| p.part.name()).collect();
@@ -491,7 +617,7 @@ mod tests {
             duration_s: 0.0,
             words: Vec::new(),
         };
-        let report = analyze(&empty, &AnalysisOptions::default());
+        let report = analyze_by_cues(&empty, &AnalysisOptions::default());
         assert!(report.sentences.is_empty());
         assert!(report.parts.iter().all(|p| p.verdict == Verdict::Missing));
         assert!(!render_terminal(&report, false).is_empty());
@@ -538,7 +664,7 @@ mod tests {
     proptest! {
         #[test]
         fn analyze_never_panics_and_keeps_every_word_once(transcript in arbitrary_transcript()) {
-            let report = analyze(&transcript, &AnalysisOptions::default());
+            let report = analyze_by_cues(&transcript, &AnalysisOptions::default());
             let sentences = split_sentences(&transcript.words);
             let covered: Vec<usize> = sentences.iter().flat_map(|s| s.first_word..s.end_word).collect();
             prop_assert_eq!(covered, (0..transcript.words.len()).collect::<Vec<_>>());

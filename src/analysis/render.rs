@@ -187,7 +187,7 @@ pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{analyze, AnalysisOptions};
+    use crate::analysis::{analyze_by_cues, AnalysisOptions};
     use crate::corpus::timed_transcript;
 
     fn report() -> AnswerReport {
@@ -196,7 +196,7 @@ mod tests {
                     I didn't double check the order form, and that's on me. Since then I read every \
                     order back to the supplier before I send it, and in the six months since we have \
                     not had a single wrong delivery.";
-        analyze(&timed_transcript(text, 150.0), &AnalysisOptions::default())
+        analyze_by_cues(&timed_transcript(text, 150.0), &AnalysisOptions::default())
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Whisper models: which file to use, what is installed, fetching official files and converting
-//! faster-whisper (CTranslate2) directories.
+//! Models: which Whisper file to use, what is installed, fetching official files and converting
+//! faster-whisper (CTranslate2) directories; and the sentence model the analysis reads meaning with.
 
 pub mod convert;
 pub mod fetch;
+pub mod sentence;
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +88,8 @@ pub fn check_model(path: &Path, source: ModelSource) -> Result<()> {
 /// One line of `rehearse models list`.
 #[derive(Debug, serde::Serialize)]
 pub struct ModelEntry {
+    /// `whisper` (speech to text) or `sentence` (sentence meaning for the analysis).
+    pub kind: &'static str,
     pub name: String,
     pub size: String,
     pub sha1: String,
@@ -102,6 +105,7 @@ pub fn list_models() -> Result<Vec<ModelEntry>> {
         .map(|known| {
             let path = dir.join(known.file_name);
             ModelEntry {
+                kind: "whisper",
                 name: known.name.to_string(),
                 size: known.approx_size.to_string(),
                 sha1: known.sha1.to_string(),
@@ -121,6 +125,7 @@ pub fn list_models() -> Result<Vec<ModelEntry>> {
         for path in extra {
             let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             entries.push(ModelEntry {
+                kind: "whisper",
                 name: path
                     .file_stem()
                     .map(|s| s.to_string_lossy().trim_start_matches("ggml-").to_string())
@@ -132,5 +137,14 @@ pub fn list_models() -> Result<Vec<ModelEntry>> {
             });
         }
     }
+    let sentence_dir = sentence::sentence_model_dir()?;
+    entries.push(ModelEntry {
+        kind: "sentence",
+        name: sentence::SENTENCE_MODEL_NAME.to_string(),
+        size: "87 MiB".to_string(),
+        sha1: "-".to_string(),
+        installed: sentence::check_sentence_model(&sentence_dir, false).is_ok(),
+        path: sentence_dir,
+    });
     Ok(entries)
 }

