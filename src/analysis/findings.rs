@@ -29,8 +29,9 @@ pub(crate) struct Answer<'a> {
     pub framework: &'a Framework,
 }
 
-/// The guide's content checks a framework can list, each with the roles its parts must play
-/// for the check to make sense (it reads "the story", "the learning" and so on).
+/// The guide's content checks a framework can list, in the order reports give them, each with
+/// the roles its parts must play for the check to make sense (it reads "the story", "the
+/// learning" and so on).
 pub(crate) const CONTENT_CHECKS: &[(&str, &[Role])] = &[
     ("team_only", &[Role::Ownership]),
     ("blame", &[Role::Ownership]),
@@ -1038,7 +1039,7 @@ fn weigh(
 ) -> Vec<Option<Finding>> {
     let checked: Vec<Finding> = checked.into_iter().flatten().collect();
     let mut raised: Vec<Finding> = Vec::new();
-    for code in CONTENT_ORDER {
+    for code in CONTENT_CHECKS.iter().map(|(code, _)| *code) {
         let Some(k) = FINDING_CODES.iter().position(|c| *c == code) else {
             continue;
         };
@@ -1067,19 +1068,6 @@ fn weigh(
     }
     raised.into_iter().map(Some).collect()
 }
-
-/// The order content findings are reported in.
-const CONTENT_ORDER: [&str; 9] = [
-    "team_only",
-    "blame",
-    "no_ownership",
-    "turned_out_fine",
-    "non_failure",
-    "no_evidence",
-    "no_concrete_change",
-    "old_failure",
-    "context_heavy",
-];
 
 /// The content checks' codes for an answer whose sentences are already labelled: what the
 /// answer-level models are trained to weigh.

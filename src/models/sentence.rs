@@ -139,11 +139,6 @@ impl MiniLm {
         })
     }
 
-    /// Loads the model rehearse uses (`sentence_model_dir`).
-    pub fn load_default() -> Result<MiniLm> {
-        MiniLm::load(&sentence_model_dir()?)
-    }
-
     fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let encodings = self
             .tokenizer
