@@ -226,16 +226,29 @@ fn fit_properties(rows: &[&Row]) -> Result<Linear> {
     let target = Tensor::from_vec(target, (tagged.len(), p), &device)?;
     let positive_weight = Tensor::from_vec(positive_weight, (1, p), &device)?;
     fit(&x, p, PROPERTY_L2, |z| {
-        // softplus(z) = max(z, 0) + ln(1 + e^-|z|): the logistic loss without overflow.
-        let softplus = |t: &Tensor| -> candle_core::Result<Tensor> {
-            t.relu()? + ((t.abs()?.neg()?.exp()? + 1.0)?.log()?)
-        };
-        let positive = target
-            .mul(&softplus(&z.neg()?)?)?
-            .broadcast_mul(&positive_weight)?;
-        let negative = (target.ones_like()? - &target)?.mul(&softplus(z)?)?;
-        (positive + negative)?.sum_all()? / n
+        logistic_loss(z, &target, Some(&positive_weight), n)
     })
+}
+
+/// softplus(t) = max(t, 0) + ln(1 + e^-|t|): the logistic loss's term without overflow.
+fn softplus(t: &Tensor) -> candle_core::Result<Tensor> {
+    t.relu()? + ((t.abs()?.neg()?.exp()? + 1.0)?.log()?)
+}
+
+/// The logistic loss of logits `z` against 0/1 `target`, summed and divided by `n`; positives
+/// weighted per column by `positive_weight` when given.
+fn logistic_loss(
+    z: &Tensor,
+    target: &Tensor,
+    positive_weight: Option<&Tensor>,
+    n: f64,
+) -> candle_core::Result<Tensor> {
+    let mut positive = target.mul(&softplus(&z.neg()?)?)?;
+    if let Some(weight) = positive_weight {
+        positive = positive.broadcast_mul(weight)?;
+    }
+    let negative = (target.ones_like()? - target)?.mul(&softplus(z)?)?;
+    (positive + negative)?.sum_all()? / n
 }
 
 /// Log-probabilities of the first part and of each move between parts in the training answers.
@@ -490,14 +503,7 @@ fn fit_findings(set: &TrainingSet, readings: &[HeldReading], prior: usize) -> Re
         }
         let x = Tensor::from_vec(x, (readings.len(), ANSWER_FEATURES), &device)?;
         let y = Tensor::from_vec(y, (readings.len(), 1), &device)?;
-        let fitted = fit(&x, 1, FINDING_L2, |z| {
-            let softplus = |t: &Tensor| -> candle_core::Result<Tensor> {
-                t.relu()? + ((t.abs()?.neg()?.exp()? + 1.0)?.log()?)
-            };
-            let positive = y.mul(&softplus(&z.neg()?)?)?;
-            let negative = (y.ones_like()? - &y)?.mul(&softplus(z)?)?;
-            (positive + negative)?.sum_all()? / n
-        })?;
+        let fitted = fit(&x, 1, FINDING_L2, |z| logistic_loss(z, &y, None, n))?;
         weights.extend(fitted.weights);
         bias.extend(fitted.bias);
     }
