@@ -312,6 +312,11 @@ pub fn eval(dir: &Path, split: Split, json: bool) -> Result<()> {
         for summary in summaries {
             println!("{summary}");
         }
+        let second = crate::corpus::load_second_labels(dir)?;
+        if !second.is_empty() {
+            let first = crate::corpus::load_split(dir, Split::All)?;
+            println!("{}", corpus_eval::agreement(&first, &second));
+        }
     }
     Ok(())
 }

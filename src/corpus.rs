@@ -198,11 +198,7 @@ impl PropertySet {
     }
 
     fn bit(property: Property) -> u16 {
-        let index = Property::ALL
-            .iter()
-            .position(|p| *p == property)
-            .unwrap_or_default();
-        1 << index
+        1 << property.index()
     }
 }
 
@@ -305,7 +301,7 @@ fn fnv1a(s: &str) -> u64 {
 }
 
 /// splitmix64 step as a uniform number in [0, 1): deterministic "randomness" per (seed, index).
-fn unit(seed: u64, index: u64) -> f64 {
+pub(crate) fn unit(seed: u64, index: u64) -> f64 {
     let mut z = seed.wrapping_add(index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -516,6 +512,29 @@ impl Split {
             Split::All => "all",
         }
     }
+}
+
+/// The folder of the corpus root that holds second labels: answers of the corpus labelled
+/// again, blind, by a labeller who is neither their author nor their first labeller, one
+/// folder per author as in the corpus. Not an author: no split names it.
+pub const SECOND_LABELS: &str = "second-labels";
+
+/// Every second-labelled answer under the corpus root (none when the folder is absent).
+pub fn load_second_labels(root: &Path) -> Result<Vec<CorpusAnswer>, CorpusError> {
+    let dir = root.join(SECOND_LABELS);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut folders: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let mut answers = Vec::new();
+    for folder in folders {
+        answers.extend(load_dir(&folder)?);
+    }
+    Ok(answers)
 }
 
 /// The file naming each split's authors.

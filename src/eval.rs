@@ -13,9 +13,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::analysis::{
-    analyze_with, AnalysisOptions, AnswerPart, AnswerReport, Framework, SentenceEncoder,
+    analyze_with, judge_reply_with, AnalysisOptions, AnswerPart, AnswerReport, Framework,
+    SentenceEncoder,
 };
-use crate::corpus::{load_dir, load_split, CorpusAnswer, Split, CONTENT_CODES, SPLIT_FILE};
+use crate::corpus::{
+    load_dir, load_split, timed_transcript, CorpusAnswer, Split, CONTENT_CODES, SPLIT_FILE,
+};
 use crate::transcript::Transcript;
 
 /// The parts the corpus is labelled with, the built-in failure framework's, in table order;
@@ -49,6 +52,8 @@ pub struct Prediction {
     pub part_durations: [f64; 4],
     /// Finding codes raised (any codes; only content codes are scored).
     pub findings: Vec<String>,
+    /// The content gap each follow-up question asks about (questions about none left out).
+    pub followup_gaps: Vec<String>,
 }
 
 /// Each word's time slot: start to next start, the last word start to end.
@@ -111,6 +116,11 @@ pub fn prediction_from_report(transcript: &Transcript, report: &AnswerReport) ->
         word_parts,
         part_durations,
         findings: report.findings.iter().map(|f| f.code.clone()).collect(),
+        followup_gaps: report
+            .followups
+            .iter()
+            .filter_map(|f| f.gap.clone())
+            .collect(),
     }
 }
 
@@ -123,6 +133,7 @@ pub fn positional_prediction(transcript: &Transcript) -> Prediction {
             word_parts: Vec::new(),
             part_durations: [0.0; 4],
             findings: Vec::new(),
+            followup_gaps: Vec::new(),
         };
     };
     let span = (last.end_s - first.start_s).max(TIME_EPS);
@@ -151,6 +162,7 @@ pub fn positional_prediction(transcript: &Transcript) -> Prediction {
         word_parts,
         part_durations,
         findings: Vec::new(),
+        followup_gaps: Vec::new(),
     }
 }
 
@@ -198,6 +210,26 @@ pub struct Mismatch {
     pub spurious: Vec<String>,
 }
 
+/// How well replies to follow-ups are judged: did the reply fill the gap it was asked about,
+/// against the corpus's labels.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplyScore {
+    pub judged: usize,
+    pub correct: usize,
+    /// Replies called filled that the label says left the gap open.
+    pub wrongly_filled: usize,
+    /// Replies called unfilled that the label says filled it.
+    pub wrongly_unfilled: usize,
+    pub per_gap: Vec<GapReplies>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GapReplies {
+    pub gap: String,
+    pub judged: usize,
+    pub correct: usize,
+}
+
 /// The evaluation of one predictor over a set of answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalSummary {
@@ -228,6 +260,14 @@ pub struct EvalSummary {
     /// Of those, how many the predictor left without a content finding.
     pub strong_clean: usize,
     pub mismatches: Vec<Mismatch>,
+    /// Follow-up questions about a content gap.
+    pub followups_asked: usize,
+    /// Of those, how many ask for something the answer gave (a gap it is not labelled with).
+    pub followups_asking_given: usize,
+    /// The answers such a question was asked of.
+    pub asked_for_given: Vec<String>,
+    /// None for a predictor that cannot judge replies.
+    pub replies: Option<ReplyScore>,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -260,6 +300,8 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
     let (mut tp, mut fp, mut fneg) = (0, 0, 0);
     let (mut strong, mut strong_clean) = (0, 0);
     let mut mismatches = Vec::new();
+    let (mut followups_asked, mut followups_asking_given) = (0, 0);
+    let mut asked_for_given = Vec::new();
 
     for (answer, prediction) in answers.iter().zip(predictions) {
         let slots = word_slots(&answer.transcript);
@@ -305,6 +347,16 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         if expected.is_empty() {
             strong += 1;
             strong_clean += usize::from(predicted.is_empty());
+        }
+        let given = prediction
+            .followup_gaps
+            .iter()
+            .filter(|gap| !expected.contains(*gap))
+            .count();
+        followups_asked += prediction.followup_gaps.len();
+        followups_asking_given += given;
+        if given > 0 {
+            asked_for_given.push(answer.id.clone());
         }
         if !missed.is_empty() || !spurious.is_empty() {
             mismatches.push(Mismatch {
@@ -362,8 +414,62 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         strong_answers: strong,
         strong_clean,
         mismatches,
+        followups_asked,
+        followups_asking_given,
+        asked_for_given,
+        replies: None,
     }
 }
+
+/// Judges every labelled follow-up reply of `answers` under `framework` and scores the
+/// verdicts; None when the framework cannot judge replies.
+pub fn evaluate_replies(
+    answers: &[CorpusAnswer],
+    framework: &Framework,
+    encoder: &mut dyn SentenceEncoder,
+) -> anyhow::Result<Option<ReplyScore>> {
+    if framework.judge.is_none() {
+        return Ok(None);
+    }
+    let mut score = ReplyScore::default();
+    for (answer, followup) in answers
+        .iter()
+        .flat_map(|a| a.followups.iter().map(move |f| (a, f)))
+    {
+        let reply = timed_transcript(&followup.reply, REPLY_WORDS_PER_MINUTE);
+        let Some(verdict) = judge_reply_with(
+            encoder,
+            &followup.gap,
+            &answer.transcript,
+            &reply,
+            framework,
+        )?
+        else {
+            continue;
+        };
+        let right = verdict.filled == followup.fills;
+        score.judged += 1;
+        score.correct += usize::from(right);
+        score.wrongly_filled += usize::from(verdict.filled && !followup.fills);
+        score.wrongly_unfilled += usize::from(!verdict.filled && followup.fills);
+        match score.per_gap.iter_mut().find(|g| g.gap == followup.gap) {
+            Some(gap) => {
+                gap.judged += 1;
+                gap.correct += usize::from(right);
+            }
+            None => score.per_gap.push(GapReplies {
+                gap: followup.gap.clone(),
+                judged: 1,
+                correct: usize::from(right),
+            }),
+        }
+    }
+    score.per_gap.sort_by(|a, b| a.gap.cmp(&b.gap));
+    Ok(Some(score))
+}
+
+/// The pace replies are timed at: they are scored on their text, not their timing.
+const REPLY_WORDS_PER_MINUTE: f64 = 150.0;
 
 /// Runs the analysis under `framework` on every answer at the answer's level and scores it.
 pub fn evaluate(
@@ -382,7 +488,9 @@ pub fn evaluate(
         let report = analyze_with(encoder, &a.transcript, &options)?;
         predictions.push(prediction_from_report(&a.transcript, &report));
     }
-    Ok(summarize(name, answers, &predictions))
+    let mut summary = summarize(name, answers, &predictions);
+    summary.replies = evaluate_replies(answers, framework, encoder)?;
+    Ok(summary)
 }
 
 /// Scores the positional baseline: what you get from the budget's proportions alone.
@@ -423,6 +531,72 @@ pub fn evaluate_all(
         evaluate("phrase engine", answers, &phrases, encoder)?,
         evaluate_positional_baseline(answers),
     ])
+}
+
+/// How far two labellers agree on the answers both labelled: the ceiling a model is measured
+/// against. `first` are the corpus's labels, `second` another labeller's of some of the same
+/// answers (matched by id; answers only one of them has are left out).
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    pub answers: usize,
+    /// Share of words both give the same part.
+    pub part_agreement: f64,
+    /// The second labeller's findings scored against the first's.
+    pub finding_precision: Option<f64>,
+    pub finding_recall: Option<f64>,
+    /// Answers with exactly the same findings.
+    pub same_findings: usize,
+}
+
+pub fn agreement(first: &[CorpusAnswer], second: &[CorpusAnswer]) -> Agreement {
+    let (mut same_words, mut words, mut answers, mut same_findings) = (0usize, 0usize, 0, 0);
+    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
+    for b in second {
+        let Some(a) = first.iter().find(|a| a.id == b.id) else {
+            continue;
+        };
+        if a.word_parts.len() != b.word_parts.len() {
+            continue;
+        }
+        answers += 1;
+        words += a.word_parts.len();
+        same_words += a
+            .word_parts
+            .iter()
+            .zip(&b.word_parts)
+            .filter(|(x, y)| x == y)
+            .count();
+        let given = |x: &CorpusAnswer, code: &String| x.expected_findings.contains(code);
+        tp += b.expected_findings.iter().filter(|c| given(a, c)).count();
+        fp += b.expected_findings.iter().filter(|c| !given(a, c)).count();
+        fneg += a.expected_findings.iter().filter(|c| !given(b, c)).count();
+        let mut x = a.expected_findings.clone();
+        let mut y = b.expected_findings.clone();
+        x.sort();
+        y.sort();
+        same_findings += usize::from(x == y);
+    }
+    Agreement {
+        answers,
+        part_agreement: ratio(same_words as f64, words as f64).unwrap_or(0.0),
+        finding_precision: ratio(tp as f64, (tp + fp) as f64),
+        finding_recall: ratio(tp as f64, (tp + fneg) as f64),
+        same_findings,
+    }
+}
+
+impl fmt::Display for Agreement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "labellers' agreement (the ceiling), on {} answers labelled twice: parts {:.3} of the words, findings precision {} / recall {}, the same findings on {}",
+            self.answers,
+            self.part_agreement,
+            show(self.finding_precision),
+            show(self.finding_recall),
+            self.same_findings
+        )
+    }
 }
 
 fn show(x: Option<f64>) -> String {
@@ -511,6 +685,27 @@ impl fmt::Display for EvalSummary {
             "strong answers with no content finding: {} of {}",
             self.strong_clean, self.strong_answers
         )?;
+        writeln!(
+            f,
+            "follow-ups asking for what the answer gave: {} of {} ({} answers)",
+            self.followups_asking_given,
+            self.followups_asked,
+            self.asked_for_given.len()
+        )?;
+        if let Some(replies) = &self.replies {
+            writeln!(
+                f,
+                "follow-up replies judged right: {} of {} (called filled wrongly {}, unfilled wrongly {})",
+                replies.correct, replies.judged, replies.wrongly_filled, replies.wrongly_unfilled
+            )?;
+            for gap in &replies.per_gap {
+                writeln!(
+                    f,
+                    "  {:<20} {:>3} of {:>3}",
+                    gap.gap, gap.correct, gap.judged
+                )?;
+            }
+        }
         if !self.mismatches.is_empty() {
             writeln!(f, "finding mismatches:")?;
             for m in &self.mismatches {
@@ -568,6 +763,7 @@ mod tests {
             part_durations: part_durations(&word_slots(&a.transcript), &word_parts),
             word_parts,
             findings: findings.iter().map(|s| s.to_string()).collect(),
+            followup_gaps: Vec::new(),
         }
     }
 

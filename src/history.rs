@@ -34,6 +34,14 @@ pub struct AnswerHistory {
     pub finding_codes: Vec<String>,
     /// How far the parts fall outside their budgets, summed: 0 when every part is within.
     pub seconds_off_budget: Option<f64>,
+    /// Whether the reply to the follow-up filled the gap it asked about.
+    pub followup: Option<FollowupVerdict>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FollowupVerdict {
+    pub gap: String,
+    pub filled: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +125,14 @@ pub fn build(sessions: &[SavedSession]) -> History {
                             .map(|r| r.findings.iter().map(|f| f.code.clone()).collect())
                             .unwrap_or_default(),
                         seconds_off_budget: report.map(seconds_off_budget),
+                        followup: answer
+                            .followup
+                            .as_ref()
+                            .and_then(|f| f.verdict.as_ref())
+                            .map(|v| FollowupVerdict {
+                                gap: v.gap.clone(),
+                                filled: v.filled,
+                            }),
                     }
                 })
                 .collect(),
@@ -221,8 +237,13 @@ pub fn render_terminal(history: &History) -> String {
                 1 => "1 finding".to_string(),
                 n => format!("{n} findings"),
             };
+            let followup = match &answer.followup {
+                Some(f) if f.filled => format!("  follow-up filled {}", f.gap),
+                Some(f) => format!("  follow-up left {}", f.gap),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "     {}  {}  {findings}\n",
+                "     {}  {}  {findings}{followup}\n",
                 minutes(duration),
                 verdicts.join(", ")
             ));

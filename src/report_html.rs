@@ -241,10 +241,13 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                             p class="asked" { (followup.question) }
                             @if let Some(player) = &followup_player { (player) }
                             blockquote { @if followup.answer.is_empty() { "(no answer heard)" } @else { (followup.answer) } }
+                            @if let Some(verdict) = &followup.verdict {
+                                p class={"verdict " @if verdict.filled { "filled" } @else { "unfilled" }} { (verdict.message) }
+                            }
                         }
                     }
                     @let asked = answer.followup.as_ref().map(|f| f.question.as_str());
-                    @let to_prepare: Vec<&String> = report.followups.iter().filter(|q| Some(q.as_str()) != asked).collect();
+                    @let to_prepare: Vec<&str> = report.followups.iter().map(|f| f.question.as_str()).filter(|q| Some(*q) != asked).collect();
                     @if !to_prepare.is_empty() {
                         div class="prepare" {
                             h3 { "Other follow-ups to prepare for" }
@@ -278,6 +281,7 @@ table.parts td, table.parts th { padding: 0.15em 0.8em 0.15em 0; text-align: lef
 .part-other { background: #bab0ac33; border-bottom: 2px solid #bab0ac; }
 .findings ul { padding-left: 1.1em; } .finding.major code { color: #b00020; } .finding.warning code { color: #a86400; }
 blockquote { margin: 0.3em 0; padding-left: 0.8em; border-left: 3px solid #ccc; color: #444; }
+.verdict.filled { color: #1a6b2a; } .verdict.unfilled { color: #9a4a00; }
 audio { display: block; margin: 0.5em 0; width: 100%; }
 ";
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::analysis::AnswerReport;
+use crate::analysis::{AnswerReport, ReplyVerdict};
 use crate::transcript::Transcript;
 
 /// One session directory, read back.
@@ -42,6 +42,9 @@ pub struct SavedFollowup {
     pub question: String,
     pub answer: String,
     pub wav: Option<PathBuf>,
+    /// Whether the reply filled the gap the question was about; None for sessions recorded
+    /// before replies were judged, or a question about no gap.
+    pub verdict: Option<ReplyVerdict>,
 }
 
 /// `session.json` as the session writes it; only the fields read back here.
@@ -69,6 +72,8 @@ struct AnswerJson {
 struct FollowupJson {
     question: String,
     transcript: Transcript,
+    #[serde(default)]
+    verdict: Option<ReplyVerdict>,
 }
 
 /// `2026-11-25_14-03-00` (optionally `_2`) as "2026-11-25 14:03"; None if it is not a session name.
@@ -124,6 +129,7 @@ impl SavedSession {
                 question: f.question,
                 answer: f.transcript.text(),
                 wav: existing(dir.join(format!("answer-{}-followup.wav", answer.number))),
+                verdict: f.verdict,
             });
             answers.push(SavedAnswer {
                 number: answer.number,

@@ -2,11 +2,16 @@
 //! weights the binary ships in `models/judge-failure.safetensors`.
 //!
 //! Only the training split's authors are read. Each answer is split into sentences exactly as
-//! the analysis splits a transcript, each sentence takes the gold part most of its words carry
-//! and the properties at least half of its words carry, and both classifiers are fitted with
-//! candle-nn's AdamW on the full batch from zero weights (so a run is reproducible). The
-//! choices a trainer makes — how much of the part prior to divide out, each property's
-//! threshold — are made by leave-one-author-out cross-validation inside the training split.
+//! the analysis splits a transcript; each sentence takes the gold part most of its words carry
+//! and the properties at least half of its words carry. The context model (a bidirectional GRU
+//! over the answer's sentences, `analysis::context`) is fitted with candle-nn's AdamW on
+//! mini-batches of answers, from a seeded initialisation in a seeded order, so a run is
+//! reproducible. How long to train is chosen by leave-one-author-out cross-validation inside
+//! the training split, and the answer-level finding models are fitted on those out-of-fold
+//! readings (so they learn how far to trust the sentence readings on new writers).
+//!
+//! The weights record the SHA-256 of the training answers and the settings that made them, so
+//! the suite can tell stale weights without paying for a retrain.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,51 +19,66 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use sha2::{Digest, Sha256};
 
 use crate::analysis::{
-    answer_features, checked_codes, sentence_features, sentence_texts, sentence_word_ranges,
-    understand, AnalysisOptions, AnswerPart, Framework, Judge, Property, SentenceEncoder,
-    ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS,
+    answer_features, checked_codes, forward, sentence_inputs, sentence_texts, sentence_word_ranges,
+    understand, AnalysisOptions, AnswerPart, Batch, Framework, Judge, Params, Property, Provenance,
+    SentenceEncoder, ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS,
 };
-use crate::corpus::{load_split, CorpusAnswer, Split};
+use crate::corpus::{load_split, split_authors, unit, CorpusAnswer, Split};
 use crate::eval::word_slots;
 
-/// Full-batch optimiser steps; the losses are convex, so this is about convergence, not luck.
-const STEPS: usize = 200;
-const LEARNING_RATE: f64 = 0.05;
-/// L2 penalties on the weights (not the biases), each chosen by leave-one-author-out on the
-/// training split: the parts take a light one, the rarer properties a heavier one.
-const PART_L2: f64 = 2e-5;
-const PROPERTY_L2: f64 = 2e-4;
-/// The answer-level models see 230 answers: a heavier penalty.
+/// How the context model is trained. Recorded with the weights (`Provenance::settings`).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Epochs at which the cross-validation reads the held-out authors; the best is trained.
+    pub checkpoints: [usize; 5],
+    /// Answers per optimiser step.
+    pub batch: usize,
+    pub learning_rate: f64,
+    /// AdamW's decoupled weight decay.
+    pub weight_decay: f64,
+    /// How much the property loss counts beside the part loss.
+    pub property_weight: f64,
+    /// Seeds the initial weights and the order answers are visited in.
+    pub seed: u64,
+}
+
+/// The settings `rehearse train` uses.
+pub const SETTINGS: Settings = Settings {
+    checkpoints: [8, 12, 16, 24, 32],
+    batch: 16,
+    learning_rate: 2e-3,
+    weight_decay: 1e-2,
+    property_weight: 1.0,
+    seed: 21,
+};
+
+/// L2 penalty of the answer-level models, which see a few hundred answers.
 const FINDING_L2: f64 = 2e-3;
-/// Add-one smoothing of the transition counts, so no move between parts is impossible.
-const SMOOTHING: f64 = 1.0;
-/// Candidate shares of the part prior divided out of the softmax before decoding.
-const PRIOR_WEIGHTS: [f32; 3] = [0.0, 0.5, 1.0];
-/// Candidate property thresholds, for the cross-validation's report of how well each
-/// property is read (the answer-level models read the probabilities themselves).
-const THRESHOLDS: [f32; 14] = [
-    0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85,
-];
+/// Full-batch steps for the answer-level models (convex: this is about convergence).
+const FINDING_STEPS: usize = 200;
+const FINDING_LEARNING_RATE: f64 = 0.05;
 /// A positive sentence counts at most this many times a negative one, so rare properties are
 /// learned without flooding every answer with them.
 const MAX_POSITIVE_WEIGHT: f64 = 8.0;
 
-/// One sentence of the training set.
-struct Row {
-    answer: usize,
-    features: Vec<f32>,
-    part: usize,
-    /// Seconds the sentence takes: the part loss weighs sentences by time, as the accuracy does.
-    seconds: f32,
-    /// Gold properties, for answers whose sentences are tagged.
-    properties: Option<Vec<bool>>,
+/// One training answer as the context model sees it.
+struct Sequence {
+    /// Each sentence's input row.
+    inputs: Vec<Vec<f32>>,
+    /// Gold part of each sentence (index into `JUDGE_PARTS`).
+    parts: Vec<usize>,
+    /// Seconds each sentence takes: the part loss weighs sentences by time, as the accuracy does.
+    seconds: Vec<f32>,
+    /// Gold properties of each sentence, for answers whose sentences are tagged.
+    properties: Option<Vec<Vec<bool>>>,
 }
 
-/// The sentences of the training answers, with their gold labels.
+/// The training answers, encoded and labelled.
 pub struct TrainingSet {
-    rows: Vec<Row>,
+    sequences: Vec<Sequence>,
     authors: Vec<String>,
     /// Author of each answer.
     answer_authors: Vec<String>,
@@ -68,7 +88,7 @@ pub struct TrainingSet {
 
 impl TrainingSet {
     pub fn sentences(&self) -> usize {
-        self.rows.len()
+        self.sequences.iter().map(|s| s.parts.len()).sum()
     }
 
     pub fn answers(&self) -> usize {
@@ -88,146 +108,91 @@ pub fn training_set(
         .flat_map(|a| sentence_texts(&a.transcript))
         .collect();
     encoder.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let mut rows = Vec::new();
-    for (index, answer) in answers.iter().enumerate() {
+    let mut sequences = Vec::new();
+    for answer in answers {
         let meaning = understand(encoder, &answer.transcript)?;
-        let features = sentence_features(&answer.transcript, &meaning);
         let slots = word_slots(&answer.transcript);
-        for (range, features) in sentence_word_ranges(&answer.transcript)
-            .into_iter()
-            .zip(features)
-        {
-            let mut votes = [0usize; JUDGE_PARTS.len()];
-            for part in &answer.word_parts[range.clone()] {
-                if let Some(k) = JUDGE_PARTS.iter().position(|p| *p == part.name()) {
-                    votes[k] += 1;
+        let ranges = sentence_word_ranges(&answer.transcript);
+        let parts = ranges
+            .iter()
+            .map(|range| {
+                let mut votes = [0usize; JUDGE_PARTS.len()];
+                for part in &answer.word_parts[range.clone()] {
+                    if let Some(k) = JUDGE_PARTS.iter().position(|p| *p == part.name()) {
+                        votes[k] += 1;
+                    }
                 }
-            }
-            let part = (0..votes.len())
-                .max_by_key(|&k| (votes[k], usize::MAX - k))
-                .unwrap_or_default();
-            let properties = answer.word_properties.as_ref().map(|words| {
-                let words = &words[range.clone()];
-                Property::ALL
-                    .into_iter()
-                    .map(|p| 2 * words.iter().filter(|w| w.contains(p)).count() >= words.len())
-                    .collect()
-            });
-            rows.push(Row {
-                answer: index,
-                features,
-                part,
-                seconds: slots[range].iter().sum::<f64>() as f32,
-                properties,
-            });
-        }
+                (0..votes.len())
+                    .max_by_key(|&k| (votes[k], usize::MAX - k))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let properties = answer.word_properties.as_ref().map(|words| {
+            ranges
+                .iter()
+                .map(|range| {
+                    let words = &words[range.clone()];
+                    Property::ALL
+                        .into_iter()
+                        .map(|p| 2 * words.iter().filter(|w| w.contains(p)).count() >= words.len())
+                        .collect()
+                })
+                .collect()
+        });
+        sequences.push(Sequence {
+            inputs: sentence_inputs(&answer.transcript, &meaning),
+            parts,
+            seconds: ranges
+                .iter()
+                .map(|r| slots[r.clone()].iter().sum::<f64>() as f32)
+                .collect(),
+            properties,
+        });
     }
     let authors: BTreeSet<String> = answers.iter().map(|a| a.author.clone()).collect();
     Ok(TrainingSet {
-        rows,
+        sequences,
         authors: authors.into_iter().collect(),
         answer_authors: answers.iter().map(|a| a.author.clone()).collect(),
         answers: answers.to_vec(),
     })
 }
 
-/// The fitted weights of a softmax (parts) or of independent logistic models (properties).
-struct Linear {
-    weights: Vec<f32>,
-    bias: Vec<f32>,
+/// Seeded uniform initial values in `[-bound, bound]`, the same on every machine.
+fn uniform(seed: u64, len: usize, bound: f64) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((unit(seed, i as u64) * 2.0 - 1.0) * bound) as f32)
+        .collect()
 }
 
-fn matrix(rows: &[&Row], device: &Device) -> Result<Tensor> {
-    let width = rows.first().map_or(0, |r| r.features.len());
-    let flat: Vec<f32> = rows
-        .iter()
-        .flat_map(|r| r.features.iter().copied())
-        .collect();
-    Ok(Tensor::from_vec(flat, (rows.len(), width), device)?)
-}
-
-fn fit(
-    x: &Tensor,
-    outputs: usize,
-    l2: f64,
-    loss: impl Fn(&Tensor) -> candle_core::Result<Tensor>,
-) -> Result<Linear> {
-    let device = x.device();
-    let width = x.dim(1)?;
-    let w = Var::zeros((outputs, width), DType::F32, device)?;
-    let b = Var::zeros(outputs, DType::F32, device)?;
-    let mut optimiser = AdamW::new(
-        vec![w.clone(), b.clone()],
-        ParamsAdamW {
-            lr: LEARNING_RATE,
-            weight_decay: 0.0,
-            ..ParamsAdamW::default()
-        },
-    )?;
-    for _ in 0..STEPS {
-        let logits = x
-            .matmul(&w.as_tensor().t()?)?
-            .broadcast_add(b.as_tensor())?;
-        let penalty = (w.as_tensor().sqr()?.sum_all()? * l2)?;
-        let total = (loss(&logits)? + penalty)?;
-        optimiser.backward_step(&total)?;
-    }
-    Ok(Linear {
-        weights: w.as_tensor().flatten_all()?.to_vec1()?,
-        bias: b.as_tensor().to_vec1()?,
-    })
-}
-
-/// Softmax regression over the parts, each sentence weighted by its seconds.
-fn fit_parts(rows: &[&Row]) -> Result<Linear> {
-    let device = Device::Cpu;
-    let x = matrix(rows, &device)?;
-    let total: f32 = rows.iter().map(|r| r.seconds).sum::<f32>().max(1e-6);
-    let weights: Vec<f32> = rows.iter().map(|r| r.seconds / total).collect();
-    let weights = Tensor::from_vec(weights, rows.len(), &device)?;
-    let gold: Vec<u32> = rows.iter().map(|r| r.part as u32).collect();
-    let gold = Tensor::from_vec(gold, (rows.len(), 1), &device)?;
-    fit(&x, JUDGE_PARTS.len(), PART_L2, |logits| {
-        let log_p = candle_nn::ops::log_softmax(logits, 1)?;
-        let picked = log_p.gather(&gold, 1)?.squeeze(1)?;
-        picked.mul(&weights)?.sum_all()?.neg()
-    })
-}
-
-/// One logistic model per property, on the tagged sentences only, positives weighted up to
-/// balance each property's rarity.
-fn fit_properties(rows: &[&Row]) -> Result<Linear> {
-    let device = Device::Cpu;
-    let tagged: Vec<&Row> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.properties.is_some())
-        .collect();
-    let x = matrix(&tagged, &device)?;
-    let n = tagged.len().max(1) as f64;
-    let p = Property::ALL.len();
-    let mut target = Vec::with_capacity(tagged.len() * p);
-    for r in &tagged {
-        for has in r.properties.iter().flatten() {
-            target.push(if *has { 1.0f32 } else { 0.0 });
-        }
-    }
-    let positive_weight: Vec<f32> = (0..p)
-        .map(|j| {
-            let positives = target
-                .iter()
-                .skip(j)
-                .step_by(p)
-                .filter(|t| **t > 0.5)
-                .count() as f64;
-            ((n - positives) / positives.max(1.0)).clamp(1.0, MAX_POSITIVE_WEIGHT) as f32
+/// The context model's parameters as trainable variables, initialised as PyTorch initialises a
+/// GRU (uniform in 1/sqrt(hidden)) and a linear layer (uniform in 1/sqrt(inputs)), biases zero.
+fn initial_vars(settings: &Settings, device: &Device) -> Result<Vec<Var>> {
+    let shape = Judge::shape();
+    shape
+        .parameters()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, dims))| {
+            let len: usize = dims.iter().product();
+            let values = if dims.len() == 1 {
+                vec![0.0; len]
+            } else {
+                let fan_in = if name.starts_with("gru") {
+                    shape.hidden
+                } else {
+                    dims[1]
+                };
+                uniform(settings.seed + i as u64, len, 1.0 / (fan_in as f64).sqrt())
+            };
+            Ok(Var::from_tensor(&Tensor::from_vec(values, dims, device)?)?)
         })
-        .collect();
-    let target = Tensor::from_vec(target, (tagged.len(), p), &device)?;
-    let positive_weight = Tensor::from_vec(positive_weight, (1, p), &device)?;
-    fit(&x, p, PROPERTY_L2, |z| {
-        logistic_loss(z, &target, Some(&positive_weight), n)
-    })
+        .collect()
+}
+
+fn params_of(vars: &[Var]) -> Result<Params> {
+    let tensors: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    Ok(Params::from_tensors(&tensors)?)
 }
 
 /// softplus(t) = max(t, 0) + ln(1 + e^-|t|): the logistic loss's term without overflow.
@@ -236,11 +201,12 @@ fn softplus(t: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 /// The logistic loss of logits `z` against 0/1 `target`, summed and divided by `n`; positives
-/// weighted per column by `positive_weight` when given.
+/// weighted per column by `positive_weight` and rows by `mask` when given.
 fn logistic_loss(
     z: &Tensor,
     target: &Tensor,
     positive_weight: Option<&Tensor>,
+    mask: Option<&Tensor>,
     n: f64,
 ) -> candle_core::Result<Tensor> {
     let mut positive = target.mul(&softplus(&z.neg()?)?)?;
@@ -248,163 +214,238 @@ fn logistic_loss(
         positive = positive.broadcast_mul(weight)?;
     }
     let negative = (target.ones_like()? - target)?.mul(&softplus(z)?)?;
-    (positive + negative)?.sum_all()? / n
-}
-
-/// Log-probabilities of the first part and of each move between parts in the training answers.
-fn transitions(rows: &[&Row]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let k = JUDGE_PARTS.len();
-    let mut start = vec![SMOOTHING; k];
-    let mut moves = vec![SMOOTHING; k * k];
-    let mut prior = vec![SMOOTHING; k];
-    let mut previous: Option<&Row> = None;
-    for row in rows {
-        prior[row.part] += f64::from(row.seconds);
-        match previous {
-            Some(p) if p.answer == row.answer => moves[p.part * k + row.part] += 1.0,
-            _ => start[row.part] += 1.0,
-        }
-        previous = Some(row);
+    let mut loss = (positive + negative)?;
+    if let Some(mask) = mask {
+        loss = loss.broadcast_mul(mask)?;
     }
-    let log_normalised = |v: &[f64]| -> Vec<f32> {
-        let sum: f64 = v.iter().sum();
-        v.iter().map(|x| (x / sum).ln() as f32).collect()
-    };
-    let moves = moves
-        .chunks(k)
-        .flat_map(log_normalised)
-        .collect::<Vec<f32>>();
-    (log_normalised(&start), moves, log_normalised(&prior))
+    loss.sum_all()? / n
 }
 
-/// Trains the sentence classifiers on `rows` with the given choices; the answer-level models
-/// are left empty (`fit_findings` fills them).
-fn judge_from(rows: &[&Row], prior_weight: f32) -> Result<Judge> {
-    let parts = fit_parts(rows)?;
-    let properties = fit_properties(rows)?;
-    let (start, transitions, log_prior) = transitions(rows);
-    Ok(Judge {
-        finding_weights: vec![0.0; FINDING_CODES.len() * ANSWER_FEATURES],
-        finding_bias: vec![0.0; FINDING_CODES.len()],
-        part_weights: parts.weights,
-        part_bias: parts.bias,
-        start,
-        transitions,
-        log_prior,
-        prior_weight,
-        property_weights: properties.weights,
-        property_bias: properties.bias,
-    })
-}
-
-/// A held-out answer's tagged sentences: their gold properties and predicted probabilities.
-struct TaggedAnswer {
-    gold: Vec<Vec<bool>>,
-    predicted: Vec<Vec<f64>>,
-}
-
-/// A held-out answer as a model that never saw its author reads it: its decoded parts at each
-/// candidate prior weight, and every sentence's property probabilities.
-struct HeldReading {
-    answer: usize,
-    paths: Vec<Vec<usize>>,
-    properties: Vec<Vec<f64>>,
-}
-
-/// What one held-out fold tells about the choices.
-#[derive(Default)]
-struct Held {
-    /// Per prior weight: correct and total seconds.
-    part_seconds: Vec<(f64, f64)>,
-    answers: Vec<TaggedAnswer>,
-    readings: Vec<HeldReading>,
-}
-
-/// Trains without one author and reads that author's answers.
-fn hold_out(set: &TrainingSet, author: &str) -> Result<Held> {
-    let (train, test): (Vec<&Row>, Vec<&Row>) = set
-        .rows
+/// How much a positive sentence of each property counts against a negative one.
+fn positive_weights(sequences: &[&Sequence]) -> Vec<f32> {
+    let rows: Vec<&Vec<bool>> = sequences
         .iter()
-        .partition(|r| set.answer_authors[r.answer] != author);
-    let mut judge = judge_from(&train, 0.0)?;
-    let mut held = Held::default();
-    let answers: BTreeSet<usize> = test.iter().map(|r| r.answer).collect();
-    for &answer in &answers {
-        let rows: Vec<&Row> = test
-            .iter()
-            .copied()
-            .filter(|r| r.answer == answer)
-            .collect();
-        let features: Vec<Vec<f32>> = rows.iter().map(|r| r.features.clone()).collect();
-        held.readings.push(HeldReading {
-            answer,
-            paths: Vec::new(),
-            properties: judge.property_probabilities(&features),
-        });
-    }
-    for &weight in &PRIOR_WEIGHTS {
-        judge.prior_weight = weight;
-        let (mut correct, mut total) = (0.0, 0.0);
-        for reading in &mut held.readings {
-            let rows: Vec<&Row> = test
-                .iter()
-                .copied()
-                .filter(|r| r.answer == reading.answer)
-                .collect();
-            let features: Vec<Vec<f32>> = rows.iter().map(|r| r.features.clone()).collect();
-            let path = judge.decode(&judge.part_probabilities(&features));
-            reading.paths.push(path.clone());
-            for (row, part) in rows.iter().zip(path) {
-                total += f64::from(row.seconds);
-                if part == row.part {
-                    correct += f64::from(row.seconds);
+        .filter_map(|s| s.properties.as_ref())
+        .flatten()
+        .collect();
+    let n = rows.len() as f64;
+    (0..Property::ALL.len())
+        .map(|j| {
+            let positives = rows.iter().filter(|r| r[j]).count() as f64;
+            ((n - positives) / positives.max(1.0)).clamp(1.0, MAX_POSITIVE_WEIGHT) as f32
+        })
+        .collect()
+}
+
+/// The loss of one batch: time-weighted part cross-entropy plus the properties' logistic loss
+/// on tagged sentences.
+fn batch_loss(
+    params: &Params,
+    sequences: &[&Sequence],
+    positive_weight: &Tensor,
+    settings: &Settings,
+) -> Result<Tensor> {
+    let device = positive_weight.device();
+    let inputs: Vec<&[Vec<f32>]> = sequences.iter().map(|s| s.inputs.as_slice()).collect();
+    let batch = Batch::new(&inputs, Judge::shape().inputs, device)?;
+    let longest = batch.inputs.dim(1)?;
+    let rows = sequences.len() * longest;
+    let p = Property::ALL.len();
+    let mut gold = vec![0u32; rows];
+    let mut seconds = vec![0.0f32; rows];
+    let mut tagged = vec![0.0f32; rows];
+    let mut target = vec![0.0f32; rows * p];
+    for (b, s) in sequences.iter().enumerate() {
+        for t in 0..s.parts.len() {
+            let row = b * longest + t;
+            gold[row] = s.parts[t] as u32;
+            seconds[row] = s.seconds[t];
+            if let Some(properties) = &s.properties {
+                tagged[row] = 1.0;
+                for (j, has) in properties[t].iter().enumerate() {
+                    target[row * p + j] = f32::from(u8::from(*has));
                 }
             }
         }
-        held.part_seconds.push((correct, total));
     }
-    for &answer in &answers {
-        let rows: Vec<&Row> = test
-            .iter()
-            .copied()
-            .filter(|r| r.answer == answer && r.properties.is_some())
-            .collect();
-        if rows.is_empty() {
-            continue;
+    let total_seconds = f64::from(seconds.iter().sum::<f32>()).max(1e-6);
+    let tagged_rows = f64::from(tagged.iter().sum::<f32>()).max(1.0);
+    let gold = Tensor::from_vec(gold, (rows, 1), device)?;
+    let seconds = Tensor::from_vec(seconds, rows, device)?;
+    let tagged = Tensor::from_vec(tagged, (rows, 1), device)?;
+    let target = Tensor::from_vec(target, (rows, p), device)?;
+    let (part_logits, property_logits) = forward(params, &batch)?;
+    let picked = candle_nn::ops::log_softmax(&part_logits, 1)?
+        .gather(&gold, 1)?
+        .squeeze(1)?;
+    let part_loss = (picked.mul(&seconds)?.sum_all()?.neg()? / total_seconds)?;
+    let property_loss = logistic_loss(
+        &property_logits,
+        &target,
+        Some(positive_weight),
+        Some(&tagged),
+        tagged_rows,
+    )?;
+    Ok((part_loss + (property_loss * settings.property_weight)?)?)
+}
+
+/// Fits the context model on `sequences`, calling `checkpoint(epoch, params)` after each epoch
+/// in `settings.checkpoints` up to `epochs`.
+fn fit_context(
+    sequences: &[&Sequence],
+    settings: &Settings,
+    epochs: usize,
+    mut checkpoint: impl FnMut(usize, &Params) -> Result<()>,
+) -> Result<Vec<Var>> {
+    let device = Device::Cpu;
+    let vars = initial_vars(settings, &device)?;
+    let params = params_of(&vars)?;
+    let positive_weight = Tensor::from_vec(
+        positive_weights(sequences),
+        (1, Property::ALL.len()),
+        &device,
+    )?;
+    let mut optimiser = AdamW::new(
+        vars.clone(),
+        ParamsAdamW {
+            lr: settings.learning_rate,
+            weight_decay: settings.weight_decay,
+            ..ParamsAdamW::default()
+        },
+    )?;
+    for epoch in 1..=epochs {
+        // A seeded order each epoch; batches of similar length would train faster but see the
+        // same neighbours every epoch.
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by(|&a, &b| {
+            unit(settings.seed ^ epoch as u64, a as u64)
+                .total_cmp(&unit(settings.seed ^ epoch as u64, b as u64))
+        });
+        for chunk in order.chunks(settings.batch) {
+            let batch: Vec<&Sequence> = chunk.iter().map(|&i| sequences[i]).collect();
+            let loss = batch_loss(&params, &batch, &positive_weight, settings)?;
+            optimiser.backward_step(&loss)?;
         }
-        let features: Vec<Vec<f32>> = rows.iter().map(|r| r.features.clone()).collect();
-        let gold = rows
-            .iter()
-            .map(|r| r.properties.clone().unwrap_or_default())
-            .collect();
-        held.answers.push(TaggedAnswer {
-            gold,
-            predicted: judge.property_probabilities(&features),
+        if settings.checkpoints.contains(&epoch) {
+            checkpoint(epoch, &params)?;
+        }
+    }
+    Ok(vars)
+}
+
+/// How `params` read each of `answers` (indices into `set.sequences`).
+fn read_all(params: &Params, set: &TrainingSet, answers: &[usize]) -> Result<Vec<HeldReading>> {
+    let mut out = Vec::with_capacity(answers.len());
+    for &answer in answers {
+        let inputs = set.sequences[answer].inputs.as_slice();
+        let batch = Batch::new(&[inputs], Judge::shape().inputs, &Device::Cpu)?;
+        let (parts, properties) = forward(params, &batch)?;
+        let parts: Vec<u32> = parts.argmax(1)?.to_vec1()?;
+        out.push(HeldReading {
+            answer,
+            parts: parts.into_iter().map(|k| k as usize).collect(),
+            properties: crate::analysis::sigmoid(&properties)?
+                .to_dtype(DType::F64)?
+                .to_vec2()?,
         });
     }
-    Ok(held)
+    Ok(out)
+}
+
+/// A held-out answer as a model that never saw its author reads it, at one checkpoint.
+#[derive(Clone)]
+struct HeldReading {
+    answer: usize,
+    parts: Vec<usize>,
+    properties: Vec<Vec<f64>>,
 }
 
 /// The cross-validated choices and what they scored.
 pub struct Choices {
-    /// The answer-level models, fitted on readings of each answer by models that never saw
-    /// its author (so they learn how far to trust the sentence classifiers on new writers).
+    /// Epochs to train for: the checkpoint with the best out-of-fold part accuracy.
+    pub epochs: usize,
+    /// Out-of-fold time-weighted part accuracy at each checkpoint.
+    pub part_accuracy: Vec<(usize, f64)>,
+    /// Out-of-fold F1 of "some sentence of the answer has it" (probability >= 0.5), per
+    /// property, at the chosen checkpoint.
+    pub property_f1: Vec<f64>,
+    /// The answer-level models, fitted on the out-of-fold readings.
     pub finding_weights: Vec<f32>,
     pub finding_bias: Vec<f32>,
-    pub prior_weight: f32,
-    /// Out-of-fold time-weighted part accuracy at that prior weight.
-    pub part_accuracy: f64,
-    pub thresholds: Vec<f32>,
-    /// Out-of-fold F1 of "some sentence of the answer has it", per property.
-    pub property_f1: Vec<f64>,
 }
 
-/// F1 of answer-level presence (any sentence at or over the threshold) for one property.
-fn presence_f1(answers: &[TaggedAnswer], j: usize, threshold: f32) -> f64 {
+/// Leave-one-author-out over the training split: for each author, trains on the others and
+/// reads that author's answers at every checkpoint.
+pub fn cross_validate(set: &TrainingSet, settings: &Settings) -> Result<Choices> {
+    let checkpoints = settings.checkpoints;
+    let mut readings: Vec<Vec<HeldReading>> = vec![Vec::new(); checkpoints.len()];
+    for author in &set.authors {
+        let (train, held): (Vec<usize>, Vec<usize>) =
+            (0..set.sequences.len()).partition(|&i| &set.answer_authors[i] != author);
+        let train: Vec<&Sequence> = train.iter().map(|&i| &set.sequences[i]).collect();
+        let started = std::time::Instant::now();
+        let last = checkpoints.iter().copied().max().unwrap_or(0);
+        fit_context(&train, settings, last, |epoch, params| {
+            let at = checkpoints.iter().position(|&c| c == epoch).unwrap_or(0);
+            readings[at].extend(read_all(params, set, &held)?);
+            Ok(())
+        })?;
+        eprintln!(
+            "  held out {author}: {} answers, trained in {:.0} s",
+            held.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let accuracy = |readings: &[HeldReading]| {
+        let (mut correct, mut total) = (0.0, 0.0);
+        for r in readings {
+            let s = &set.sequences[r.answer];
+            for (t, &part) in r.parts.iter().enumerate() {
+                total += f64::from(s.seconds[t]);
+                if part == s.parts[t] {
+                    correct += f64::from(s.seconds[t]);
+                }
+            }
+        }
+        if total > 0.0 {
+            correct / total
+        } else {
+            0.0
+        }
+    };
+    let part_accuracy: Vec<(usize, f64)> = checkpoints
+        .iter()
+        .zip(&readings)
+        .map(|(&epoch, r)| (epoch, accuracy(r)))
+        .collect();
+    let best = (0..checkpoints.len())
+        .max_by(|&a, &b| part_accuracy[a].1.total_cmp(&part_accuracy[b].1))
+        .unwrap_or_default();
+    let mut chosen = readings.swap_remove(best);
+    chosen.sort_by_key(|r| r.answer);
+    let property_f1 = (0..Property::ALL.len())
+        .map(|j| presence_f1(set, &chosen, j))
+        .collect();
+    let findings = fit_findings(set, &chosen)?;
+    Ok(Choices {
+        epochs: checkpoints[best],
+        part_accuracy,
+        property_f1,
+        finding_weights: findings.0,
+        finding_bias: findings.1,
+    })
+}
+
+/// F1 of answer-level presence (any sentence at 0.5 or over) for one property, over the
+/// answers whose sentences are tagged.
+fn presence_f1(set: &TrainingSet, readings: &[HeldReading], j: usize) -> f64 {
     let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
-    for a in answers {
-        let g = a.gold.iter().any(|s| s[j]);
-        let p = a.predicted.iter().any(|s| s[j] >= f64::from(threshold));
+    for r in readings {
+        let Some(gold) = &set.sequences[r.answer].properties else {
+            continue;
+        };
+        let g = gold.iter().any(|s| s[j]);
+        let p = r.properties.iter().any(|s| s[j] >= 0.5);
         match (g, p) {
             (true, true) => tp += 1.0,
             (false, true) => fp += 1.0,
@@ -419,56 +460,17 @@ fn presence_f1(answers: &[TaggedAnswer], j: usize, threshold: f32) -> f64 {
     }
 }
 
-/// Leave-one-author-out over the training split.
-pub fn cross_validate(set: &TrainingSet) -> Result<Choices> {
-    let mut part_seconds = vec![(0.0, 0.0); PRIOR_WEIGHTS.len()];
-    let mut answers = Vec::new();
-    let mut readings = Vec::new();
-    for author in &set.authors {
-        let held = hold_out(set, author)?;
-        for (sum, (c, t)) in part_seconds.iter_mut().zip(held.part_seconds) {
-            sum.0 += c;
-            sum.1 += t;
-        }
-        answers.extend(held.answers);
-        readings.extend(held.readings);
-    }
-    let accuracy = |(c, t): (f64, f64)| if t > 0.0 { c / t } else { 0.0 };
-    let best = (0..PRIOR_WEIGHTS.len())
-        .max_by(|&a, &b| accuracy(part_seconds[a]).total_cmp(&accuracy(part_seconds[b])))
-        .unwrap_or_default();
-    let mut thresholds = Vec::new();
-    let mut property_f1 = Vec::new();
-    for j in 0..Property::ALL.len() {
-        let (threshold, f1) = THRESHOLDS
-            .iter()
-            .map(|&t| (t, presence_f1(&answers, j, t)))
-            .fold((0.5, -1.0), |best, c| if c.1 > best.1 { c } else { best });
-        thresholds.push(threshold);
-        property_f1.push(f1);
-    }
-    readings.sort_by_key(|r| r.answer);
-    let findings = fit_findings(set, &readings, best)?;
-    Ok(Choices {
-        finding_weights: findings.weights,
-        finding_bias: findings.bias,
-        prior_weight: PRIOR_WEIGHTS[best],
-        part_accuracy: accuracy(part_seconds[best]),
-        thresholds,
-        property_f1,
-    })
-}
-
 /// One logistic model per content finding over `answer_features`: the held-out readings'
 /// properties and what the checks raise on the held-out part labels, against the answer's
-/// expected findings.
-fn fit_findings(set: &TrainingSet, readings: &[HeldReading], prior: usize) -> Result<Linear> {
+/// expected findings. Returns the weights (`[FINDING_CODES][ANSWER_FEATURES]`) and biases.
+fn fit_findings(set: &TrainingSet, readings: &[HeldReading]) -> Result<(Vec<f32>, Vec<f32>)> {
     let device = Device::Cpu;
-    let failure = Framework::failure();
+    let failure = std::sync::Arc::new(Framework::failure_checks());
     let mut checked = Vec::with_capacity(readings.len());
     for reading in readings {
         let a = &set.answers[reading.answer];
-        let labels: Vec<AnswerPart> = reading.paths[prior]
+        let labels: Vec<AnswerPart> = reading
+            .parts
             .iter()
             .map(|&k| match JUDGE_PARTS[k] {
                 "other" => AnswerPart::OTHER,
@@ -495,28 +497,86 @@ fn fit_findings(set: &TrainingSet, readings: &[HeldReading], prior: usize) -> Re
                 a.level,
                 codes.iter().any(|c| c == code),
             ));
-            y.push(if a.expected_findings.iter().any(|c| c == code) {
-                1.0f32
-            } else {
-                0.0
-            });
+            y.push(f32::from(u8::from(
+                a.expected_findings.iter().any(|c| c == code),
+            )));
         }
         let x = Tensor::from_vec(x, (readings.len(), ANSWER_FEATURES), &device)?;
         let y = Tensor::from_vec(y, (readings.len(), 1), &device)?;
-        let fitted = fit(&x, 1, FINDING_L2, |z| logistic_loss(z, &y, None, n))?;
-        weights.extend(fitted.weights);
-        bias.extend(fitted.bias);
+        let w = Var::zeros((1, ANSWER_FEATURES), DType::F32, &device)?;
+        let b = Var::zeros(1, DType::F32, &device)?;
+        let mut optimiser = AdamW::new(
+            vec![w.clone(), b.clone()],
+            ParamsAdamW {
+                lr: FINDING_LEARNING_RATE,
+                weight_decay: 0.0,
+                ..ParamsAdamW::default()
+            },
+        )?;
+        for _ in 0..FINDING_STEPS {
+            let z = x
+                .matmul(&w.as_tensor().t()?)?
+                .broadcast_add(b.as_tensor())?;
+            let penalty = (w.as_tensor().sqr()?.sum_all()? * FINDING_L2)?;
+            let total = (logistic_loss(&z, &y, None, None, n)? + penalty)?;
+            optimiser.backward_step(&total)?;
+        }
+        weights.extend(w.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+        bias.extend(b.as_tensor().to_vec1::<f32>()?);
     }
-    Ok(Linear { weights, bias })
+    Ok((weights, bias))
 }
 
 /// Trains on the whole training split with the cross-validated choices.
-pub fn train(set: &TrainingSet, choices: &Choices) -> Result<Judge> {
-    let rows: Vec<&Row> = set.rows.iter().collect();
-    let mut judge = judge_from(&rows, choices.prior_weight)?;
-    judge.finding_weights = choices.finding_weights.clone();
-    judge.finding_bias = choices.finding_bias.clone();
-    Ok(judge)
+pub fn train(
+    set: &TrainingSet,
+    choices: &Choices,
+    settings: &Settings,
+    provenance: Provenance,
+) -> Result<Judge> {
+    let sequences: Vec<&Sequence> = set.sequences.iter().collect();
+    let vars = fit_context(&sequences, settings, choices.epochs, |_, _| Ok(()))?;
+    let context = vars
+        .iter()
+        .map(|v| Ok(v.as_tensor().flatten_all()?.to_vec1::<f32>()?))
+        .collect::<Result<_>>()?;
+    Ok(Judge {
+        context,
+        finding_weights: choices.finding_weights.clone(),
+        finding_bias: choices.finding_bias.clone(),
+        provenance,
+    })
+}
+
+/// The SHA-256 of the training split: `split.toml` and every training answer file, by name,
+/// in a fixed order. What the shipped weights record they were trained on.
+pub fn corpus_sha256(root: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    let split = root.join(crate::corpus::SPLIT_FILE);
+    hasher
+        .update(std::fs::read(&split).with_context(|| format!("cannot read {}", split.display()))?);
+    for author in split_authors(root, Split::Train)? {
+        let dir = root.join(&author);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            hasher.update(format!("{author}/{}\n", name.unwrap_or_default()));
+            hasher.update(
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?,
+            );
+        }
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// The settings as recorded with the weights: the model's shape and how it was trained.
+pub fn settings_record(settings: &Settings) -> String {
+    format!("{:?} {settings:?}", Judge::shape())
 }
 
 /// `rehearse train`: reads the training split of the corpus at `root`, cross-validates, trains
@@ -533,23 +593,32 @@ pub fn run(root: &Path, out: &Path, encoder: &mut dyn SentenceEncoder) -> Result
         set.sentences(),
         started.elapsed().as_secs_f64()
     );
-    let choices = cross_validate(&set)?;
-    println!(
-        "leave-one-author-out: part accuracy {:.3} with prior weight {}",
-        choices.part_accuracy, choices.prior_weight
-    );
+    let settings = SETTINGS;
+    let choices = cross_validate(&set, &settings)?;
+    for (epoch, accuracy) in &choices.part_accuracy {
+        println!("leave-one-author-out: part accuracy {accuracy:.3} after {epoch} epochs");
+    }
+    println!("training for {} epochs", choices.epochs);
     for (j, property) in Property::ALL.iter().enumerate() {
         println!(
-            "  {:<11} threshold {:.2}  answer-level F1 {:.3}",
+            "  {:<11} answer-level F1 {:.3}",
             property.name(),
-            choices.thresholds[j],
             choices.property_f1[j]
         );
     }
-    let judge = train(&set, &choices)?;
+    let provenance = Provenance {
+        corpus_sha256: corpus_sha256(root)?,
+        settings: settings_record(&settings),
+    };
+    let judge = train(&set, &choices, &settings, provenance)?;
     let bytes = judge.to_bytes().map_err(anyhow::Error::msg)?;
     crate::files::write_atomic(out, &bytes)
         .with_context(|| format!("cannot write the weights to {}", out.display()))?;
-    println!("wrote {} ({} bytes)", out.display(), bytes.len());
+    println!(
+        "wrote {} ({} bytes) in {:.0} s",
+        out.display(),
+        bytes.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

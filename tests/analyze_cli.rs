@@ -122,7 +122,8 @@ fn a_blaming_answer_is_told_so_with_the_evidence_quoted() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f.as_str().unwrap().to_lowercase())
+        .filter(|f| f["gap"] == "blame")
+        .map(|f| f["question"].as_str().unwrap().to_lowercase())
         .collect();
     assert!(
         followups.iter().any(|f| f.contains("control")),

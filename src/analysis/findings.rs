@@ -1003,10 +1003,7 @@ fn delivery_findings(delivery: &Delivery, word_count: usize) -> Vec<Finding> {
 /// model raised where the check did not, and what to say about it.
 fn described(answer: &Answer, reading: &Reading, code: &str) -> Finding {
     let quote_of = |property: Property| {
-        let j = Property::ALL
-            .iter()
-            .position(|p| *p == property)
-            .unwrap_or_default();
+        let j = property.index();
         (0..answer.sentences.len())
             .max_by(|&a, &b| reading.properties[a][j].total_cmp(&reading.properties[b][j]))
             .map(|i| excerpt(&answer.sentences[i].text))
@@ -1026,6 +1023,32 @@ fn described(answer: &Answer, reading: &Reading, code: &str) -> Finding {
     finding(code, severity, message)
 }
 
+/// The findings that say something is missing, and the property whose presence answers each.
+const ABSENCES: [(&str, Property); 3] = [
+    ("no_ownership", Property::Owns),
+    ("no_concrete_change", Property::Change),
+    ("no_evidence", Property::Evidence),
+];
+
+/// A sentence the property model reads at least this surely has the property: no finding
+/// says the answer lacks it.
+const SURE: f64 = 0.8;
+
+/// Whether the answer surely says what `code` would call missing: then the answer-level model
+/// does not overrule the sentence that says it ("Since then I have caught two errors in
+/// testing" is evidence, whatever the rest of the answer looks like).
+fn said_surely(reading: &Reading, code: &str) -> bool {
+    ABSENCES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .is_some_and(|(_, property)| {
+            reading
+                .properties
+                .iter()
+                .any(|row| row[property.index()] >= SURE)
+        })
+}
+
 /// The content findings as the answer-level models decide them: each weighs the check's
 /// verdict against what the sentences say. A finding both agree on keeps the check's message
 /// (it quotes the words that triggered it); one only the model raises quotes the sentence that
@@ -1043,6 +1066,9 @@ fn weigh(
         let Some(k) = FINDING_CODES.iter().position(|c| *c == code) else {
             continue;
         };
+        if said_surely(reading, code) {
+            continue;
+        }
         let check = checked.iter().find(|f| f.code == code);
         let features = answer_features(&reading.properties, level, check.is_some());
         if reading.judge.finding_probability(k, &features) >= 0.5 {
@@ -1080,6 +1106,34 @@ pub(crate) fn checked_codes(answer: &Answer, options: &AnalysisOptions) -> Vec<S
         .collect()
 }
 
+/// Fewer words than this cannot hold a failure, the speaker's part in it and a change: the
+/// content is not judged (about 15 seconds of speech).
+const MIN_JUDGED_WORDS: usize = 35;
+/// A word Whisper gives less than this probability is one it was unsure of.
+const UNSURE_WORD: f64 = 0.4;
+/// When more than this share of the words are unsure, the transcript is too doubtful to judge.
+const MAX_UNSURE_SHARE: f64 = 0.3;
+
+/// Why the content of an answer cannot be judged, in words, if it cannot: too short to have
+/// the parts, or heard too unclearly to trust the words. A coach would say so rather than
+/// guess (and praise or fault words nobody said).
+fn unjudgeable(words: &[Word]) -> Option<String> {
+    if words.len() < MIN_JUDGED_WORDS {
+        return Some(format!(
+            "With only {} words there is not enough to judge the content; tell the whole story: what went wrong, your part in it, and what you do differently now.",
+            words.len()
+        ));
+    }
+    let unsure = words.iter().filter(|w| w.probability < UNSURE_WORD).count();
+    let share = unsure as f64 / words.len() as f64;
+    (share > MAX_UNSURE_SHARE).then(|| {
+        format!(
+            "The recording was hard to make out ({:.0}% of the words were unclear), so the content is not judged; try again closer to the microphone, in a quieter room.",
+            share * 100.0
+        )
+    })
+}
+
 /// Every finding, content first, then timing and delivery. With a classifier's reading, the
 /// answer-level models decide the content findings (`weigh`); without, the checks do.
 pub(crate) fn find_all(
@@ -1099,16 +1153,21 @@ pub(crate) fn find_all(
     }
     // Only the checks the framework lists run; one that is off suppresses nothing.
     let on = |code: &str| answer.framework.checks(code);
-    let checked = content_from_cues(answer, options);
-    let content = match reading {
-        Some(reading) => weigh(answer, reading, checked, options.level),
-        None => checked,
+    let mut out: Vec<Finding> = match unjudgeable(answer.words) {
+        Some(why) => vec![finding("not_judged", Severity::Warning, why)],
+        None => {
+            let checked = content_from_cues(answer, options);
+            let content = match reading {
+                Some(reading) => weigh(answer, reading, checked, options.level),
+                None => checked,
+            };
+            content
+                .into_iter()
+                .flatten()
+                .filter(|f| on(&f.code))
+                .collect()
+        }
     };
-    let mut out: Vec<Finding> = content
-        .into_iter()
-        .flatten()
-        .filter(|f| on(&f.code))
-        .collect();
     out.extend(timing(parts, answer_s, answer.framework.total));
     out.extend(delivery_findings(delivery, answer.words.len()));
     out

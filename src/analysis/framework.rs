@@ -582,6 +582,32 @@ impl Framework {
             .clone()
     }
 
+    /// The built-in failure framework read without its classifier: its cues and checks only.
+    /// The trainer runs the checks with this, so training never depends on the weights it is
+    /// about to replace (after a change to the model's shape, those no longer read).
+    pub fn failure_checks() -> Framework {
+        let text = BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == DEFAULT_FRAMEWORK)
+            .map_or("", |(_, text)| text);
+        let built = toml::from_str::<FrameworkFile>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                Framework::build(
+                    FrameworkFile {
+                        classifier: None,
+                        ..file
+                    },
+                    text,
+                )
+            });
+        match built {
+            Ok(framework) => framework,
+            // The file is compiled in and parsed by the tests: this cannot fail at run time.
+            Err(e) => unreachable!("the built-in failure framework is checked by the tests: {e}"),
+        }
+    }
+
     /// A built-in framework by name.
     pub fn built_in(name: &str) -> Option<Arc<Framework>> {
         if name == DEFAULT_FRAMEWORK {

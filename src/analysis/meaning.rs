@@ -1,21 +1,21 @@
-//! Meaning: what each sentence does in the answer, read from its sentence vector, its
-//! neighbours' and a few grammar signals by classifiers trained on the labelled corpus
-//! (`rehearse train`, weights in `models/judge-failure.safetensors`).
+//! Meaning: what each sentence does in the answer, read from its sentence vector and a few
+//! grammar signals, in the context of the whole answer, by a model trained on the labelled
+//! corpus (`rehearse train`, weights in `models/judge-failure.safetensors`).
 //!
-//! Two readings per sentence are trained: which part of the answer it is (a softmax over the
-//! parts, decoded over the whole answer with transition log-probabilities counted from the
-//! corpus), and which of the guide's properties it has (owns the failure, blames others, a
-//! concrete change, evidence, ...), one logistic model each. Then one answer-level model per
-//! content finding weighs what the sentences say (each property's strongest sentences) against
-//! the framework's check for it: read one sentence at a time the properties alone found the
-//! guide's mistakes less well than the checks, together they find them better than either
-//! (README, The analysis).
+//! The context model (`context`) reads the answer's sentences as one sequence and gives two
+//! readings per sentence: which part of the answer it is (a softmax over the parts), and which
+//! of the guide's properties it has (owns the failure, blames others, a concrete change,
+//! evidence, ...). Then one answer-level model per content finding weighs what the sentences
+//! say (each property's strongest sentences) against the framework's check for it (README, The
+//! analysis).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use super::context::{forward, sigmoid, Batch, Params, Shape};
 use super::parts::{is_first_person, is_past_tense, present_habits, Labelled};
 use super::sentences::Sentence;
 use super::text::{is_number, is_participle};
@@ -25,10 +25,6 @@ use super::{AnswerPart, Level};
 pub const VECTOR_DIMS: usize = 384;
 /// Grammar and position signals appended to the vectors.
 pub(crate) const SIGNALS: usize = 13;
-/// The sentence's vector, its two neighbours' on each side (zeros past the ends), how it
-/// differs from the answer's mean vector (what this sentence says that the story as a whole
-/// does not), and the signals.
-pub(crate) const FEATURES: usize = 6 * VECTOR_DIMS + SIGNALS;
 
 /// The content findings the answer-level models decide, in their output order.
 pub const FINDING_CODES: [&str; 9] = [
@@ -112,6 +108,11 @@ impl Property {
     pub fn from_name(name: &str) -> Option<Property> {
         Property::ALL.into_iter().find(|p| p.name() == name)
     }
+
+    /// Its column in the property rows, `ALL`'s order.
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// The sentence vectors of one answer, one per sentence the analysis splits it into
@@ -121,39 +122,22 @@ pub struct Meaning {
     pub vectors: Vec<Vec<f32>>,
 }
 
-/// The feature rows of an answer's sentences: what both classifiers read.
-pub(crate) fn features(sentences: &[Sentence], vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
+/// The input rows of an answer's sentences, one per sentence: its vector and its signals.
+/// What comes before and after is the context model's to read.
+pub(crate) fn inputs(sentences: &[Sentence], vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let n = sentences.len();
     let first = sentences.first().map_or(0.0, |s| s.start_s);
     let last = sentences.last().map_or(0.0, |s| s.end_s);
     let span = (last - first).max(1e-6);
     let zeros = vec![0.0f32; VECTOR_DIMS];
-    let vector = |i: usize| -> &[f32] {
-        vectors
-            .get(i)
-            .filter(|v| v.len() == VECTOR_DIMS)
-            .map_or(&zeros[..], |v| &v[..])
-    };
-    let mut mean = vec![0.0f32; VECTOR_DIMS];
-    for i in 0..n {
-        for (m, v) in mean.iter_mut().zip(vector(i)) {
-            *m += v / n as f32;
-        }
-    }
-    let around = |i: usize, offset: isize| -> &[f32] {
-        match i.checked_add_signed(offset) {
-            Some(j) if j < n => vector(j),
-            _ => &zeros,
-        }
-    };
     (0..n)
         .map(|i| {
-            let mut row = Vec::with_capacity(FEATURES);
-            row.extend_from_slice(vector(i));
-            for offset in [-1, 1, -2, 2] {
-                row.extend_from_slice(around(i, offset));
-            }
-            row.extend(vector(i).iter().zip(&mean).map(|(v, m)| v - m));
+            let vector = vectors
+                .get(i)
+                .filter(|v| v.len() == VECTOR_DIMS)
+                .map_or(&zeros[..], |v| &v[..]);
+            let mut row = Vec::with_capacity(INPUTS);
+            row.extend_from_slice(vector);
             row.extend(signals(
                 &sentences[i],
                 i,
@@ -195,29 +179,40 @@ fn signals(sentence: &Sentence, index: usize, count: usize, position: f32) -> [f
     ]
 }
 
-/// The trained classifiers of one framework: part weights, transition log-probabilities
-/// counted from the corpus, one logistic model per property, and one per content finding.
+/// Hidden size of each direction of the context model's recurrent layer.
+pub const HIDDEN: usize = 128;
+/// What the context model reads per sentence: the vector and the signals.
+pub(crate) const INPUTS: usize = VECTOR_DIMS + SIGNALS;
+
+/// The trained classifiers of one framework: the context model (parts and properties of every
+/// sentence, read over the whole answer) and one answer-level model per content finding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judge {
-    /// `[parts][FEATURES]`, row-major.
-    pub part_weights: Vec<f32>,
-    pub part_bias: Vec<f32>,
-    /// Log-probability of opening with each part.
-    pub start: Vec<f32>,
-    /// `[from][to]` log-probabilities of the next sentence's part.
-    pub transitions: Vec<f32>,
-    /// Log of each part's share of training sentences, divided out of the softmax so the
-    /// decoder does not count how common a part is twice.
-    pub log_prior: Vec<f32>,
-    /// How much of the prior is divided out (0 keeps the softmax as it is).
-    pub prior_weight: f32,
-    /// `[properties][FEATURES]`, row-major.
-    pub property_weights: Vec<f32>,
-    pub property_bias: Vec<f32>,
+    /// The context model's parameters, flat, in `Judge::shape().parameters()` order.
+    pub context: Vec<Vec<f32>>,
     /// `[FINDING_CODES][ANSWER_FEATURES]`: one logistic model per content finding over the
     /// answer's properties and the check's own verdict.
     pub finding_weights: Vec<f32>,
     pub finding_bias: Vec<f32>,
+    /// What made these weights: the SHA-256 of the training answers and the training settings
+    /// (`crate::train`), so the suite can tell stale weights without retraining.
+    pub provenance: Provenance,
+}
+
+/// The context model's probabilities for each sentence of one answer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Readings {
+    /// Rows in `JUDGE_PARTS` order.
+    pub parts: Vec<Vec<f64>>,
+    /// Rows in `Property::ALL` order.
+    pub properties: Vec<Vec<f64>>,
+}
+
+/// The corpus and settings a judge was trained from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    pub corpus_sha256: String,
+    pub settings: String,
 }
 
 /// The classifier trained for the built-in failure framework.
@@ -239,12 +234,19 @@ impl Judge {
         })
     }
 
-    fn parts(&self) -> usize {
-        self.part_bias.len()
+    /// The context model's shape.
+    pub fn shape() -> Shape {
+        Shape {
+            inputs: INPUTS,
+            hidden: HIDDEN,
+            parts: JUDGE_PARTS.len(),
+            properties: Property::ALL.len(),
+        }
     }
 
     /// Reads weights written by `to_bytes`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Judge, String> {
+        let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
         let read = |name: &str, len: usize| -> Result<Vec<f32>, String> {
             let view = tensors.tensor(name).map_err(|e| format!("{name}: {e}"))?;
@@ -264,52 +266,48 @@ impl Judge {
             }
             Ok(values)
         };
-        let k = JUDGE_PARTS.len();
-        let p = Property::ALL.len();
+        let context = Judge::shape()
+            .parameters()
+            .into_iter()
+            .map(|(name, shape)| read(name, shape.iter().product()))
+            .collect::<Result<_, _>>()?;
+        let note = |key: &str| {
+            metadata
+                .metadata()
+                .as_ref()
+                .and_then(|m| m.get(key).cloned())
+                .unwrap_or_default()
+        };
         Ok(Judge {
-            part_weights: read("part_weights", k * FEATURES)?,
-            part_bias: read("part_bias", k)?,
-            start: read("start", k)?,
-            transitions: read("transitions", k * k)?,
-            log_prior: read("log_prior", k)?,
-            prior_weight: read("prior_weight", 1)?[0],
-            property_weights: read("property_weights", p * FEATURES)?,
-            property_bias: read("property_bias", p)?,
+            context,
             finding_weights: read("finding_weights", FINDING_CODES.len() * ANSWER_FEATURES)?,
             finding_bias: read("finding_bias", FINDING_CODES.len())?,
+            provenance: Provenance {
+                corpus_sha256: note("corpus_sha256"),
+                settings: note("settings"),
+            },
         })
     }
 
-    /// Writes the weights as safetensors (f32, little-endian).
+    /// Writes the weights as safetensors (f32, little-endian), the provenance as metadata.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        let k = self.parts();
-        let p = Property::ALL.len();
         let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
-        let prior_weight = [self.prior_weight];
-        let fields: Vec<(&str, Vec<usize>, Vec<u8>)> = vec![
-            ("part_weights", vec![k, FEATURES], bytes(&self.part_weights)),
-            ("part_bias", vec![k], bytes(&self.part_bias)),
-            ("start", vec![k], bytes(&self.start)),
-            ("transitions", vec![k, k], bytes(&self.transitions)),
-            ("log_prior", vec![k], bytes(&self.log_prior)),
-            ("prior_weight", vec![1], bytes(&prior_weight)),
-            (
-                "property_weights",
-                vec![p, FEATURES],
-                bytes(&self.property_weights),
-            ),
-            ("property_bias", vec![p], bytes(&self.property_bias)),
-            (
-                "finding_weights",
-                vec![FINDING_CODES.len(), ANSWER_FEATURES],
-                bytes(&self.finding_weights),
-            ),
-            (
-                "finding_bias",
-                vec![FINDING_CODES.len()],
-                bytes(&self.finding_bias),
-            ),
-        ];
+        let mut fields: Vec<(&str, Vec<usize>, Vec<u8>)> = Judge::shape()
+            .parameters()
+            .into_iter()
+            .zip(&self.context)
+            .map(|((name, shape), values)| (name, shape, bytes(values)))
+            .collect();
+        fields.push((
+            "finding_weights",
+            vec![FINDING_CODES.len(), ANSWER_FEATURES],
+            bytes(&self.finding_weights),
+        ));
+        fields.push((
+            "finding_bias",
+            vec![FINDING_CODES.len()],
+            bytes(&self.finding_bias),
+        ));
         let views: Vec<(String, TensorView)> = fields
             .iter()
             .map(|(name, shape, data)| {
@@ -318,79 +316,53 @@ impl Judge {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
-        safetensors::tensor::serialize(views, None::<HashMap<String, String>>)
-            .map_err(|e| e.to_string())
+        let metadata = HashMap::from([
+            (
+                "corpus_sha256".to_string(),
+                self.provenance.corpus_sha256.clone(),
+            ),
+            ("settings".to_string(), self.provenance.settings.clone()),
+        ]);
+        safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
     }
 
-    /// Probability of each part for each sentence (rows in `JUDGE_PARTS` order).
-    pub(crate) fn part_probabilities(&self, features: &[Vec<f32>]) -> Vec<Vec<f64>> {
-        features
-            .iter()
-            .map(|x| softmax(&affine(&self.part_weights, &self.part_bias, x)))
-            .collect()
+    /// The context model's parameters as tensors on the CPU.
+    pub(crate) fn params(&self) -> candle_core::Result<Params> {
+        let tensors: Vec<Tensor> = Judge::shape()
+            .parameters()
+            .into_iter()
+            .zip(&self.context)
+            .map(|((_, shape), values)| Tensor::from_slice(values, shape, &Device::Cpu))
+            .collect::<candle_core::Result<_>>()?;
+        Params::from_tensors(&tensors)
     }
 
-    /// Probability of each property for each sentence (rows in `Property::ALL` order).
-    pub(crate) fn property_probabilities(&self, features: &[Vec<f32>]) -> Vec<Vec<f64>> {
-        features
-            .iter()
-            .map(|x| {
-                affine(&self.property_weights, &self.property_bias, x)
-                    .into_iter()
-                    .map(sigmoid)
-                    .collect()
-            })
-            .collect()
+    /// Each sentence's part and property probabilities, read over the whole answer.
+    pub(crate) fn probabilities(&self, inputs: &[Vec<f32>]) -> candle_core::Result<Readings> {
+        if inputs.is_empty() {
+            return Ok(Readings::default());
+        }
+        let batch = Batch::new(&[inputs], INPUTS, &Device::Cpu)?;
+        let (parts, properties) = forward(&self.params()?, &batch)?;
+        let rows =
+            |t: Tensor| -> candle_core::Result<Vec<Vec<f64>>> { t.to_dtype(DType::F64)?.to_vec2() };
+        Ok(Readings {
+            parts: rows(candle_nn::ops::softmax_last_dim(&parts)?)?,
+            properties: rows(sigmoid(&properties)?)?,
+        })
     }
 
     /// Probability that the answer has content finding `FINDING_CODES[code]`, from its
     /// features (`answer_features`).
     pub(crate) fn finding_probability(&self, code: usize, features: &[f32]) -> f64 {
         let weights = &self.finding_weights[code * ANSWER_FEATURES..(code + 1) * ANSWER_FEATURES];
-        sigmoid(affine(weights, &self.finding_bias[code..code + 1], features)[0])
-    }
-
-    /// The most likely sequence of parts (indices into `JUDGE_PARTS`) for the whole answer:
-    /// each sentence's part probabilities, the prior divided out, plus the corpus's
-    /// transition log-probabilities.
-    pub(crate) fn decode(&self, probabilities: &[Vec<f64>]) -> Vec<usize> {
-        let k = self.parts();
-        let emit = |row: &[f64], j: usize| {
-            row[j].max(1e-12).ln() - f64::from(self.prior_weight) * f64::from(self.log_prior[j])
-        };
-        let Some(first) = probabilities.first() else {
-            return Vec::new();
-        };
-        let mut score: Vec<f64> = (0..k)
-            .map(|j| f64::from(self.start[j]) + emit(first, j))
-            .collect();
-        let mut back: Vec<Vec<usize>> = Vec::with_capacity(probabilities.len());
-        for row in &probabilities[1..] {
-            let mut next = vec![f64::NEG_INFINITY; k];
-            let mut from = vec![0; k];
-            for to in 0..k {
-                for (prev, s) in score.iter().enumerate() {
-                    let candidate = s + f64::from(self.transitions[prev * k + to]);
-                    if candidate > next[to] {
-                        next[to] = candidate;
-                        from[to] = prev;
-                    }
-                }
-                next[to] += emit(row, to);
-            }
-            back.push(from);
-            score = next;
-        }
-        let mut state = (0..k)
-            .max_by(|&a, &b| score[a].total_cmp(&score[b]))
-            .unwrap_or_default();
-        let mut path = vec![state];
-        for from in back.iter().rev() {
-            state = from[state];
-            path.push(state);
-        }
-        path.reverse();
-        path
+        let z = f64::from(self.finding_bias[code])
+            + weights
+                .iter()
+                .zip(features)
+                .map(|(w, x)| f64::from(*w) * f64::from(*x))
+                .sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
     }
 }
 
@@ -426,33 +398,6 @@ pub fn answer_features(properties: &[Vec<f64>], level: Level, check_raised: bool
     out
 }
 
-/// `W x + b` for a row-major `W`.
-fn affine(weights: &[f32], bias: &[f32], x: &[f32]) -> Vec<f64> {
-    bias.iter()
-        .enumerate()
-        .map(|(r, b)| {
-            let row = &weights[r * x.len()..(r + 1) * x.len()];
-            f64::from(*b)
-                + row
-                    .iter()
-                    .zip(x)
-                    .map(|(w, v)| f64::from(*w) * f64::from(*v))
-                    .sum::<f64>()
-        })
-        .collect()
-}
-
-fn softmax(z: &[f64]) -> Vec<f64> {
-    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = z.iter().map(|v| (v - max).exp()).collect();
-    let sum: f64 = e.iter().sum();
-    e.into_iter().map(|v| v / sum).collect()
-}
-
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
-}
-
 /// How the classifiers read one answer: each sentence's part (with why, in words) and
 /// properties.
 pub(crate) struct Reading {
@@ -462,47 +407,49 @@ pub(crate) struct Reading {
     pub properties: Vec<Vec<f64>>,
 }
 
-/// Reads every sentence: its part, decoded over the whole answer, and its properties.
-pub(crate) fn read(judge: &'static Judge, sentences: &[Sentence], vectors: &[Vec<f32>]) -> Reading {
-    let rows = features(sentences, vectors);
-    Reading {
+/// Reads every sentence in the context of the whole answer: its part and its properties.
+pub(crate) fn read(
+    judge: &'static Judge,
+    sentences: &[Sentence],
+    vectors: &[Vec<f32>],
+) -> candle_core::Result<Reading> {
+    let readings = judge.probabilities(&inputs(sentences, vectors))?;
+    Ok(Reading {
         judge,
-        labelled: label_sentences(judge, &judge.part_probabilities(&rows)),
-        properties: judge.property_probabilities(&rows),
-    }
+        labelled: readings.parts.iter().map(|row| labelled(row)).collect(),
+        properties: readings.properties,
+    })
 }
 
-/// Labels each sentence with the part the classifier reads, decoded over the whole answer,
-/// and says why in words: how sure it is, and when the answer around it decided the label.
-fn label_sentences(judge: &Judge, probabilities: &[Vec<f64>]) -> Vec<Labelled> {
-    judge
-        .decode(probabilities)
-        .into_iter()
-        .zip(probabilities)
-        .map(|(k, row)| {
-            let name = JUDGE_PARTS[k];
-            let part = if name == "other" {
-                AnswerPart::OTHER
-            } else {
-                AnswerPart::new(name)
-            };
-            let alone = (0..row.len())
-                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .unwrap_or(k);
-            let why = if alone == k {
-                format!("reads as {} ({:.0}% sure)", PART_WORDS[k], row[k] * 100.0)
-            } else {
-                format!(
-                    "{} from the sentences around it; alone it reads as {} ({:.0}%)",
-                    PART_WORDS[k],
-                    PART_WORDS[alone],
-                    row[alone] * 100.0
-                )
-            };
-            Labelled { part, why }
-        })
-        .collect()
+/// The most likely part of a sentence, and why in words: how sure the model is, and the
+/// runner-up when it is close.
+fn labelled(probabilities: &[f64]) -> Labelled {
+    let mut ranked: Vec<usize> = (0..probabilities.len()).collect();
+    ranked.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    let best = ranked[0];
+    let part = match JUDGE_PARTS[best] {
+        "other" => AnswerPart::OTHER,
+        name => AnswerPart::new(name),
+    };
+    let mut why = format!(
+        "reads as {} in the answer around it ({:.0}% sure)",
+        PART_WORDS[best],
+        probabilities[best] * 100.0
+    );
+    if let Some(&second) = ranked.get(1) {
+        if probabilities[best] - probabilities[second] < CLOSE {
+            why.push_str(&format!(
+                "; it could also be {} ({:.0}%)",
+                PART_WORDS[second],
+                probabilities[second] * 100.0
+            ));
+        }
+    }
+    Labelled { part, why }
 }
+
+/// A runner-up within this much probability of the chosen part is named in `why`.
+const CLOSE: f64 = 0.25;
 
 /// What each of `JUDGE_PARTS` is, for `why`.
 const PART_WORDS: [&str; 5] = [
@@ -543,15 +490,10 @@ mod tests {
         let vectors = model.encode(&refs).expect("encodes");
         let sentences = crate::analysis::sentences::split_sentences(&transcript.words);
         let judge = Judge::shipped("failure").expect("shipped");
-        let properties = judge.property_probabilities(&features(&sentences, &vectors));
-        (texts, properties)
-    }
-
-    fn index(property: Property) -> usize {
-        Property::ALL
-            .iter()
-            .position(|p| *p == property)
-            .expect("listed")
+        let readings = judge
+            .probabilities(&inputs(&sentences, &vectors))
+            .expect("reads");
+        (texts, readings.properties)
     }
 
     #[test]
@@ -567,13 +509,13 @@ mod tests {
     /// other sentence: what the answer-level models consume is each property's strongest
     /// sentences.
     fn read_most_in(texts: &[String], properties: &[Vec<f64>], property: Property, has: usize) {
-        let j = index(property);
+        let j = property.index();
         let margin = (0..texts.len())
             .filter(|&i| i != has)
             .map(|i| properties[has][j] - properties[i][j])
             .fold(f64::INFINITY, f64::min);
         assert!(
-            margin >= 0.15,
+            margin >= 0.1,
             "{} in {:?}: {:.2}, only {margin:.2} above another sentence",
             property.name(),
             texts[has],
@@ -590,12 +532,12 @@ mod tests {
         read_most_in(&texts, &properties, Property::Change, 4);
         read_most_in(&texts, &properties, Property::Evidence, 5);
         assert!(
-            properties[3][index(Property::Owns)] > 0.9,
+            properties[3][Property::Owns.index()] > 0.9,
             "{:?}",
             properties[3]
         );
         assert!(
-            properties[5][index(Property::Evidence)] > 0.8,
+            properties[5][Property::Evidence.index()] > 0.8,
             "{:?}",
             properties[5]
         );
@@ -613,10 +555,10 @@ mod tests {
         read_most_in(&texts, &properties, Property::Recent, 0);
         read_most_in(&texts, &properties, Property::Blames, 1);
         read_most_in(&texts, &properties, Property::Strength, 2);
-        let vague = index(Property::Vague);
+        let vague = Property::Vague.index();
         assert!(properties[3][vague] > 0.9, "{:?}", properties[3]);
         assert!(
-            properties[3][index(Property::Change)] < 0.1,
+            properties[3][Property::Change.index()] < 0.1,
             "{:?}",
             properties[3]
         );

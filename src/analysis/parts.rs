@@ -437,13 +437,6 @@ pub(crate) fn label_sentences(sentences: &[Sentence], framework: &Framework) -> 
         .collect()
 }
 
-/// The part the speaker is in at the end of the words so far.
-pub(crate) fn last_part(sentences: &[Sentence], framework: &Framework) -> Option<AnswerPart> {
-    decode(&emissions(sentences, framework), &Contexts::new(framework))
-        .last()
-        .map(|s| part_id(framework, s.label))
-}
-
 /// Best state sequence under emission plus transition scores.
 fn decode(emissions: &[Emission], contexts: &Contexts) -> Vec<State> {
     let states = contexts.states();

@@ -178,7 +178,7 @@ pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
         lines.push(String::new());
         lines.push(paint("Next question", BOLD, color));
         for (i, q) in report.followups.iter().enumerate() {
-            lines.extend(wrap(q, &format!("{}. ", i + 1), 3));
+            lines.extend(wrap(&q.question, &format!("{}. ", i + 1), 3));
         }
     }
     lines.join("\n") + "\n"

@@ -21,7 +21,9 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::analysis::{self, AnalysisOptions, AnswerReport, Framework, SentenceEncoder};
+use crate::analysis::{
+    self, AnalysisOptions, AnswerReport, FollowUp, Framework, ReplyVerdict, SentenceEncoder,
+};
 use crate::capture::AudioSource;
 use crate::speak::Voice;
 use crate::transcript::Transcript;
@@ -78,8 +80,14 @@ pub struct AnswerRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowupRecord {
     pub question: String,
+    /// The content gap the question asked the candidate to fill, if it was about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<String>,
     pub wav: PathBuf,
     pub transcript: Transcript,
+    /// Whether the reply filled the gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<ReplyVerdict>,
 }
 
 /// How the session ended.
@@ -168,35 +176,52 @@ impl Session<'_> {
         }
         let report = self.report(number, &heard, &options)?;
         let summary = summary::spoken(&report);
-        let followup = report
-            .followups
-            .first()
-            .cloned()
-            .or_else(|| question.followups.first().cloned());
+        let followup = report.followups.first().cloned().or_else(|| {
+            question.followups.first().map(|q| FollowUp {
+                question: q.clone(),
+                gap: None,
+            })
+        });
         record.report = Some(report);
         if let Some(next) = self.session_end(&heard) {
             return Ok((record, Some(next)));
         }
         self.say(&summary)?;
         if let Some(followup) = followup {
-            writeln!(self.out, "\nFollow-up: {followup}")?;
-            self.say_and_log(&followup, "followup_asked")?;
+            writeln!(self.out, "\nFollow-up: {}", followup.question)?;
+            self.say_and_log(&followup.question, "followup_asked")?;
             let wav_name = format!("answer-{number}-followup.wav");
-            let heard = self.listen(&wav_name, "followup", &options)?;
+            let reply = self.listen(&wav_name, "followup", &options)?;
             self.record.write_json(
                 &format!("answer-{number}-followup.transcript.json"),
-                &heard.transcript,
+                &reply.transcript,
             )?;
-            if !heard.transcript.words.is_empty() {
-                writeln!(self.out, "You said: {}", heard.transcript.text())?;
+            if !reply.transcript.words.is_empty() {
+                writeln!(self.out, "You said: {}", reply.transcript.text())?;
             }
+            let verdict = match &followup.gap {
+                Some(gap) => analysis::judge_reply_with(
+                    &mut *self.encoder,
+                    gap,
+                    &heard.transcript,
+                    &reply.transcript,
+                    &options.framework,
+                )?,
+                None => None,
+            };
             record.followup = Some(FollowupRecord {
-                question: followup,
+                question: followup.question,
+                gap: followup.gap,
                 wav: self.record.dir().join(&wav_name),
-                transcript: heard.transcript.clone(),
+                transcript: reply.transcript.clone(),
+                verdict: verdict.clone(),
             });
-            if let Some(next) = self.session_end(&heard) {
+            if let Some(next) = self.session_end(&reply) {
                 return Ok((record, Some(next)));
+            }
+            if let Some(verdict) = verdict {
+                writeln!(self.out, "{}", verdict.message)?;
+                self.say(&verdict.message)?;
             }
         }
         Ok((record, None))

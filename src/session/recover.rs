@@ -158,16 +158,42 @@ pub fn recover_session(
                 &format!("answer-{number}-followup.transcript.json"),
                 &transcript,
             )?;
-            let followup = FollowupRecord {
-                question,
-                wav: wav.clone(),
-                transcript,
-            };
-            if let Some(answer) = answers
+            let answer = answers
                 .iter_mut()
                 .chain(new_records.iter_mut())
-                .find(|a| a["number"].as_u64() == Some(number as u64))
-            {
+                .find(|a| a["number"].as_u64() == Some(number as u64));
+            // The gap the question asked about is in the saved report's follow-ups.
+            let gap = answer
+                .as_ref()
+                .and_then(|a| a["report"]["followups"].as_array())
+                .into_iter()
+                .flatten()
+                .find(|f| f["question"].as_str() == Some(question.as_str()))
+                .and_then(|f| f["gap"].as_str())
+                .map(str::to_string);
+            let verdict = match &gap {
+                Some(gap) => {
+                    let framework = framework_for(&events, &name)
+                        .and_then(|n| framework_named(&n))
+                        .unwrap_or_else(|| options.framework.clone());
+                    // The reply is read after the answer it follows; an answer whose
+                    // transcript is gone leaves the reply to be read alone.
+                    let answer = Transcript::read_json(&saved).unwrap_or(Transcript {
+                        duration_s: 0.0,
+                        words: Vec::new(),
+                    });
+                    analysis::judge_reply_with(encoder, gap, &answer, &transcript, &framework)?
+                }
+                None => None,
+            };
+            let followup = FollowupRecord {
+                question,
+                gap,
+                wav: wav.clone(),
+                transcript,
+                verdict,
+            };
+            if let Some(answer) = answer {
                 answer["followup"] = serde_json::to_value(&followup)?;
             }
             RecoveryOutcome::Saved(path)

@@ -92,6 +92,17 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
                 followup.question,
                 followup.transcript.text()
             ));
+            if let Some(verdict) = &followup.verdict {
+                let mark = if verdict.filled {
+                    "filled"
+                } else {
+                    "not filled"
+                };
+                md.push_str(&format!(
+                    "**Reply:** `{}` {mark}. {}\n\n",
+                    verdict.gap, verdict.message
+                ));
+            }
         }
     }
     md
