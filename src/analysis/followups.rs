@@ -581,6 +581,20 @@ mod tests {
         }
     }
 
+    /// The questions `choose` asks about `ANSWER` (labelled choose, own, learn, learn) when the
+    /// reading puts the given properties in the given sentences.
+    fn choose_for_answer(findings: &[Finding], said: &[(usize, Property)]) -> Vec<FollowUp> {
+        let (sentences, properties) = reading_of(ANSWER, said);
+        let labels = labels(&["choose", "own", "learn", "learn"]);
+        let reading = as_reading(properties);
+        let said = Said {
+            sentences: &sentences,
+            labels: &labels,
+            reading: &reading,
+        };
+        choose(findings, Some(&said), &Framework::failure(), Level::Mid)
+    }
+
     fn labels(parts: &[&str]) -> Vec<AnswerPart> {
         parts.iter().map(|p| AnswerPart::new(p)).collect()
     }
@@ -653,15 +667,7 @@ mod tests {
     fn thin_learning_that_still_names_a_change_is_not_asked_what_changed() {
         let mut f = findings(&["part_under"]);
         f[0].part = Some(AnswerPart::new("learn"));
-        let (sentences, properties) = reading_of(ANSWER, &[(2, Property::Change)]);
-        let labels = labels(&["choose", "own", "learn", "learn"]);
-        let reading = as_reading(properties);
-        let said = Said {
-            sentences: &sentences,
-            labels: &labels,
-            reading: &reading,
-        };
-        let q = choose(&f, Some(&said), &Framework::failure(), Level::Mid);
+        let q = choose_for_answer(&f, &[(2, Property::Change)]);
         assert!(q.iter().all(|f| f.gap.is_none()), "{q:?}");
         assert!(q[0]
             .question
@@ -670,20 +676,9 @@ mod tests {
 
     #[test]
     fn a_question_about_a_gap_quotes_the_sentence_it_is_about() {
-        let (sentences, properties) =
-            reading_of(ANSWER, &[(1, Property::Owns), (3, Property::Vague)]);
-        let labels = labels(&["choose", "own", "learn", "learn"]);
-        let reading = as_reading(properties);
-        let said = Said {
-            sentences: &sentences,
-            labels: &labels,
-            reading: &reading,
-        };
-        let q = choose(
+        let q = choose_for_answer(
             &findings(&["no_concrete_change", "no_ownership"]),
-            Some(&said),
-            &Framework::failure(),
-            Level::Mid,
+            &[(1, Property::Owns), (3, Property::Vague)],
         );
         assert_eq!(
             questions(&q),
@@ -698,20 +693,7 @@ mod tests {
 
     #[test]
     fn without_a_sentence_that_has_the_property_the_question_does_not_quote() {
-        let (sentences, properties) = reading_of(ANSWER, &[]);
-        let labels = labels(&["choose", "own", "learn", "learn"]);
-        let reading = as_reading(properties);
-        let said = Said {
-            sentences: &sentences,
-            labels: &labels,
-            reading: &reading,
-        };
-        let q = choose(
-            &findings(&["blame"]),
-            Some(&said),
-            &Framework::failure(),
-            Level::Mid,
-        );
+        let q = choose_for_answer(&findings(&["blame"]), &[]);
         assert_eq!(
             questions(&q),
             ["Looking back, what was within your control, and what would you do differently?"]
