@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::analysis::LONGEST_S;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rehearse",
@@ -105,6 +107,11 @@ pub struct ReportArgs {
     /// Write an HTML page (timelines, coloured transcript, findings, recordings) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Replace FILE even if it is not a page rehearse wrote (never a recording, never inside
+    /// rehearse's data folder).
+    #[arg(long, requires = "html")]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,8 +167,8 @@ pub struct WhisperArgs {
     #[arg(long, value_name = "PATH|NAME")]
     pub model: Option<String>,
 
-    /// Threads for whisper (default: the available cores).
-    #[arg(long, value_name = "N")]
+    /// Threads for whisper (default: the available cores; never more).
+    #[arg(long, value_name = "N", value_parser = thread_count)]
     pub threads: Option<usize>,
 }
 
@@ -216,7 +223,7 @@ pub struct SessionArgs {
     pub questions: Option<PathBuf>,
 
     /// How many questions to ask.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = question_count)]
     pub count: usize,
 
     /// Your career level (default: the config file's `level`, else mid).
@@ -249,7 +256,8 @@ pub struct SessionArgs {
         value_name = "X",
         default_value_t = 1.0,
         hide = true,
-        requires = "input"
+        requires = "input",
+        value_parser = playback_speed
     )]
     pub input_speed: f64,
 
@@ -341,8 +349,40 @@ pub enum ModelsCommand {
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("{text:?} is not a number of seconds more than 0")),
+        Ok(v) if v.is_finite() && v > 0.0 && v <= LONGEST_S => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds more than 0 and up to {LONGEST_S} (an hour)"
+        )),
+    }
+}
+
+fn thread_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of threads; use 1 or more"
+        )),
+    }
+}
+
+fn question_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of questions; ask at least 1"
+        )),
+    }
+}
+
+/// `--input` played faster than this is no longer a test of the live loop.
+const FASTEST_PLAYBACK: f64 = 1000.0;
+
+fn playback_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= FASTEST_PLAYBACK => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a speed more than 0 and up to {FASTEST_PLAYBACK} (1 is real time)"
+        )),
     }
 }
 

@@ -22,12 +22,14 @@ use crate::session::record::SessionRecord;
 use crate::session::recover;
 use crate::session::{questions, Session, SessionEnd, SessionSettings};
 use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
+use crate::stdout::Forgiving;
 use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
 use crate::{
     eval as corpus_eval, files, history as answer_history, paths, report_html, saved_sessions,
 };
+use crate::{out, outln};
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
 pub fn init_logging(verbose: u8) {
@@ -56,7 +58,14 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
     let (path, source) = models::choose_model(args.model.as_deref(), &config)?;
     models::check_model(&path, source)?;
     tracing::info!(model = %path.display(), %source, "loading model");
-    Ok(WhisperSpeechToText::load(&path, args.threads)?)
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.map(|asked| {
+        if asked > cores {
+            eprintln!("warning: --threads {asked} is more than the {cores} cores here; using {cores} (more threads than cores only wait on each other)");
+        }
+        asked.min(cores)
+    });
+    Ok(WhisperSpeechToText::load(&path, threads)?)
 }
 
 /// The sentence model, loaded once per command; sentences already encoded (while a session
@@ -101,9 +110,9 @@ pub fn transcribe(args: &TranscribeArgs) -> Result<()> {
             transcript: &transcript,
             text: transcript.text(),
         };
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?)?;
     } else {
-        println!("{}", transcript.text());
+        outln!("{}", transcript.text())?;
     }
     Ok(())
 }
@@ -111,7 +120,7 @@ pub fn transcribe(args: &TranscribeArgs) -> Result<()> {
 pub fn models_list(json: bool) -> Result<()> {
     let entries = models::list_models()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        outln!("{}", serde_json::to_string_pretty(&entries)?)?;
         return Ok(());
     }
     let name_width = entries
@@ -120,20 +129,24 @@ pub fn models_list(json: bool) -> Result<()> {
         .max()
         .unwrap_or(0)
         .max(4);
-    println!(
+    outln!(
         "{:<name_width$} {:>8}  {:<40}  STATUS",
-        "NAME", "SIZE", "SHA-1"
-    );
+        "NAME",
+        "SIZE",
+        "SHA-1"
+    )?;
     for entry in entries {
         let status = if entry.installed {
             format!("installed at {}", entry.path.display())
         } else {
             "not installed".to_string()
         };
-        println!(
+        outln!(
             "{:<name_width$} {:>8}  {:<40}  {status}",
-            entry.name, entry.size, entry.sha1
-        );
+            entry.name,
+            entry.size,
+            entry.sha1
+        )?;
     }
     Ok(())
 }
@@ -142,25 +155,25 @@ pub fn models_check(model: Option<&str>) -> Result<()> {
     let (path, source) = models::choose_model(model, &load_config()?)?;
     models::check_model(&path, source)?;
     let info = convert::inspect_ggml(&path)?;
-    println!(
+    outln!(
         "{} (from {source}) is a valid Whisper model: {} tensors, {} audio layers, {:.1} MiB",
         path.display(),
         info.n_tensors,
         info.hparams.n_audio_layer,
         info.bytes as f64 / (1024.0 * 1024.0)
-    );
+    )?;
     let sentence_dir = sentence::sentence_model_dir()?;
     sentence::check_sentence_model(&sentence_dir, true)?;
-    println!(
+    outln!(
         "{} is a valid sentence model ({}, every file matches its pinned SHA-256)",
         sentence_dir.display(),
         sentence::SENTENCE_MODEL_NAME
-    );
+    )?;
     Ok(())
 }
 
 pub fn models_dir() -> Result<()> {
-    println!("{}", paths::models_dir()?.display());
+    outln!("{}", paths::models_dir()?.display())?;
     Ok(())
 }
 
@@ -179,7 +192,7 @@ pub fn models_fetch(name: &str, url: Option<&str>, sha1: Option<&str>) -> Result
         dest_dir: &dest_dir,
         show_progress: std::io::stderr().is_terminal(),
     })?;
-    println!("{} is installed at {}", model.name, path.display());
+    outln!("{} is installed at {}", model.name, path.display())?;
     Ok(())
 }
 
@@ -205,13 +218,13 @@ pub fn models_convert(dir: &Path, out: Option<&Path>, quantize: &str) -> Result<
             convert::ConvertSummary { output, ..summary }
         }
     };
-    println!(
+    outln!(
         "converted {} into {} ({} tensors, {:.1} MiB)",
         dir.display(),
         summary.output.display(),
         summary.n_tensors,
         summary.bytes as f64 / (1024.0 * 1024.0)
-    );
+    )?;
     Ok(())
 }
 
@@ -287,9 +300,9 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     };
     let report = analysis::analyze_with(&mut encoder, &transcript, &options)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", analysis::render_terminal(&report, stdout_color()));
+        out!("{}", analysis::render_terminal(&report, stdout_color()))?;
     }
     Ok(())
 }
@@ -299,23 +312,23 @@ pub fn eval(dir: &Path, split: Split, json: bool) -> Result<()> {
     let mut encoder = load_sentence_model()?;
     let summaries = corpus_eval::evaluate_all(&answers, &mut encoder)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&summaries)?);
+        outln!("{}", serde_json::to_string_pretty(&summaries)?)?;
     } else {
         let authors: std::collections::BTreeSet<&str> =
             answers.iter().map(|a| a.author.as_str()).collect();
-        println!(
+        outln!(
             "{} answers by {} ({} split)\n",
             answers.len(),
             authors.into_iter().collect::<Vec<_>>().join(", "),
             split.name()
-        );
+        )?;
         for summary in summaries {
-            println!("{summary}");
+            outln!("{summary}")?;
         }
         let second = crate::corpus::load_second_labels(dir)?;
         if !second.is_empty() {
             let first = crate::corpus::load_split(dir, Split::All)?;
-            println!("{}", corpus_eval::agreement(&first, &second));
+            outln!("{}", corpus_eval::agreement(&first, &second))?;
         }
     }
     Ok(())
@@ -328,13 +341,13 @@ pub fn train(corpus: &Path, out: &Path) -> Result<()> {
 
 pub fn devices() -> Result<()> {
     let (inputs, outputs) = capture::list_devices()?;
-    println!("Input devices:");
+    outln!("Input devices:")?;
     for name in inputs {
-        println!("  {name}");
+        outln!("  {name}")?;
     }
-    println!("Output devices:");
+    outln!("Output devices:")?;
     for name in outputs {
-        println!("  {name}");
+        outln!("  {name}")?;
     }
     Ok(())
 }
@@ -349,7 +362,7 @@ fn espeak_words_per_minute(rate: Option<f32>) -> u32 {
 pub fn sessions_list() -> Result<()> {
     let sessions = recover::list_sessions(&paths::data_dir()?.join("sessions"))?;
     if sessions.is_empty() {
-        println!("no saved sessions");
+        outln!("no saved sessions")?;
     }
     for session in sessions {
         let state = match (&session.end, session.running) {
@@ -357,11 +370,11 @@ pub fn sessions_list() -> Result<()> {
             (None, true) => "running".to_string(),
             (None, false) => "unfinished: `rehearse sessions recover` analyses it".to_string(),
         };
-        println!(
+        outln!(
             "{}  {} answers  {state}",
             session.dir.display(),
             session.answers
-        );
+        )?;
     }
     Ok(())
 }
@@ -369,7 +382,7 @@ pub fn sessions_list() -> Result<()> {
 pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Result<()> {
     let sessions_dir = paths::data_dir()?.join("sessions");
     if recover::unfinished_sessions(&sessions_dir)?.is_empty() {
-        println!("no unfinished sessions to recover");
+        outln!("no unfinished sessions to recover")?;
         return Ok(());
     }
     let flags = Config {
@@ -400,24 +413,24 @@ fn recover_unfinished(
     for dir in recover::unfinished_sessions(sessions_dir)? {
         let recovered = recover::recover_session(&dir, stt, encoder, options, &framework_named)?;
         if recovered.is_empty() {
-            println!(
+            outln!(
                 "{}: stopped before anything was recorded; marked recovered",
                 dir.display()
-            );
+            )?;
         }
         for recording in recovered {
             let wav = recording.wav.display();
             let seconds = recording.seconds;
             match recording.outcome {
-                recover::RecoveryOutcome::Saved(path) => println!(
+                recover::RecoveryOutcome::Saved(path) => outln!(
                     "recovered {wav} ({seconds:.1} s): analysed into {}",
                     path.display()
-                ),
+                )?,
                 recover::RecoveryOutcome::NoSpeech => {
-                    println!("recovered {wav} ({seconds:.1} s): no speech in it")
+                    outln!("recovered {wav} ({seconds:.1} s): no speech in it")?
                 }
                 recover::RecoveryOutcome::Failed(why) => {
-                    println!("kept {wav} ({seconds:.1} s) but could not transcribe it: {why}")
+                    outln!("kept {wav} ({seconds:.1} s) but could not transcribe it: {why}")?
                 }
             }
         }
@@ -464,7 +477,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     // Every framework the questions name, read now: a bad one stops the session before it starts.
     let analysis = analysis_options(&settings)?;
     let mut frameworks: Vec<Arc<Framework>> = Vec::new();
-    for question in chosen.iter().take(args.count.max(1)) {
+    for question in chosen.iter().take(args.count) {
         if let Some(name) = &question.framework {
             if !frameworks.iter().any(|f| &f.name == name) {
                 let framework = load_framework(name, &settings).with_context(|| {
@@ -507,8 +520,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         )
     })?;
     // Every answer and follow-up at its longest, as 16-bit 16 kHz audio, plus room for reports.
-    let needed =
-        (args.count.max(1) as f64 * 2.0 * settings.max_answer_s * 32_000.0) as u64 + (1 << 20);
+    let needed = (args.count as f64 * 2.0 * settings.max_answer_s * 32_000.0) as u64 + (1 << 20);
     let free = files::free_bytes(record.dir())?;
     if free < needed {
         let dir = record.dir().to_path_buf();
@@ -518,7 +530,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             "only {:.1} MB free in {}; a session of {} questions may record up to {:.1} MB: free some space, set {} to another disk, or lower --count/--max-answer",
             free as f64 / 1e6,
             sessions_dir.display(),
-            args.count.max(1),
+            args.count,
             needed as f64 / 1e6,
             paths::DATA_DIR_ENV
         );
@@ -549,8 +561,11 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             }
         });
     });
-    let mut stdout = std::io::stdout();
-    let live = LiveView::new(Box::new(std::io::stdout()), std::io::stdout().is_terminal());
+    let mut stdout = Forgiving::new(std::io::stdout());
+    let live = LiveView::new(
+        Box::new(Forgiving::new(std::io::stdout())),
+        std::io::stdout().is_terminal(),
+    );
     let mut session = Session {
         input: input.as_mut(),
         voice: voice.as_mut(),
@@ -558,7 +573,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         encoder: &mut encoder,
         record,
         settings: SessionSettings {
-            count: args.count.max(1),
+            count: args.count,
             analysis,
             frameworks,
             endpoint: EndpointRules {
@@ -601,9 +616,9 @@ pub fn history(json: bool) -> Result<()> {
     }
     let history = answer_history::build(&list.sessions);
     if json {
-        println!("{}", serde_json::to_string_pretty(&history)?);
+        outln!("{}", serde_json::to_string_pretty(&history)?)?;
     } else {
-        print!("{}", answer_history::render_terminal(&history));
+        out!("{}", answer_history::render_terminal(&history))?;
     }
     Ok(())
 }
@@ -613,22 +628,21 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     match &args.html {
         Some(file) => {
             let page = report_html::render(&selection)?;
-            std::fs::write(file, page)
-                .with_context(|| format!("cannot write {}", file.display()))?;
-            println!("{}", file.display());
+            report_html::save(&page, file, &paths::data_dir()?, args.force)?;
+            outln!("{}", file.display())?;
         }
         None => {
             let color = stdout_color();
             for answer in selection.answers() {
-                println!("{}. {}\n", answer.number, answer.question);
+                outln!("{}. {}\n", answer.number, answer.question)?;
                 match &answer.report {
-                    Some(report) => print!("{}", analysis::render_terminal(report, color)),
-                    None => println!("No answer was heard."),
+                    Some(report) => out!("{}", analysis::render_terminal(report, color))?,
+                    None => outln!("No answer was heard.")?,
                 }
                 if let Some(followup) = &answer.followup {
-                    println!("\nFollow-up: {}\n> {}", followup.question, followup.answer);
+                    outln!("\nFollow-up: {}\n> {}", followup.question, followup.answer)?;
                 }
-                println!();
+                outln!()?;
             }
         }
     }
@@ -642,7 +656,7 @@ pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) 
         None => bank,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&shown)?);
+        outln!("{}", serde_json::to_string_pretty(&shown)?)?;
         return Ok(());
     }
     for question in &shown {
@@ -660,12 +674,13 @@ pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) 
             .framework
             .as_deref()
             .unwrap_or(analysis::DEFAULT_FRAMEWORK);
-        println!(
+        outln!(
             "{}  [{levels}; {framework}]\n  {}",
-            question.id, question.text
-        );
+            question.id,
+            question.text
+        )?;
         for followup in &question.followups {
-            println!("    - {followup}");
+            outln!("    - {followup}")?;
         }
     }
     Ok(())
@@ -685,27 +700,27 @@ pub fn frameworks_list() -> Result<()> {
                     .iter()
                     .map(|p| format!("{} {:.0}-{:.0} s", p.id, p.budget.min_s, p.budget.max_s))
                     .collect();
-                println!("{name}  {}  ({from})", f.title);
-                println!(
+                outln!("{name}  {}  ({from})", f.title)?;
+                outln!(
                     "  {}; whole answer {:.0}-{:.0} s",
                     parts.join(", "),
                     f.total.min_s,
                     f.total.max_s
-                );
+                )?;
             }
-            Err(e) => println!("{name}  cannot be used: {e}"),
+            Err(e) => outln!("{name}  cannot be used: {e}")?,
         }
     }
     Ok(())
 }
 
 pub fn frameworks_show(name: &str) -> Result<()> {
-    print!("{}", framework_library()?.load(name)?.source);
+    out!("{}", framework_library()?.load(name)?.source)?;
     Ok(())
 }
 
 pub fn frameworks_dir() -> Result<()> {
-    println!("{}", paths::frameworks_dir()?.display());
+    outln!("{}", paths::frameworks_dir()?.display())?;
     Ok(())
 }
 
@@ -717,20 +732,20 @@ pub fn config_show() -> Result<()> {
     } else {
         " (not created yet: `rehearse config init`)"
     };
-    println!("# {}{state}", path.display());
-    print!("{}", config.show());
+    outln!("# {}{state}", path.display())?;
+    out!("{}", config.show())?;
     Ok(())
 }
 
 pub fn config_path() -> Result<()> {
-    println!("{}", paths::config_file()?.display());
+    outln!("{}", paths::config_file()?.display())?;
     Ok(())
 }
 
 pub fn config_init(force: bool) -> Result<()> {
     let path = paths::config_file()?;
     config::init(&path, force)?;
-    println!("wrote {}", path.display());
+    outln!("wrote {}", path.display())?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::analysis::{Budget, Framework, Level, DEFAULT_FRAMEWORK};
+use crate::analysis::{check_seconds, Budget, Framework, Level, DEFAULT_FRAMEWORK};
 use crate::session::endpoint::EndpointRules;
 
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -130,9 +130,7 @@ impl Config {
             ("max_answer_s", self.max_answer_s),
         ] {
             if let Some(v) = value {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(format!("`{key}` must be more than 0 (it is {v})"));
-                }
+                check_seconds(key, v, false)?;
             }
         }
         if let (Some(silence), Some(max)) = (self.end_silence_s, self.max_answer_s) {
@@ -170,13 +168,9 @@ impl Config {
                         known.join(", ")
                     ));
                 }
-                if !(b.min_s.is_finite() && b.min_s >= 0.0) {
-                    return Err(format!(
-                        "`budgets.{part}.min_s` must be 0 or more (it is {})",
-                        b.min_s
-                    ));
-                }
-                if !(b.max_s.is_finite() && b.max_s >= b.min_s) {
+                check_seconds(&format!("budgets.{part}.min_s"), b.min_s, true)?;
+                check_seconds(&format!("budgets.{part}.max_s"), b.max_s, true)?;
+                if b.max_s < b.min_s {
                     return Err(format!(
                         "`budgets.{part}.max_s` ({}) must be at least `budgets.{part}.min_s` ({})",
                         b.max_s, b.min_s
@@ -434,11 +428,23 @@ mod tests {
             ),
             (
                 "end_silence_s = 0",
-                "the config file c.toml: `end_silence_s` must be more than 0 (it is 0)",
+                "the config file c.toml: `end_silence_s` must be a number of seconds more than 0 and up to 3600 (an hour); it is 0",
             ),
             (
                 "end_silence_s = -1.0",
-                "the config file c.toml: `end_silence_s` must be more than 0 (it is -1)",
+                "the config file c.toml: `end_silence_s` must be a number of seconds more than 0 and up to 3600 (an hour); it is -1",
+            ),
+            (
+                "end_silence_s = inf",
+                "the config file c.toml: `end_silence_s` must be a number of seconds more than 0 and up to 3600 (an hour); it is inf",
+            ),
+            (
+                "max_answer_s = 1e308",
+                "the config file c.toml: `max_answer_s` must be a number of seconds more than 0 and up to 3600 (an hour); it is 1e308",
+            ),
+            (
+                "[budgets.learn]\nmin_s = 60.0\nmax_s = nan",
+                "the config file c.toml: `budgets.learn.max_s` must be a number of seconds from 0 up to 3600 (an hour); it is NaN",
             ),
             (
                 "end_silence_s = 5.0\nmax_answer_s = 4.0",

@@ -20,6 +20,7 @@ pub mod report_html;
 pub mod saved_sessions;
 pub mod session;
 pub mod speak;
+pub mod stdout;
 pub mod train;
 pub mod transcribe;
 pub mod transcript;

@@ -6,7 +6,7 @@ use rehearse::cli::{
     Cli, Command, ConfigCommand, FrameworksCommand, ModelsCommand, QuestionsCommand,
     SessionsCommand,
 };
-use rehearse::commands;
+use rehearse::{commands, stdout};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,6 +47,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if stdout::is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

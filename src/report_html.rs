@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity};
+use crate::files;
 use crate::saved_sessions::{SavedAnswer, Selection};
 
 /// Width of every SVG picture, in CSS pixels.
@@ -18,8 +19,43 @@ const PICTURE_W: f64 = 760.0;
 const LABEL_W: f64 = 70.0;
 /// Room on the right of a picture for the last tick's label.
 const RIGHT_W: f64 = 20.0;
-/// Time-axis ticks, in seconds.
+/// Time-axis ticks, in seconds, for answers of the usual length.
 const TICK_S: f64 = 30.0;
+/// At most this many tick intervals on an axis, whatever the data says: longer spans double
+/// the spacing, so a damaged file cannot make a page of millions of ticks.
+const MOST_TICKS: f64 = 12.0;
+
+/// A time axis: how far it reaches and how far apart its ticks are, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Axis {
+    span: f64,
+    step: f64,
+}
+
+impl Axis {
+    /// An axis reaching past `longest` seconds, in at most `MOST_TICKS` steps.
+    fn reaching(longest: f64) -> Axis {
+        let longest = if longest.is_finite() {
+            longest.max(TICK_S)
+        } else {
+            TICK_S
+        };
+        let mut step = TICK_S;
+        while longest / step > MOST_TICKS {
+            step *= 2.0;
+        }
+        Axis {
+            span: (longest / step).ceil() * step,
+            step,
+        }
+    }
+}
+
+/// The page's `generator`: how `save` tells a page rehearse wrote (which it may replace) from
+/// anything else.
+const GENERATOR: &str = "rehearse";
+/// How far into a file `save` looks for the generator: it sits in the page's head.
+const HEAD_BYTES: usize = 2048;
 
 /// Part colours in framework order (Tableau 10: distinct for the common colour-vision
 /// deficiencies); small talk is grey.
@@ -52,23 +88,22 @@ fn minutes(seconds: f64) -> String {
 
 /// Seconds the time axis spans: the answer or the whole budget, whichever is longer, to the
 /// next tick.
-fn axis_span(report: &AnswerReport) -> f64 {
+fn answer_axis(report: &AnswerReport) -> Axis {
     let budget_end: f64 = report
         .parts
         .iter()
         .map(|p| (p.budget_min_s + p.budget_max_s) / 2.0)
         .sum();
-    let longest = report.answer_s().max(budget_end).max(TICK_S);
-    (longest / TICK_S).ceil() * TICK_S
+    Axis::reaching(report.answer_s().max(budget_end))
 }
 
-fn axis(span: f64, scale: f64, y: f64) -> Markup {
-    let ticks = (span / TICK_S) as usize;
+fn axis(axis: Axis, scale: f64, y: f64) -> Markup {
+    let ticks = (axis.span / axis.step).round() as usize;
     html! {
         @for i in 0..=ticks {
-            @let x = LABEL_W + i as f64 * TICK_S * scale;
+            @let x = LABEL_W + i as f64 * axis.step * scale;
             line x1=(x) x2=(x) y1=(y - 4.0) y2=(y) class="tick" {}
-            text x=(x) y=(y + 12.0) text-anchor="middle" class="axis" { (minutes(i as f64 * TICK_S)) }
+            text x=(x) y=(y + 12.0) text-anchor="middle" class="axis" { (minutes(i as f64 * axis.step)) }
         }
     }
 }
@@ -76,8 +111,8 @@ fn axis(span: f64, scale: f64, y: f64) -> Markup {
 /// The answer against the ideal: the top row lays the framework's parts end to end at the middle
 /// of their budgets; the bottom row shows each sentence where it was spoken, coloured by its part.
 fn timeline(report: &AnswerReport) -> Markup {
-    let span = axis_span(report);
-    let scale = (PICTURE_W - LABEL_W - RIGHT_W) / span;
+    let time = answer_axis(report);
+    let scale = (PICTURE_W - LABEL_W - RIGHT_W) / time.span;
     let start = report.sentences.first().map_or(0.0, |s| s.start_s);
     let mut ideal = Vec::new();
     let mut at = 0.0;
@@ -106,7 +141,7 @@ fn timeline(report: &AnswerReport) -> Markup {
                     title { (sentence.part.name()) ": " (sentence.text) }
                 }
             }
-            (axis(span, scale, 80.0))
+            (axis(time, scale, 80.0))
         }
     }
 }
@@ -129,8 +164,8 @@ fn session_chart(answers: &[&SavedAnswer]) -> Markup {
         .iter()
         .map(|(_, r)| totals(r))
         .fold(band_max, f64::max);
-    let span = (longest / TICK_S).ceil() * TICK_S;
-    let scale = (PICTURE_W - LABEL_W - RIGHT_W) / span;
+    let time = Axis::reaching(longest);
+    let scale = (PICTURE_W - LABEL_W - RIGHT_W) / time.span;
     let row_h = 26.0;
     let top = 16.0;
     let height = top + reports.len() as f64 * row_h + 30.0;
@@ -153,7 +188,7 @@ fn session_chart(answers: &[&SavedAnswer]) -> Markup {
                     }
                 }
             }
-            (axis(span, scale, top + reports.len() as f64 * row_h + 12.0))
+            (axis(time, scale, top + reports.len() as f64 * row_h + 12.0))
         }
     }
 }
@@ -303,6 +338,7 @@ pub fn render(selection: &Selection) -> Result<String> {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="generator" content=(GENERATOR);
                 title { (title) }
                 style { (PreEscaped(STYLE)) }
             }
@@ -324,4 +360,80 @@ pub fn render(selection: &Selection) -> Result<String> {
         }
     };
     Ok(page.into_string())
+}
+
+/// Saves a rendered page at `path`, never over what the user has: not inside rehearse's data
+/// folder (recordings, session indexes), not over a recording, and not over an existing file
+/// that is not a page rehearse wrote unless `force`. The page is written beside `path` and
+/// renamed into place, so a full disk leaves no partial page, a symlink at `path` is replaced
+/// rather than written through, and the page is private (0600) like the recordings it embeds.
+pub fn save(page: &str, path: &Path, data_dir: &Path, force: bool) -> Result<()> {
+    let shown = path.display();
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let folder = folder
+        .canonicalize()
+        .with_context(|| format!("cannot write {shown}: no folder {}", folder.display()))?;
+    if let Ok(data) = data_dir.canonicalize() {
+        if folder.starts_with(&data) {
+            bail!(
+                "{shown} is inside rehearse's data folder {}, which holds your recordings; write the page somewhere else",
+                data.display()
+            );
+        }
+    }
+    let is_wav = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    if is_wav {
+        bail!("{shown} is a recording's name; give the page a name ending in .html");
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            bail!("{shown} is a folder; give a file name for the page, e.g. {}", folder.join("report.html").display())
+        }
+        Ok(meta) if !(force || meta.is_file() && written_by_rehearse(path)) => bail!(
+            "{shown} already exists and is not a page rehearse wrote; choose another name, or add --force to replace it"
+        ),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot check {shown}")),
+    }
+    files::write_atomic(path, page.as_bytes())
+}
+
+/// Whether the file starts like a page `render` made.
+fn written_by_rehearse(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let read = std::fs::File::open(path).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, HEAD_BYTES as u64), &mut head)
+    });
+    read.is_ok()
+        && String::from_utf8_lossy(&head)
+            .contains(&format!(r#"<meta name="generator" content="{GENERATOR}">"#))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_axis_keeps_30_s_ticks_for_answers_and_at_most_12_ticks_for_anything() {
+        assert_eq!(
+            Axis::reaching(200.0),
+            Axis {
+                span: 210.0,
+                step: 30.0
+            }
+        );
+        assert_eq!(Axis::reaching(f64::INFINITY).span, 30.0);
+        assert_eq!(Axis::reaching(f64::NAN).span, 30.0);
+        for longest in [400.0, 3600.0, 1e7, 1e9, 1e300] {
+            let axis = Axis::reaching(longest);
+            assert!(axis.span >= longest, "{longest}: {axis:?}");
+            assert!(axis.span / axis.step <= MOST_TICKS, "{longest}: {axis:?}");
+        }
+    }
 }

@@ -116,15 +116,25 @@ impl SavedSession {
         let mut answers = Vec::new();
         for answer in index.answers {
             let report_path = dir.join(format!("answer-{}.report.json", answer.number));
-            let report = match std::fs::read_to_string(&report_path) {
-                Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{} is not a report rehearse wrote: {e}",
-                        report_path.display()
-                    )
-                })?),
-                Err(_) => answer.report,
+            let (report, from) = match std::fs::read_to_string(&report_path) {
+                Ok(text) => (
+                    Some(serde_json::from_str::<AnswerReport>(&text).map_err(|e| {
+                        anyhow::anyhow!(
+                            "{} is not a report rehearse wrote: {e}",
+                            report_path.display()
+                        )
+                    })?),
+                    &report_path,
+                ),
+                Err(_) => (answer.report, &index_path),
             };
+            if let Some(problem) = report.as_ref().and_then(|r| r.check_durations().err()) {
+                bail!(
+                    "{} is damaged: answer {}'s {problem}",
+                    from.display(),
+                    answer.number
+                );
+            }
             let followup = answer.followup.map(|f| SavedFollowup {
                 question: f.question,
                 answer: f.transcript.text(),
@@ -212,6 +222,11 @@ pub fn select(spec: &str, sessions_dir: &Path) -> Result<Selection> {
         let list = read_all(sessions_dir)?;
         match list.sessions.last() {
             Some(session) => session.dir.clone(),
+            None if !list.unreadable.is_empty() => bail!(
+                "no session in {} can be read: {}",
+                sessions_dir.display(),
+                list.unreadable.join("; ")
+            ),
             None => bail!(
                 "there are no sessions in {} yet; run `rehearse session` first",
                 sessions_dir.display()

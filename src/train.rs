@@ -28,6 +28,7 @@ use crate::analysis::{
 };
 use crate::corpus::{load_split, split_authors, unit, CorpusAnswer, Split};
 use crate::eval::word_slots;
+use crate::outln;
 
 /// How the context model is trained. Recorded with the weights (`Provenance::settings`).
 #[derive(Debug, Clone, Copy)]
@@ -585,26 +586,26 @@ pub fn run(root: &Path, out: &Path, encoder: &mut dyn SentenceEncoder) -> Result
     let answers = load_split(root, Split::Train)?;
     let started = std::time::Instant::now();
     let set = training_set(&answers, encoder)?;
-    println!(
+    outln!(
         "training split: {} answers by {} authors ({}), {} sentences, encoded in {:.1} s",
         set.answers(),
         set.authors.len(),
         set.authors.join(", "),
         set.sentences(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     let settings = SETTINGS;
     let choices = cross_validate(&set, &settings)?;
     for (epoch, accuracy) in &choices.part_accuracy {
-        println!("leave-one-author-out: part accuracy {accuracy:.3} after {epoch} epochs");
+        outln!("leave-one-author-out: part accuracy {accuracy:.3} after {epoch} epochs")?;
     }
-    println!("training for {} epochs", choices.epochs);
+    outln!("training for {} epochs", choices.epochs)?;
     for (j, property) in Property::ALL.iter().enumerate() {
-        println!(
+        outln!(
             "  {:<11} answer-level F1 {:.3}",
             property.name(),
             choices.property_f1[j]
-        );
+        )?;
     }
     let provenance = Provenance {
         corpus_sha256: corpus_sha256(root)?,
@@ -614,11 +615,11 @@ pub fn run(root: &Path, out: &Path, encoder: &mut dyn SentenceEncoder) -> Result
     let bytes = judge.to_bytes().map_err(anyhow::Error::msg)?;
     crate::files::write_atomic(out, &bytes)
         .with_context(|| format!("cannot write the weights to {}", out.display()))?;
-    println!(
+    outln!(
         "wrote {} ({} bytes) in {:.0} s",
         out.display(),
         bytes.len(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }

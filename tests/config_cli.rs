@@ -134,7 +134,7 @@ fn a_bad_value_stops_every_command_with_one_line_naming_the_key() {
     for (file, key) in [
         (
             "end_silence_s = -2\n",
-            "`end_silence_s` must be more than 0",
+            "`end_silence_s` must be a number of seconds more than 0",
         ),
         (
             "[budgets.choose]\nmin_s = 50\nmax_s = 10\n",

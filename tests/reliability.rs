@@ -5,6 +5,9 @@
 #[allow(dead_code)]
 #[path = "support/speech.rs"]
 mod speech;
+#[allow(dead_code)]
+#[path = "support/tmpfs.rs"]
+mod tmpfs;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -12,6 +15,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use tmpfs::Tmpfs;
 
 const ANSWER: &str =
     "The failure I want to talk about is a product launch I delayed by three weeks last year. \
@@ -95,6 +100,136 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 fn set_u32(bytes: &mut [u8], at: usize, value: u32) {
     bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+/// Runs `args` with stdout a pipe whose reader is already gone, then with stdout `/dev/full`.
+fn run_with_broken_stdout(data: &Path, args: &[&str]) -> (Output, Output) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let closed = rehearse(data).args(args).stdout(writer).output().unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let full = rehearse(data).args(args).stdout(full).output().unwrap();
+    (closed, full)
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_stdout_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let wav = wav.to_str().unwrap();
+    let commands: &[&[&str]] = &[
+        &["transcribe", wav],
+        &["analyze", wav],
+        &["analyze", wav, "--json"],
+        &["history"],
+        &["sessions", "list"],
+        &["questions", "list"],
+        &["frameworks", "list"],
+        &["frameworks", "show", "failure"],
+        &["config", "show"],
+        &["models", "list"],
+        &["models", "dir"],
+    ];
+    for args in commands {
+        let (closed, full) = run_with_broken_stdout(&data, args);
+        let stderr = String::from_utf8_lossy(&closed.stderr);
+        assert!(
+            closed.status.success() && !stderr.contains("panicked") && !stderr.contains("error"),
+            "{args:?} into a closed pipe: {:?} {stderr}",
+            closed.status
+        );
+        assert_one_clear_line(
+            &full,
+            "cannot write to standard output",
+            &format!("{args:?}"),
+        );
+    }
+}
+
+#[test]
+fn a_session_whose_stdout_closes_keeps_recording_and_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = rehearse(&data)
+        .args(["session", "--input", wav.to_str().unwrap()])
+        .args(["--input-speed", "8", "--silent", "--count", "1"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let sessions = session_dirs(&data);
+    assert_eq!(sessions.len(), 1);
+    let report = read_json(&sessions[0].join("answer-1.report.json"));
+    assert!(
+        report["transcript"]
+            .as_str()
+            .unwrap()
+            .contains("billing page"),
+        "{report}"
+    );
+    assert!(sessions[0].join("answer-1.wav").is_file());
+}
+
+#[test]
+fn nonsense_numbers_on_the_command_line_are_refused_or_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let wav = wav.to_str().unwrap();
+    for (args, expected) in [
+        (vec!["session", "--count", "0"], "ask at least 1"),
+        (
+            vec!["session", "--input", wav, "--input-speed", "0"],
+            "is not a speed more than 0",
+        ),
+        (
+            vec!["session", "--input", wav, "--input-speed", "nan"],
+            "is not a speed more than 0",
+        ),
+        (
+            vec!["session", "--max-answer", "1e308"],
+            "up to 3600 (an hour)",
+        ),
+        (vec!["transcribe", wav, "--threads", "0"], "use 1 or more"),
+    ] {
+        let output = rehearse(&data)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let started = Instant::now();
+    let output = rehearse(&data)
+        .args(["transcribe", wav, "--threads", "1000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: --threads 1000 is more than the {cores} cores here; using {cores}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("billing"),
+        "transcribed in {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -238,42 +373,13 @@ fn a_bad_config_or_data_dir_is_one_clear_line_before_a_session_starts() {
     );
 
     let small = Tmpfs::mount(&dir.path().join("small"), "2m");
-    let output = session(&small.path, &none);
+    let output = session(small.path(), &none);
     assert_one_clear_line(&output, "MB free", "full data dir");
     assert!(
-        files_under(&small.path).is_empty(),
+        files_under(small.path()).is_empty(),
         "left behind: {:?}",
-        files_under(&small.path)
+        files_under(small.path())
     );
-}
-
-/// A small RAM file system, to run out of disk for real; unmounted on drop.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(path: &Path, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(path).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "mounting a tmpfs needs root (the test suite runs as root)"
-        );
-        Tmpfs {
-            path: path.to_path_buf(),
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
-    }
 }
 
 /// Peak resident memory of a command in KiB, from GNU time.
@@ -521,9 +627,9 @@ fn a_disk_filling_up_mid_answer_keeps_the_recording_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let answer = spoken_wav(dir.path(), "answer", ANSWER);
     let disk = Tmpfs::mount(&dir.path().join("disk"), "8m");
-    let (child, session) = session_recording(&disk.path, &answer, &["--max-answer", "60"], 3.0);
+    let (child, session) = session_recording(disk.path(), &answer, &["--max-answer", "60"], 3.0);
     // Fill the disk while rehearse is recording.
-    let filler = disk.path.join("filler");
+    let filler = disk.path().join("filler");
     let mut file = std::fs::File::create(&filler).unwrap();
     let block = vec![0u8; 1 << 16];
     while std::io::Write::write_all(&mut file, &block).is_ok() {}
@@ -553,7 +659,7 @@ fn a_disk_filling_up_mid_answer_keeps_the_recording_and_says_so() {
     assert_eq!(names, ["answer-1.wav", "events.jsonl"]);
 
     std::fs::remove_file(&filler).unwrap();
-    let recovered = rehearse(&disk.path)
+    let recovered = rehearse(disk.path())
         .args(["sessions", "recover"])
         .output()
         .unwrap();

@@ -8,6 +8,9 @@ mod session;
 #[allow(dead_code)]
 #[path = "support/speech.rs"]
 mod speech;
+#[allow(dead_code)]
+#[path = "support/tmpfs.rs"]
+mod tmpfs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -311,7 +314,8 @@ fn write_session(data: &Path, name: &str, seconds: [f64; 4], codes: &[&str]) {
 #[test]
 fn history_shows_the_trend_towards_the_budget_across_sessions() {
     let work = tempfile::tempdir().unwrap();
-    let data = work.path();
+    let data_dir = work.path().join("data");
+    let data = data_dir.as_path();
     write_session(
         data,
         "2026-11-20_09-00-00",
@@ -396,4 +400,103 @@ fn history_and_report_say_what_to_do_when_there_is_nothing_to_show() {
         error.starts_with("skipped: ") && error.contains("2026-11-20_09-00-00/session.json"),
         "{error}"
     );
+}
+
+/// The command failed with one `error:` line containing `expected`.
+fn assert_refused(output: &Output, expected: &str, case: &str) {
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{case}: it succeeded");
+    assert_eq!(error.lines().count(), 1, "{case}: {error}");
+    assert!(
+        error.starts_with("error: ") && error.contains(expected),
+        "{case}: expected {expected:?} in {error}"
+    );
+}
+
+#[test]
+fn a_page_never_replaces_a_recording_the_session_index_or_a_file_it_did_not_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    write_session(&data, "2026-11-20_09-00-00", [30.0, 60.0, 30.0, 70.0], &[]);
+    let session = data.join("sessions/2026-11-20_09-00-00");
+    let recording = session.join("answer-1.wav");
+    std::fs::write(&recording, b"RIFF recording").unwrap();
+    let index = std::fs::read(session.join("session.json")).unwrap();
+    let page = |path: &Path, extra: &[&str]| {
+        let mut args = vec!["report", "latest", "--html", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        rehearse(&data, &args)
+    };
+
+    // Nothing inside the data folder, even forced.
+    for target in [&recording, &session.join("session.json")] {
+        assert_refused(&page(target, &["--force"]), "data folder", "inside data");
+    }
+    assert_eq!(std::fs::read(&recording).unwrap(), b"RIFF recording");
+    assert_eq!(std::fs::read(session.join("session.json")).unwrap(), index);
+
+    // Not over a recording elsewhere, even forced.
+    let elsewhere = work.path().join("take-2.wav");
+    std::fs::write(&elsewhere, b"RIFF mine").unwrap();
+    assert_refused(&page(&elsewhere, &["--force"]), "recording", "a .wav");
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), b"RIFF mine");
+
+    // Not over a file rehearse did not write, unless forced.
+    let notes = work.path().join("notes.html");
+    std::fs::write(&notes, b"my notes").unwrap();
+    assert_refused(&page(&notes, &[]), "--force", "someone else's file");
+    assert_eq!(std::fs::read(&notes).unwrap(), b"my notes");
+    stdout(&page(&notes, &["--force"]));
+    assert!(std::fs::read_to_string(&notes).unwrap().contains("<svg"));
+
+    // A symlink is replaced, never written through.
+    let victim = work.path().join("victim.txt");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let link = work.path().join("link.html");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    assert_refused(&page(&link, &[]), "--force", "a symlink");
+    stdout(&page(&link, &["--force"]));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+    assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
+
+    // A page of its own is private, and rehearse may write it again.
+    let report = work.path().join("report.html");
+    stdout(&page(&report, &[]));
+    stdout(&page(&report, &[]));
+    let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the page embeds the recordings");
+}
+
+#[test]
+fn a_full_disk_leaves_no_partial_page() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    write_session(&data, "2026-11-20_09-00-00", [30.0, 60.0, 30.0, 70.0], &[]);
+    let disk = tmpfs::Tmpfs::mount(&work.path().join("disk"), "4k");
+    let page = disk.path().join("report.html");
+    let output = rehearse(
+        &data,
+        &["report", "latest", "--html", page.to_str().unwrap()],
+    );
+    assert_refused(&output, "No space left on device", "full disk");
+    assert_eq!(std::fs::read_dir(disk.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_saved_duration_beyond_an_hour_is_a_damaged_file_not_a_runaway_page() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    write_session(&data, "2026-11-20_09-00-00", [30.0, 1e10, 30.0, 70.0], &[]);
+    let page = work.path().join("report.html");
+    let output = rehearse(
+        &data,
+        &["report", "latest", "--html", page.to_str().unwrap()],
+    );
+    assert_refused(
+        &output,
+        "answer-1.report.json is damaged: answer 1's `duration_s` must be a number of seconds from 0 up to 3600 (an hour)",
+        "a 1e10 s part",
+    );
+    assert!(!page.exists());
 }

@@ -293,12 +293,40 @@ fn is_plain_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-fn check_budget(key: &str, b: Budget) -> Result<(), String> {
-    if !b.min_s.is_finite() || !b.max_s.is_finite() || b.min_s < 0.0 {
-        return Err(format!(
-            "`{key}.min_s` must be a number of seconds, 0 or more"
-        ));
+/// The longest time a budget, a setting or a saved answer may name: an hour. An interview
+/// answer is minutes long, so more is a typo or a damaged file, and a chart drawn to it would
+/// not fit in memory.
+pub const LONGEST_S: f64 = 3600.0;
+
+/// Checks a number of seconds a file gives: finite, from 0 (or above 0) to `LONGEST_S`.
+pub fn check_seconds(key: &str, value: f64, zero_allowed: bool) -> Result<(), String> {
+    let low_ok = if zero_allowed {
+        value >= 0.0
+    } else {
+        value > 0.0
+    };
+    if value.is_finite() && low_ok && value <= LONGEST_S {
+        return Ok(());
     }
+    let low = if zero_allowed {
+        "from 0"
+    } else {
+        "more than 0 and"
+    };
+    // 1e308 in full is 309 digits.
+    let shown = if value.abs() >= 1e6 {
+        format!("{value:e}")
+    } else {
+        value.to_string()
+    };
+    Err(format!(
+        "`{key}` must be a number of seconds {low} up to {LONGEST_S} (an hour); it is {shown}"
+    ))
+}
+
+fn check_budget(key: &str, b: Budget) -> Result<(), String> {
+    check_seconds(&format!("{key}.min_s"), b.min_s, true)?;
+    check_seconds(&format!("{key}.max_s"), b.max_s, true)?;
     if b.max_s < b.min_s {
         return Err(format!(
             "`{key}.max_s` ({}) must be at least `{key}.min_s` ({})",
@@ -836,6 +864,18 @@ budget = { min_s = 30.0, max_s = 60.0 }
             (
                 MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 6.0"),
                 "`parts[1].budget.max_s` (6) must be at least `parts[1].budget.min_s` (30)",
+            ),
+            (
+                MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = inf"),
+                "`parts[1].budget.max_s` must be a number of seconds from 0 up to 3600 (an hour); it is inf",
+            ),
+            (
+                MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 1e12"),
+                "`parts[1].budget.max_s` must be a number of seconds from 0 up to 3600",
+            ),
+            (
+                MINIMAL.replace("min_s = 60.0, max_s = 120.0", "min_s = 60.0, max_s = 1e9"),
+                "`total.max_s` must be a number of seconds from 0 up to 3600",
             ),
             (
                 format!("largest = \"middle\"\n{MINIMAL}"),

@@ -38,8 +38,8 @@ use timing::{part_reports, sentence_durations, word_slots};
 pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
 pub use framework::{
-    AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin, PartSpec, Role,
-    DEFAULT_FRAMEWORK,
+    check_seconds, AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin,
+    PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,
 };
 pub use meaning::{
     answer_features, Judge, Meaning, Property, Provenance, ANSWER_FEATURES, FINDING_CODES,
@@ -326,6 +326,21 @@ impl AnswerReport {
             (Some(first), Some(last)) => last.end_s - first.start_s,
             _ => 0.0,
         }
+    }
+
+    /// The first duration out of bounds (`check_seconds`), for reports read back from disk: a
+    /// damaged or hand-edited file must not draw an axis to 1e10 s.
+    pub fn check_durations(&self) -> Result<(), String> {
+        check_seconds("duration_s", self.duration_s, true)?;
+        check_seconds("speech_s", self.speech_s, true)?;
+        check_seconds("total_budget.min_s", self.total_budget.min_s, true)?;
+        check_seconds("total_budget.max_s", self.total_budget.max_s, true)?;
+        for (i, part) in self.parts.iter().enumerate() {
+            check_seconds(&format!("parts[{i}].duration_s"), part.duration_s, true)?;
+            check_seconds(&format!("parts[{i}].budget_min_s"), part.budget_min_s, true)?;
+            check_seconds(&format!("parts[{i}].budget_max_s"), part.budget_max_s, true)?;
+        }
+        Ok(())
     }
 
     /// Whether the part the framework wants largest got more time than each other part; true
