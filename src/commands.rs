@@ -546,19 +546,32 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         .build()
         .context("cannot start the signal handler")?;
     let on_interrupt = std::sync::Arc::clone(&stop);
-    // Ctrl-C ends the session cleanly: the answer in progress is kept and analysed. A second
-    // Ctrl-C quits at once (the recording on disk is already valid).
+    // Ctrl-C, or SIGTERM (a logout, a service manager, `kill`), ends the session cleanly: the
+    // answer in progress is kept and analysed. A second one quits at once (the recording on disk
+    // is already valid). Both are installed here, before anything is recorded, so no signal
+    // falls on the default action that would end the process mid-write.
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _runtime = runtime.enter();
+        let install = |kind| signal(kind).context("cannot start the signal handler");
+        (
+            install(SignalKind::interrupt())?,
+            install(SignalKind::terminate())?,
+        )
+    };
     std::thread::spawn(move || {
         runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
-                eprintln!(
-                    "\nstopping: finishing the answer in progress (Ctrl-C again to quit now)"
-                );
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
+            on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("\nstopping: finishing the answer in progress (Ctrl-C again to quit now)");
+            let code = tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            };
+            std::process::exit(code);
         });
     });
     let mut stdout = Forgiving::new(std::io::stdout());

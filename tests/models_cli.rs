@@ -132,6 +132,23 @@ fn an_unknown_model_name_lists_the_known_ones() {
 }
 
 #[test]
+fn a_missing_model_suggests_fetching_the_one_asked_for() {
+    let data = tempfile::tempdir().unwrap();
+    for (model, fetch) in [("base.en", "base.en"), ("tiny.en", "tiny.en")] {
+        let output = rehearse(data.path())
+            .args(["models", "check", "--model", model])
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("run `rehearse models fetch {fetch}`")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn list_and_check_know_the_sentence_model() {
     let data = tempfile::tempdir().unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -233,6 +233,53 @@ fn nonsense_numbers_on_the_command_line_are_refused_or_capped() {
 }
 
 #[test]
+fn a_cause_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["transcribe", missing],
+        vec!["frameworks", "show", "missing.toml"],
+        vec!["questions", "list", "--questions", missing],
+    ] {
+        let output = rehearse(&data).args(&args).output().unwrap();
+        assert_one_clear_line(&output, "No such file or directory", &format!("{args:?}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            stderr.matches("No such file or directory").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn sigterm_mid_answer_keeps_and_analyses_the_answer_like_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let answer = spoken_wav(dir.path(), "answer", ANSWER);
+    let (child, session) = session_recording(&data, &answer, &[], 6.0);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(
+        stderr.contains("everything recorded so far is kept"),
+        "{stderr}"
+    );
+    let index = read_json(&session.join("session.json"));
+    assert_eq!(index["end"], "interrupted", "{index}");
+    let report = read_json(&session.join("answer-1.report.json"));
+    let transcript = report["transcript"].as_str().unwrap().to_lowercase();
+    assert!(transcript.contains("failure"), "{transcript}");
+}
+
+#[test]
 fn every_bad_audio_input_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -657,6 +704,13 @@ fn a_disk_filling_up_mid_answer_keeps_the_recording_and_says_so() {
         .collect();
     names.sort();
     assert_eq!(names, ["answer-1.wav", "events.jsonl"]);
+    let events = std::fs::read_to_string(session.join("events.jsonl")).unwrap();
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("answer_ended") && l.contains("\"reason\":\"disk_full\"")),
+        "{events}"
+    );
 
     std::fs::remove_file(&filler).unwrap();
     let recovered = rehearse(disk.path())

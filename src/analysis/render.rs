@@ -138,7 +138,9 @@ pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
         let Some(aim) = part.aim_share else {
             continue;
         };
-        let note = if part.share > aim + SHARE_SLACK {
+        let note = if part.verdict == Verdict::Missing {
+            paint("missing", YELLOW, color)
+        } else if part.share > aim + SHARE_SLACK {
             paint("too much", YELLOW, color)
         } else {
             "ok".to_string()
@@ -251,6 +253,24 @@ mod tests {
             ..part.clone()
         };
         assert!(part_line(&short, false).contains("█████░░░░░░░░░░░░░░░|      "));
+    }
+
+    #[test]
+    fn a_part_never_said_reads_missing_never_minus_zero_or_ok() {
+        let text = "What I learned is to test the payment path before anything else. Since then \
+                    I run the riskiest checks in the first week of every project, and I now ask \
+                    for a second reviewer on every pricing change.";
+        let report = analyze_by_cues(&timed_transcript(text, 150.0), &AnalysisOptions::default());
+        let shown = render_terminal(&report, false);
+        assert!(!shown.contains("-0"), "{shown}");
+        let missing: Vec<&str> = shown
+            .lines()
+            .filter(|l| l.starts_with("Describe: "))
+            .collect();
+        assert!(
+            missing.len() == 1 && missing[0].ends_with("missing"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -56,8 +56,8 @@ pub(crate) fn part_reports(
             .iter()
             .zip(durations)
             .filter(|(p, _)| **p == part)
-            .map(|(_, d)| d)
-            .sum()
+            // Not `sum()`: an empty float sum is -0.0, printed as "-0 s" and "-0%".
+            .fold(0.0, |total, (_, d)| total + d)
     };
     let totals: Vec<f64> = framework.parts.iter().map(|p| seconds(p.id)).collect();
     let content: f64 = totals.iter().sum();
@@ -142,5 +142,6 @@ mod tests {
         assert_eq!(reports[1].share, 1.0);
         assert_eq!(reports[2].verdict, Verdict::Missing);
         assert_eq!(reports[2].share, 0.0);
+        assert!(reports[2].share.is_sign_positive() && reports[2].duration_s.is_sign_positive());
     }
 }

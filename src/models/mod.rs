@@ -74,13 +74,18 @@ pub fn check_model(path: &Path, source: ModelSource) -> Result<()> {
         }
         bail!("{shown} (from {source}) is a directory, not a Whisper ggml model file");
     }
+    // The model to fetch: the one asked for where it is a known one.
+    let wanted = fetch::KNOWN_MODELS
+        .iter()
+        .find(|m| path.file_name() == Some(std::ffi::OsStr::new(m.file_name)))
+        .map_or(DEFAULT_MODEL, |m| m.name);
     if !path.exists() {
         bail!(
-            "no Whisper model at {shown} (from {source}); run `rehearse models fetch {DEFAULT_MODEL}`, or `scripts/setup.sh` to provision one offline"
+            "no Whisper model at {shown} (from {source}); run `rehearse models fetch {wanted}`, or `scripts/setup.sh` to provision one offline"
         );
     }
     if let Err(e) = convert::inspect_ggml(path) {
-        bail!("{e} (model chosen by {source}); run `rehearse models fetch {DEFAULT_MODEL}` to get a good copy");
+        bail!("{e} (model chosen by {source}); run `rehearse models fetch {wanted}` to get a good copy");
     }
     Ok(())
 }

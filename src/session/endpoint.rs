@@ -61,6 +61,8 @@ pub enum AnswerEnd {
     NoSpeech,
     /// The audio input stopped (device lost, file ended).
     InputEnded,
+    /// The disk filled up: the recording stops where the disk did.
+    DiskFull,
     /// rehearse stopped mid-answer; the answer was recovered from its recording later.
     Recovered,
 }
@@ -172,6 +174,11 @@ impl EndOfAnswerDetector {
     /// The input stopped; ends the answer with what was heard.
     pub fn input_ended(&mut self) -> Vec<EndpointEvent> {
         self.finish(AnswerEnd::InputEnded)
+    }
+
+    /// The recording cannot grow; ends the answer with what was heard.
+    pub fn disk_full(&mut self) -> Vec<EndpointEvent> {
+        self.finish(AnswerEnd::DiskFull)
     }
 
     fn close_stretch(&mut self) -> EndpointEvent {

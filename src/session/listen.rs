@@ -12,6 +12,7 @@ use anyhow::Result;
 
 use crate::audio::SAMPLE_RATE;
 use crate::capture::AudioSource;
+use crate::files;
 use crate::session::endpoint::{
     ends_with_done_phrase, AnswerEnd, EndOfAnswerDetector, EndpointEvent, EndpointRules,
 };
@@ -161,6 +162,7 @@ impl Listener<'_> {
         let mut end: Option<(AnswerEnd, Instant)> = None;
         let mut fault = None;
         let mut input_over;
+        let mut disk_full = false;
         let mut stretch_voice_frames = 0usize;
         let mut whisper_error = None;
         let (end, ended_at) = loop {
@@ -180,6 +182,7 @@ impl Listener<'_> {
                 if let Err(e) = recorder.append(&chunk) {
                     // A full disk ends the answer like a lost device: what is on disk stays, and
                     // the audio held here is still transcribed and analysed.
+                    disk_full |= files::is_disk_full(&e);
                     fault.get_or_insert(format!(
                         "{e:#}; the recording on disk stops at {:.1} s",
                         recorder.seconds()
@@ -194,7 +197,9 @@ impl Listener<'_> {
                     stretch_voice_frames += usize::from(is_voice);
                     events.extend(detector.push_frame(is_voice));
                 }
-                if input_over {
+                if disk_full {
+                    events.extend(detector.disk_full());
+                } else if input_over {
                     events.extend(detector.input_ended());
                 }
             }

@@ -409,6 +409,10 @@ mod tests {
             if self.fail_at.is_some_and(|at| self.position >= at) {
                 return Err(CaptureError::Device("headset unplugged".into()));
             }
+            // A microphone delivers 0.1 s of audio every 0.1 s; a script with no pacing at all
+            // would race the transcription worker (a phrase heard late, under load, would lose
+            // to the silence after it). 1 ms per 0.1 s keeps tests fast and the order real.
+            std::thread::sleep(Duration::from_millis(1));
             let end = (self.position + 1600).min(self.samples.len());
             out.extend_from_slice(&self.samples[self.position..end]);
             self.position = end;

@@ -128,7 +128,14 @@ impl WavRecorder {
         }
         let result = self.write(samples);
         self.failed = result.is_err();
-        result.with_context(|| format!("cannot write the recording {}", self.path.display()))
+        result
+            .map_err(|e| match e {
+                // hound hides the I/O error from `source()`; unwrapped, a full disk can be
+                // told from other faults (`files::is_disk_full`).
+                hound::Error::IoError(io) => anyhow::Error::new(io),
+                other => anyhow::Error::new(other),
+            })
+            .with_context(|| format!("cannot write the recording {}", self.path.display()))
     }
 
     fn write(&mut self, samples: &[f32]) -> hound::Result<()> {
