@@ -211,6 +211,16 @@ pub struct WavStream<R: std::io::Read> {
     frames_done: u64,
     interleaved: Vec<f32>,
     mono: Vec<f32>,
+    /// The file ended before the length its header gives.
+    cut_short: bool,
+}
+
+/// Whether a decoding error is the file running out before its header's length. hound 3.5
+/// reports a short read as an `Other` I/O error with this text (`ReadExt::read_into`).
+fn ends_early(error: &hound::Error) -> bool {
+    matches!(error, hound::Error::IoError(e)
+        if e.kind() == std::io::ErrorKind::UnexpectedEof
+            || e.to_string() == "Failed to read enough bytes.")
 }
 
 /// Opens a WAV file for streaming decoding.
@@ -288,12 +298,16 @@ impl<R: std::io::Read> WavStream<R> {
             frames_done: 0,
             interleaved: Vec::with_capacity(DECODE_FRAMES * channels),
             mono: Vec::with_capacity(DECODE_FRAMES),
+            cut_short: false,
         })
     }
 
     /// Decodes the next block of whole frames into `interleaved`; returns false once the samples
     /// are over.
     fn decode_block(&mut self) -> Result<bool, AudioError> {
+        if self.cut_short {
+            return Ok(false);
+        }
         let wanted = DECODE_FRAMES * self.channels;
         self.interleaved.clear();
         let damaged = |e: hound::Error, frames_done: u64| AudioError::Damaged {
@@ -301,28 +315,57 @@ impl<R: std::io::Read> WavStream<R> {
             seconds: frames_done as f64 / f64::from(self.rate),
             detail: e.to_string(),
         };
+        // The file ending before its header says (a crashed recorder, a half-copied file) ends
+        // the audio where the file does, as sox and ffmpeg read it; other faults are damage.
+        let mut cut = None;
         match self.kind {
             SampleKind::Float => {
                 for sample in self.reader.samples::<f32>().take(wanted) {
-                    self.interleaved
-                        .push(sample.map_err(|e| damaged(e, self.frames_done))?);
+                    match sample {
+                        Ok(value) => self.interleaved.push(value),
+                        Err(e) if ends_early(&e) => {
+                            cut = Some(e);
+                            break;
+                        }
+                        Err(e) => return Err(damaged(e, self.frames_done)),
+                    }
                 }
             }
             SampleKind::Int(bits) => {
                 let scale = 1.0 / f64::from(1u32 << (bits - 1));
                 for sample in self.reader.samples::<i32>().take(wanted) {
-                    let value = sample.map_err(|e| damaged(e, self.frames_done))?;
-                    self.interleaved.push((f64::from(value) * scale) as f32);
+                    match sample {
+                        Ok(value) => self.interleaved.push((f64::from(value) * scale) as f32),
+                        Err(e) if ends_early(&e) => {
+                            cut = Some(e);
+                            break;
+                        }
+                        Err(e) => return Err(damaged(e, self.frames_done)),
+                    }
                 }
             }
         }
-        if self.interleaved.is_empty() {
+        let whole_frames = self.interleaved.len() - self.interleaved.len() % self.channels;
+        if let Some(e) = cut {
+            if self.frames_done == 0 && whole_frames == 0 {
+                // Nothing usable at all: still refused.
+                return Err(damaged(e, 0));
+            }
+            self.cut_short = true;
+        }
+        if whole_frames == 0 {
             return Ok(false);
         }
-        let whole_frames = self.interleaved.len() - self.interleaved.len() % self.channels;
         self.interleaved.truncate(whole_frames);
         self.frames_done += (whole_frames / self.channels) as u64;
         Ok(true)
+    }
+
+    /// Where the audio stopped when the file ends before its header says, in seconds; None for
+    /// a whole file. Known once the stream has been read to its end.
+    pub fn cut_short_at(&self) -> Option<f64> {
+        self.cut_short
+            .then(|| self.frames_done as f64 / f64::from(self.rate))
     }
 
     /// Appends the next block of 16 kHz mono audio to `out`; returns false once the file is over

@@ -441,17 +441,21 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_or_empty_file_fails_to_open() {
+    fn a_file_with_no_audio_fails_to_open_and_a_cut_one_plays() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.wav");
         write_wav(&good, 2);
         let bytes = std::fs::read(&good).unwrap();
+        // A file cut off mid-data plays what it has; one with no audio at all is refused.
         let truncated = dir.path().join("truncated.wav");
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(WavFileSource::open(&truncated, 1.0).is_ok());
+        let header_only = dir.path().join("header-only.wav");
+        std::fs::write(&header_only, &bytes[..44]).unwrap();
         let empty = dir.path().join("empty.wav");
         write_wav(&empty, 0);
         for (path, expected) in [
-            (truncated, "is damaged after 1.0 s"),
+            (header_only, "is damaged after 0.0 s"),
             (empty, "contains no audio"),
         ] {
             let error = match WavFileSource::open(&path, 1.0) {

@@ -87,6 +87,12 @@ pub fn transcribe_file(file: &Path, whisper: &WhisperArgs) -> Result<Transcript>
     let started = std::time::Instant::now();
     let transcript =
         transcribe::transcribe_blocks(&mut stt, &mut audio, &file.display().to_string())?;
+    if let Some(seconds) = audio.cut_short_at() {
+        eprintln!(
+            "warning: {} ends after {seconds:.1} s, before its header says it does (a recorder that crashed, or a copy that did not finish); using the audio that is there",
+            file.display()
+        );
+    }
     tracing::info!(
         "transcribed {:.1} s of audio in {} ms",
         transcript.duration_s,
@@ -746,7 +752,10 @@ pub fn config_show() -> Result<()> {
         " (not created yet: `rehearse config init`)"
     };
     outln!("# {}{state}", path.display())?;
-    out!("{}", config.show())?;
+    let model_from_env = std::env::var(models::MODEL_ENV)
+        .ok()
+        .filter(|v| !v.is_empty());
+    out!("{}", config.show(model_from_env.as_deref()))?;
     Ok(())
 }
 

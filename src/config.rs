@@ -227,19 +227,25 @@ impl Config {
     }
 
     /// The effective configuration as TOML, each line marked with where its value came from.
-    pub fn show(&self) -> String {
+    pub fn show(&self, model_from_env: Option<&str>) -> String {
         let settings = self.settings(&Config::default());
         let from = |set: bool| if set { "config file" } else { "default" };
         let text_value = |value: &Option<String>, default: &str| match value {
             Some(v) => format!("{v:?}"),
             None => default.to_string(),
         };
-        let mut lines = vec![
-            (
-                "model".to_string(),
+        let model = match model_from_env {
+            Some(model) => (
+                format!("{model:?}"),
+                "$REHEARSE_MODEL, over the config file",
+            ),
+            None => (
                 text_value(&self.model, &format!("{:?}", crate::models::DEFAULT_MODEL)),
                 from(self.model.is_some()),
             ),
+        };
+        let mut lines = vec![
+            ("model".to_string(), model.0, model.1),
             (
                 "voice".to_string(),
                 text_value(&self.voice, "(the speech service's default)"),
@@ -545,7 +551,7 @@ mod tests {
             "c.toml",
         )
         .unwrap();
-        let shown = config.show();
+        let shown = config.show(None);
         let line = |key: &str| {
             shown
                 .lines()
@@ -561,5 +567,13 @@ mod tests {
         assert!(line("budgets.learn").ends_with("# default"));
         assert!(line("end_silence_s").starts_with("end_silence_s = 3.0 "));
         assert!(line("end_silence_s").ends_with("# default"));
+        assert!(line("model").ends_with("# default"));
+        let overridden = config.show(Some("/models/ggml-base.en.bin"));
+        let model = overridden.lines().next().unwrap();
+        assert!(
+            model.starts_with("model = \"/models/ggml-base.en.bin\"")
+                && model.ends_with("# $REHEARSE_MODEL, over the config file"),
+            "{model}"
+        );
     }
 }

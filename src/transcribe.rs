@@ -388,6 +388,9 @@ impl AudioBlocks for SliceBlocks<'_> {
 pub struct WavFileBlocks {
     path: PathBuf,
     stream: WavStream<BufReader<File>>,
+    /// Where a file shorter than its header ended, kept across rewinds (a later pass may stop
+    /// before the end).
+    cut_short_at: Option<f64>,
 }
 
 impl WavFileBlocks {
@@ -396,7 +399,13 @@ impl WavFileBlocks {
         Ok(WavFileBlocks {
             path: path.to_path_buf(),
             stream: audio::open_wav(path)?,
+            cut_short_at: None,
         })
+    }
+
+    /// Where the audio stopped, when the file ends before its header says (`WavStream`).
+    pub fn cut_short_at(&self) -> Option<f64> {
+        self.cut_short_at
     }
 }
 
@@ -407,7 +416,9 @@ impl AudioBlocks for WavFileBlocks {
     }
 
     fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
-        self.stream.read_block(out)
+        let more = self.stream.read_block(out)?;
+        self.cut_short_at = self.cut_short_at.or(self.stream.cut_short_at());
+        Ok(more)
     }
 }
 

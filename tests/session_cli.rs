@@ -84,6 +84,46 @@ fn a_recording_in_place_of_the_microphone_gets_a_full_report() {
 }
 
 #[test]
+fn the_framework_the_user_chooses_applies_to_the_built_in_questions() {
+    let work = tempfile::tempdir().unwrap();
+    let wav = answer_wav(work.path());
+    let config = work.path().join("config.toml");
+    std::fs::write(&config, "framework = \"star\"\n").unwrap();
+    for (name, extra, config) in [
+        ("flag", vec!["--framework", "star"], None),
+        ("config", vec![], Some(&config)),
+    ] {
+        let data = work.path().join(name);
+        let mut command = rehearse(&data);
+        if let Some(config) = config {
+            command.env("REHEARSE_CONFIG", config);
+        }
+        let output = command
+            .args(["session", "--silent", "--count", "1", "--input-speed", "8"])
+            .args(&extra)
+            .arg("--input")
+            .arg(&wav)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let session = std::fs::read_dir(data.join("sessions"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(session.join("answer-1.report.json")).unwrap())
+                .unwrap();
+        assert_eq!(report["framework"], "star", "{name}");
+    }
+}
+
+#[test]
 fn no_microphone_is_one_line_that_suggests_input_and_leaves_nothing_behind() {
     let work = tempfile::tempdir().unwrap();
     let home = work.path().join("home");
