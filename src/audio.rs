@@ -33,6 +33,8 @@ pub enum AudioError {
         seconds: f64,
         detail: String,
     },
+    #[error("{path} is not a regular file (a pipe, a device or a folder); save the audio as a .wav file and give that")]
+    NotAFile { path: String },
     #[error("{path} contains no audio samples; record the answer again")]
     Empty { path: String },
     #[error("cannot resample from {rate} Hz: {detail}")]
@@ -230,6 +232,11 @@ pub fn open_wav(path: &Path) -> Result<WavStream<std::io::BufReader<std::fs::Fil
         path: shown.clone(),
         source,
     })?;
+    if file.metadata().is_ok_and(|m| !m.is_file()) {
+        // A pipe reports no length, and a recording is read more than once (voice activity,
+        // then the speech): rehearse needs the whole file on disk.
+        return Err(AudioError::NotAFile { path: shown });
+    }
     if file.metadata().is_ok_and(|m| m.len() == 0) {
         return Err(AudioError::Empty { path: shown });
     }

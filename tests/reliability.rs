@@ -280,6 +280,37 @@ fn sigterm_mid_answer_keeps_and_analyses_the_answer_like_ctrl_c() {
 }
 
 #[test]
+fn a_wav_through_a_pipe_is_told_to_be_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    for command in ["transcribe", "analyze"] {
+        let output = rehearse(&data)
+            .args([command, "/dev/stdin"])
+            .stdin(std::fs::File::open(&wav).unwrap())
+            .output()
+            .unwrap();
+        // /dev/stdin on a regular file is that file; through a pipe it is not.
+        assert!(output.status.success(), "{command} from a file");
+        let mut child = rehearse(&data)
+            .args([command, "/dev/stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let bytes = std::fs::read(&wav).unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, &bytes);
+        });
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert_one_clear_line(&output, "is not a regular file", command);
+    }
+}
+
+#[test]
 fn every_bad_audio_input_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -348,6 +379,7 @@ fn every_bad_audio_input_is_one_clear_line() {
         (silence, "no speech found"),
         (nan, "no speech found"),
         (dir.path().join("missing.wav"), "cannot open"),
+        (dir.path().to_path_buf(), "is not a regular file"),
     ];
     // A file that ends before its header says is read as far as it goes, with one warning.
     for path in [&truncated, &lying] {

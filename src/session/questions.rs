@@ -53,12 +53,41 @@ fn parse(text: &str, origin: &str) -> Result<QuestionFile> {
             e.message().trim()
         )
     })?;
-    for q in &file.question {
+    let mut file = file;
+    let mut seen = std::collections::HashSet::new();
+    for q in &mut file.question {
+        if q.id.trim().is_empty() {
+            bail!("{origin}: a question has an empty `id`; give each a short name, e.g. id = \"missed-deadline\"");
+        }
+        if !seen.insert(q.id.clone()) {
+            bail!(
+                "{origin}: question id {:?} is used twice; each id names one question",
+                q.id
+            );
+        }
         if q.text.trim().is_empty() {
             bail!("{origin}: question {:?} has no text", q.id);
         }
+        if q.followups.iter().any(|f| f.trim().is_empty()) {
+            bail!(
+                "{origin}: question {:?} has an empty follow-up; remove it or write the question",
+                q.id
+            );
+        }
+        // Escape sequences in a question would reach the terminal raw (`questions list`,
+        // `report`, the live view): the text is printed and spoken as plain text.
+        q.id = plain(&q.id);
+        q.text = plain(&q.text);
+        for followup in &mut q.followups {
+            *followup = plain(followup);
+        }
     }
     Ok(file)
+}
+
+/// `text` without control characters (an ANSI escape loses its ESC and cannot act).
+fn plain(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// Parses a question file's text (the shape `--questions` reads); `origin` names it in errors.
@@ -83,7 +112,20 @@ pub fn load_bank(user_file: Option<&Path>) -> Result<Vec<Question>> {
         }
         match file.mode {
             Mode::Replace => bank = file.question,
-            Mode::Extend => bank.extend(file.question),
+            Mode::Extend => {
+                if let Some(q) = file
+                    .question
+                    .iter()
+                    .find(|q| bank.iter().any(|b| b.id == q.id))
+                {
+                    bail!(
+                        "{}: question id {:?} is a built-in question's; choose another id, or put mode = \"replace\" at the top to use only your questions",
+                        path.display(),
+                        q.id
+                    );
+                }
+                bank.extend(file.question)
+            }
         }
     }
     Ok(bank)
@@ -134,6 +176,44 @@ mod tests {
         let replaced = load_bank(Some(&path)).unwrap();
         assert_eq!(replaced.len(), 1);
         assert_eq!(replaced[0].id, "mine");
+    }
+
+    #[test]
+    fn ids_are_unique_and_nothing_is_empty_or_an_escape_sequence() {
+        let question = |id: &str, text: &str, followup: &str| {
+            format!("[[question]]\nid = {id:?}\ntext = {text:?}\nfollowups = [{followup:?}]\n")
+        };
+        let good = question("a", "Tell me about a slip.", "Who noticed?");
+        for (file, expected) in [
+            (question("", "Tell me.", "Why?"), "empty `id`"),
+            (format!("{good}{good}"), "question id \"a\" is used twice"),
+            (question("a", "Tell me.", " "), "has an empty follow-up"),
+        ] {
+            let error = parse_questions(&file, "q.toml").unwrap_err().to_string();
+            assert!(
+                error.starts_with("q.toml: ") && error.contains(expected),
+                "{error}"
+            );
+            assert_eq!(error.lines().count(), 1, "{error}");
+        }
+        // TOML's own escapes: ESC and BEL.
+        let escaped = parse_questions(
+            "[[question]]\nid = \"a\"\ntext = \"\\u001b[2J\\u001b[31mTell me about a slip.\"\n\
+             followups = [\"Who\\u0007?\"]\n",
+            "q.toml",
+        )
+        .unwrap();
+        assert!(escaped[0].text.ends_with("Tell me about a slip."));
+        assert!(!escaped[0].text.contains('\u{1b}') && escaped[0].followups[0] == "Who?");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.toml");
+        std::fs::write(&path, question("failed", "Tell me about a slip.", "Why?")).unwrap();
+        let error = load_bank(Some(&path)).unwrap_err().to_string();
+        assert!(
+            error.contains("\"failed\" is a built-in question's"),
+            "{error}"
+        );
     }
 
     #[test]
