@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, FrameworkOrigin, Level};
@@ -644,6 +644,12 @@ pub fn history(json: bool) -> Result<()> {
 
 pub fn report(args: &ReportArgs) -> Result<()> {
     let selection = saved_sessions::select(&args.selection, &sessions_dir()?)?;
+    if selection.answers().next().is_none() {
+        bail!(
+            "session {} has no answers: it ended before a question was answered",
+            selection.session.id
+        );
+    }
     match &args.html {
         Some(file) => {
             let page = report_html::render(&selection)?;

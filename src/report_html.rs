@@ -229,6 +229,11 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
             h2 { (answer.number) ". " (answer.question) }
             @if let Some(note) = &answer.note { p class="note" { "Note: " (note) } }
             @if let Some(player) = player { (player) }
+            @else if answer.report.is_some() {
+                p class="note" {
+                    "The recording answer-" (answer.number) ".wav is not in the session folder; the transcript and report below are what was saved."
+                }
+            }
             @match &answer.report {
                 None => p { "No answer was heard." },
                 Some(report) => {

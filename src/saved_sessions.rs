@@ -101,15 +101,15 @@ impl SavedSession {
             )
         })?;
         let index_path = dir.join("session.json");
-        let text = std::fs::read_to_string(&index_path).with_context(|| {
+        let bytes = std::fs::read(&index_path).with_context(|| {
             format!(
                 "cannot read {}: the session has no index",
                 index_path.display()
             )
         })?;
-        let index: SessionJson = serde_json::from_str(&text).map_err(|e| {
+        let index: SessionJson = serde_json::from_slice(&bytes).map_err(|e| {
             anyhow::anyhow!(
-                "{} is not a session index rehearse wrote: {e}",
+                "{} is damaged ({e}); `rehearse sessions recover` analyses the session's recordings again",
                 index_path.display()
             )
         })?;

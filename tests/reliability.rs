@@ -310,6 +310,58 @@ fn a_wav_through_a_pipe_is_told_to_be_a_file() {
     }
 }
 
+/// A folder mounted read-only over itself (root writes through permissions, not through a
+/// read-only mount); unmounted on drop.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn mount(path: &Path) -> ReadOnly {
+        let path_arg = path.to_str().unwrap();
+        for args in [
+            vec!["--bind", path_arg, path_arg],
+            vec!["-o", "remount,ro,bind", path_arg],
+        ] {
+            let status = Command::new("mount").args(&args).status().unwrap();
+            assert!(status.success(), "mount {args:?} needs root");
+        }
+        ReadOnly(path.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn recovery_on_a_read_only_data_folder_says_why_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let session = session_killed_mid_answer(dir.path(), &data);
+    let output = {
+        let _read_only = ReadOnly::mount(&data);
+        rehearse(&data)
+            .args(["sessions", "recover"])
+            .output()
+            .unwrap()
+    };
+    assert_one_clear_line(
+        &output,
+        "it cannot be written; make the data folder writable",
+        "ro",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(session.to_str().unwrap()), "{stderr}");
+    // Once it can be written, the same command recovers it.
+    let output = rehearse(&data)
+        .args(["sessions", "recover"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_recovered(&session);
+}
+
 #[test]
 fn every_bad_audio_input_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -500,3 +500,40 @@ fn a_saved_duration_beyond_an_hour_is_a_damaged_file_not_a_runaway_page() {
     );
     assert!(!page.exists());
 }
+
+#[test]
+fn a_missing_recording_or_an_empty_session_is_said_not_skipped() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    write_session(&data, "2026-11-20_09-00-00", [30.0, 60.0, 30.0, 70.0], &[]);
+    let page = work.path().join("report.html");
+    stdout(&rehearse(
+        &data,
+        &["report", "latest", "--html", page.to_str().unwrap()],
+    ));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("The recording answer-1.wav is not in the session folder"),
+        "the page says the recording is missing"
+    );
+
+    let empty = data.join("sessions/2026-11-21_09-00-00");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(
+        empty.join("session.json"),
+        r#"{"answers": [], "end": "interrupted"}"#,
+    )
+    .unwrap();
+    assert_refused(
+        &rehearse(&data, &["report", "2026-11-21_09-00-00"]),
+        "has no answers",
+        "an empty session",
+    );
+
+    std::fs::write(empty.join("session.json"), [0xff, 0xfe, 0x00, 0x9c]).unwrap();
+    assert_refused(
+        &rehearse(&data, &["report", "2026-11-21_09-00-00"]),
+        "session.json is damaged",
+        "random bytes",
+    );
+}

@@ -68,7 +68,7 @@ pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>> {
             let index = read_index(&dir);
             let answers = index["answers"].as_array().map_or(0, Vec::len);
             let end = index["end"].as_str().map(str::to_string);
-            let running = end.is_none() && lock_session(&dir).is_err();
+            let running = end.is_none() && held_by_running(&dir);
             SessionSummary {
                 dir,
                 answers,
@@ -96,13 +96,27 @@ fn read_index(dir: &Path) -> Value {
         .unwrap_or_else(|| json!({ "answers": [], "end": null }))
 }
 
+fn open_events(dir: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .open(dir.join(SessionRecord::EVENTS))
+}
+
+/// Whether a running rehearse holds the session's lock. A session whose events file cannot be
+/// opened for writing (a read-only data folder) is not held: it is unfinished, and recovering
+/// it says why it cannot be written, rather than the session being passed over in silence.
+fn held_by_running(dir: &Path) -> bool {
+    open_events(dir).is_ok_and(|file| file.try_lock().is_err())
+}
+
 /// Takes the session's lock, failing while a running rehearse holds it.
 fn lock_session(dir: &Path) -> Result<File> {
-    let path = dir.join(SessionRecord::EVENTS);
-    let file = OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let file = open_events(dir).with_context(|| {
+        format!(
+            "cannot recover {}: it cannot be written; make the data folder writable, then run `rehearse sessions recover` again",
+            dir.display()
+        )
+    })?;
     file.try_lock()
         .map_err(|_| anyhow::anyhow!("{} is in use by a running rehearse", dir.display()))?;
     Ok(file)
