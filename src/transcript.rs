@@ -7,6 +7,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+/// The longest audio a transcript may describe: a day. Answers are minutes long; a one-hour
+/// recording is transcribed in the tests; more is a damaged or hand-made file.
+pub const LONGEST_AUDIO_S: f64 = 86_400.0;
+
 /// One recognised word with its place in the answer, in seconds from the start of the audio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
@@ -79,11 +83,20 @@ impl Transcript {
         Ok(transcript)
     }
 
-    /// Checks that times are finite, non-negative, ordered and inside the audio.
+    /// Checks that times are finite, non-negative, ordered and inside the audio, and the audio
+    /// at most `LONGEST_AUDIO_S`.
     pub fn validate(&self) -> Result<(), String> {
         if !self.duration_s.is_finite() || self.duration_s < 0.0 {
             return Err(format!(
                 "duration_s is {}, expected a non-negative number of seconds",
+                self.duration_s
+            ));
+        }
+        // Every word ends within the audio, so this bounds every time in the file; 1e300 s
+        // would otherwise print as a clock of 18 digits.
+        if self.duration_s > LONGEST_AUDIO_S {
+            return Err(format!(
+                "duration_s is {:e} s; a recording rehearse reads is at most a day ({LONGEST_AUDIO_S} s)",
                 self.duration_s
             ));
         }

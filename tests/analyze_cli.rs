@@ -175,6 +175,12 @@ fn bad_transcripts_are_one_clear_line() {
             "backwards",
         ),
         ("broken.json", "{\"duration_s\": ", "not a transcript"),
+        (
+            "huge.json",
+            r#"{"duration_s": 1e300, "words": [
+                {"text": "I", "start_s": 1e300, "end_s": 1e300, "probability": 1}]}"#,
+            "at most a day",
+        ),
     ];
     for (name, body, expected) in cases {
         let path = dir.path().join(name);
