@@ -262,6 +262,12 @@ impl From<LevelArg> for Level {
     }
 }
 
+/// Columns of the terminal stdout is, or 80 when it is a file or a pipe.
+fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(80, |(terminal_size::Width(w), _)| usize::from(w))
+}
+
 /// Colour only on a terminal, and never when NO_COLOR is set.
 fn stdout_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -637,7 +643,10 @@ pub fn history(json: bool) -> Result<()> {
     if json {
         outln!("{}", serde_json::to_string_pretty(&history)?)?;
     } else {
-        out!("{}", answer_history::render_terminal(&history))?;
+        out!(
+            "{}",
+            answer_history::render_terminal(&history, terminal_width())
+        )?;
     }
     Ok(())
 }

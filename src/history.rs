@@ -172,6 +172,28 @@ fn verdict_word(verdict: Verdict) -> &'static str {
     }
 }
 
+/// `values` in at most `columns` values, each the mean of a run of neighbours, so that a long
+/// history still fits on one line; the runs differ in length by at most one.
+fn squeeze(values: &[f64], columns: usize) -> Vec<f64> {
+    let columns = columns.max(1);
+    if values.len() <= columns {
+        return values.to_vec();
+    }
+    (0..columns)
+        .map(|c| {
+            let run = &values[c * values.len() / columns..(c + 1) * values.len() / columns];
+            run.iter().sum::<f64>() / run.len() as f64
+        })
+        .collect()
+}
+
+/// Width of a trend line's label ("  seconds off budget  ") and the room left after the chart
+/// for its figures ("  130 -> 0, falling").
+const TREND_LABEL: usize = 22;
+const TREND_FIGURES: usize = 24;
+/// Fewest marks a trend chart is drawn with, however narrow the terminal.
+const TREND_MIN_MARKS: usize = 8;
+
 /// Cuts `text` to `width` characters, marking the cut.
 fn clip(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -201,8 +223,9 @@ fn direction(values: &[f64]) -> &'static str {
     }
 }
 
-/// The history for a terminal: one block per session, one line per answer, then the trend.
-pub fn render_terminal(history: &History) -> String {
+/// The history for a terminal `width` columns wide: one block per session, one line per answer,
+/// then the trend, whose charts fit the width however many answers there are.
+pub fn render_terminal(history: &History, width: usize) -> String {
     let mut out = String::new();
     if history.sessions.is_empty() {
         out.push_str("No sessions yet: run `rehearse session` to record one.\n");
@@ -255,24 +278,35 @@ pub fn render_terminal(history: &History) -> String {
         let off = &trend.seconds_off_budget;
         let findings: Vec<f64> = trend.findings.iter().map(|&f| f as f64).collect();
         let within: Vec<f64> = trend.parts_within.iter().map(|&w| w as f64).collect();
-        out.push_str(&format!("\nTrend over {n} answers (oldest to newest)\n"));
+        let marks = width
+            .saturating_sub(TREND_LABEL + TREND_FIGURES)
+            .max(TREND_MIN_MARKS);
+        let chart = |values: &[f64]| sparkline(&squeeze(values, marks));
+        if n > marks {
+            out.push_str(&format!(
+                "\nTrend over {n} answers (oldest to newest, each mark about {} answers)\n",
+                n.div_ceil(marks)
+            ));
+        } else {
+            out.push_str(&format!("\nTrend over {n} answers (oldest to newest)\n"));
+        }
         out.push_str(&format!(
             "  seconds off budget  {}  {:.0} -> {:.0}, {}\n",
-            sparkline(off),
+            chart(off),
             off[0],
             off[n - 1],
             direction(off)
         ));
         out.push_str(&format!(
             "  findings            {}  {} -> {}, {}\n",
-            sparkline(&findings),
+            chart(&findings),
             trend.findings[0],
             trend.findings[n - 1],
             direction(&findings)
         ));
         out.push_str(&format!(
             "  parts within budget {}  {}/{} -> {}/{}, {}\n",
-            sparkline(&within),
+            chart(&within),
             trend.parts_within[0],
             trend.parts_counted[0],
             trend.parts_within[n - 1],
@@ -361,7 +395,7 @@ mod tests {
             "unheard answers are not in the trend"
         );
         assert!(history.trend.seconds_off_budget[1] < history.trend.seconds_off_budget[0]);
-        let text = render_terminal(&history);
+        let text = render_terminal(&history, 80);
         assert!(text.contains("2026-11-25 09:00  2026-11-25_09-00-00 (interrupted)"));
         assert!(text.contains("no answer heard"));
         assert!(text.contains("Trend over 2 answers"));
@@ -383,6 +417,44 @@ mod tests {
                 .len(),
             4
         );
+    }
+
+    #[test]
+    fn a_long_history_is_squeezed_to_fit_the_terminal() {
+        // Five hundred answers, improving: each mark of the chart is the mean of a run.
+        let sessions: Vec<SavedSession> = (0..500)
+            .map(|i| SavedSession {
+                id: format!("s{i}"),
+                dir: "/x".into(),
+                started: "2026-11-24 09:00".into(),
+                end: Some("completed".into()),
+                answers: vec![answer(1, if i < 250 { SHORT } else { FULL }, 150.0)],
+            })
+            .collect();
+        let history = build(&sessions);
+        for width in [40, 80, 200] {
+            let text = render_terminal(&history, width);
+            assert!(
+                text.contains("Trend over 500 answers (oldest to newest, each mark about"),
+                "{text}"
+            );
+            for line in text.lines().filter(|l| l.contains(" -> ")) {
+                let chars = line.chars().count();
+                assert!(chars <= width.max(TREND_LABEL + TREND_MIN_MARKS + TREND_FIGURES));
+            }
+            let off = text
+                .lines()
+                .find(|l| l.contains("seconds off budget"))
+                .unwrap();
+            assert!(off.contains("█") && off.contains("▁"), "{off}");
+        }
+    }
+
+    #[test]
+    fn squeezing_averages_runs_and_keeps_short_series() {
+        assert_eq!(squeeze(&[1.0, 2.0], 8), vec![1.0, 2.0]);
+        assert_eq!(squeeze(&[1.0, 3.0, 5.0, 7.0], 2), vec![2.0, 6.0]);
+        assert_eq!(squeeze(&[0.0; 10], 3).len(), 3);
     }
 
     #[test]

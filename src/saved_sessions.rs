@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::analysis::{AnswerReport, ReplyVerdict};
+use crate::session::record::SessionRecord;
 use crate::transcript::Transcript;
 
 /// One session directory, read back.
@@ -100,7 +101,7 @@ impl SavedSession {
                 dir.display()
             )
         })?;
-        let index_path = dir.join("session.json");
+        let index_path = dir.join(SessionRecord::INDEX);
         let bytes = std::fs::read(&index_path).with_context(|| {
             format!(
                 "cannot read {}: the session has no index",
@@ -160,6 +161,33 @@ impl SavedSession {
     }
 }
 
+/// Every session directory under `sessions_dir`, oldest first. A session directory is named by
+/// the time it started, as rehearse names them, and holds the session's index or its event log
+/// (a session killed before its first answer has only the log). `history`, `sessions list` and
+/// recovery all find sessions here, so they never disagree about what a session is. A missing
+/// `sessions_dir` holds no sessions.
+pub fn session_dirs(sessions_dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(sessions_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", sessions_dir.display())),
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(started_from_name)
+                .is_some()
+                && (p.join(SessionRecord::INDEX).is_file()
+                    || p.join(SessionRecord::EVENTS).is_file())
+        })
+        .collect();
+    dirs.sort();
+    Ok(dirs)
+}
+
 /// What reading all sessions found: the readable ones, oldest first, and one line per
 /// directory that could not be read.
 pub struct SessionList {
@@ -173,24 +201,7 @@ pub fn read_all(sessions_dir: &Path) -> Result<SessionList> {
         sessions: Vec::new(),
         unreadable: Vec::new(),
     };
-    let entries = match std::fs::read_dir(sessions_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(list),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", sessions_dir.display())),
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(started_from_name)
-                    .is_some()
-        })
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in session_dirs(sessions_dir)? {
         match SavedSession::read(&dir) {
             Ok(session) => list.sessions.push(session),
             Err(e) => list.unreadable.push(format!("{e:#}")),

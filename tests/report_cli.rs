@@ -537,3 +537,45 @@ fn a_missing_recording_or_an_empty_session_is_said_not_skipped() {
         "random bytes",
     );
 }
+
+#[test]
+fn sessions_list_and_history_find_the_same_sessions() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path();
+    // A finished session as history reads it: an index and a report, no event log (copied
+    // from another machine, or written before the log existed).
+    write_session(data, "2026-11-20_09-00-00", [30.0, 60.0, 30.0, 75.0], &[]);
+    write_session(data, "2026-11-21_09-00-00", [25.0, 90.0, 15.0, 40.0], &[]);
+    // Neither a session: a folder named like one holding neither file, and a folder of other
+    // things that happens to hold a session.json.
+    std::fs::create_dir_all(data.join("sessions/2026-11-22_09-00-00")).unwrap();
+    write_session(data, "notes", [30.0, 60.0, 30.0, 75.0], &[]);
+
+    let list = stdout(&rehearse(data, &["sessions", "list"]));
+    let listed: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split("sessions/").nth(1))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        listed,
+        ["2026-11-20_09-00-00", "2026-11-21_09-00-00"],
+        "{list}"
+    );
+    assert!(list.contains("1 answers  completed"), "{list}");
+
+    let output = rehearse(data, &["history", "--json"]);
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let history: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = history["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, listed);
+}

@@ -340,8 +340,10 @@ impl Session<'_> {
     }
 
     fn save_index(&self, answers: &[AnswerRecord], end: Option<SessionEnd>) -> Result<()> {
-        self.record
-            .write_json("session.json", &json!({ "answers": answers, "end": end }))?;
+        self.record.write_json(
+            SessionRecord::INDEX,
+            &json!({ "answers": answers, "end": end }),
+        )?;
         Ok(())
     }
 }

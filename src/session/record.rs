@@ -24,6 +24,8 @@ pub struct SessionRecord {
 impl SessionRecord {
     /// The event log, which also carries the running session's lock.
     pub const EVENTS: &'static str = "events.jsonl";
+    /// The session's index: its answers, their reports and how the session ended.
+    pub const INDEX: &'static str = "session.json";
 
     /// Creates `sessions_dir/<local date and time>/`, private to the user.
     pub fn create(sessions_dir: &Path) -> Result<SessionRecord> {

@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
+use crate::saved_sessions;
 use crate::session::endpoint::AnswerEnd;
 use crate::session::record::SessionRecord;
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
@@ -51,18 +52,7 @@ pub enum RecoveryOutcome {
 
 /// Every session directory under `sessions_dir`, oldest first.
 pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>> {
-    let entries = match std::fs::read_dir(sessions_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", sessions_dir.display())),
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.join(SessionRecord::EVENTS).is_file())
-        .collect();
-    dirs.sort();
-    Ok(dirs
+    Ok(saved_sessions::session_dirs(sessions_dir)?
         .into_iter()
         .map(|dir| {
             let index = read_index(&dir);
@@ -90,7 +80,7 @@ pub fn unfinished_sessions(sessions_dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// `session.json`, or an empty index when the session died before writing one.
 fn read_index(dir: &Path) -> Value {
-    std::fs::read(dir.join("session.json"))
+    std::fs::read(dir.join(SessionRecord::INDEX))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_else(|| json!({ "answers": [], "end": null }))
@@ -255,7 +245,7 @@ pub fn recover_session(
     answers.extend(new_records);
     answers.sort_by_key(|a| a["number"].as_u64());
     index = json!({ "answers": answers, "end": SessionEnd::Recovered });
-    write_json(dir, "session.json", &index)?;
+    write_json(dir, SessionRecord::INDEX, &index)?;
     crate::files::write_atomic(
         &dir.join("session.md"),
         recovered_markdown(&index).as_bytes(),
