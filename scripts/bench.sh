@@ -50,13 +50,15 @@ ratio() { py -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'
 fmt() { py -c "import sys; print(f'{float(sys.argv[1]):.${2:-2}f}')" "$1"; }
 median() { py -c "import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))" "$@"; }
 
+# Whisper's threads for the runs below: the bench fixes them, so runs compare like with like.
+threads_args=(--threads "$threads")
 # Runs one session on a WAV (played $speed x real time) with $3 questions (default 1); prints
 # "latency_s wer peak_rss_mb" for its first answer.
 session_run() {
   local wav="$1" ref="$2" questions="${3:-1}" data="$work/data-$RANDOM"
   REHEARSE_DATA_DIR="$data" /usr/bin/time -f "%M" -o "$work/session.time" \
     "$bin" session --input "$wav" --input-speed "$speed" --silent --count "$questions" --max-answer 1200 \
-    --model "$model" --threads "$threads" >"$work/session.out" 2>"$work/session.err"
+    --model "$model" "${threads_args[@]}" >"$work/session.out" 2>"$work/session.err"
   local dir; dir="$(ls -d "$data"/sessions/*/ | head -n1)"
   transcript_text "$dir/answer-1.transcript.json" >"$work/inc.txt"
   echo "$(after_end "$dir/events.jsonl") $(py scripts/bench/wer.py "$ref" "$work/inc.txt") $(( $(cat "$work/session.time") / 1024 ))"
@@ -126,6 +128,29 @@ if [ -n "$session_minutes" ]; then
     rss["session ${answers} answers"]="$session_rss"
   done
 fi
+# A busy machine: another program keeps one core busy (a loop, as a browser tab or a video
+# call would). The wait after the answer and the transcription of the shortest answer with
+# rehearse's default threads (the cores the other program leaves free, read before each
+# transcription) and with every core (whisper.cpp's usual choice, whose spinning workers then
+# stall each other).
+wav="$work/answer-${lengths[0]}.wav"; ref="$work/answer-${lengths[0]}.txt"
+bash -c 'while :; do :; done' &
+busy=$!
+trap 'kill "$busy" 2>/dev/null; rm -rf "$work"' EXIT
+sleep 2
+echo
+echo "busy machine (one core kept busy by another program), the $(fmt "$(py -c "print($(soxi -D "$wav")/60)")" 1) min answer:"
+printf '  %-28s %18s %12s\n' "whisper threads" "wait after answer" "transcribe"
+for choice in default all; do
+  if [ "$choice" = default ]; then threads_args=(); label="default (the free cores)"
+  else threads_args=(--threads "$(nproc)"); label="all $(nproc) cores (--threads)"; fi
+  read -r latency _ _ < <(session_run "$wav" "$ref")
+  "$bin" -v transcribe --model "$model" "${threads_args[@]}" "$wav" >/dev/null 2>"$work/busy.log"
+  printf '  %-28s %17ss %11ss\n' "$label" "$(fmt "$latency" 3)" "$(fmt "$(py -c "print($(field 'audio in' "$work/busy.log")/1000)")")"
+done
+kill "$busy" 2>/dev/null
+threads_args=(--threads "$threads")
+
 echo
 echo "peak memory (RSS, MB):"
 printf '%s\n' "${!rss[@]}" | sort -t' ' -k1,1 -k2,2n | while read -r what n unit; do
@@ -133,3 +158,8 @@ printf '%s\n' "${!rss[@]}" | sort -t' ' -k1,1 -k2,2n | while read -r what n unit
 done
 echo "model load (ms):"
 printf '%s\n' "${!load[@]}" | sort | while read -r what; do printf '  %-22s %6s\n' "$what" "${load[$what]}"; done
+if [ "$smoke" = 0 ]; then
+  echo
+  echo "real speech (recordings that packages ship, Whisper-style normalisation):"
+  scripts/bench/real-speech.sh --model "$model" --model "$model_f16"
+fi
