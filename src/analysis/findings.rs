@@ -1030,9 +1030,7 @@ const ABSENCES: [(&str, Property); 3] = [
     ("no_evidence", Property::Evidence),
 ];
 
-/// A sentence the property model reads at least this surely has the property: no finding
-/// says the answer lacks it.
-const SURE: f64 = 0.8;
+use super::meaning::SURE;
 
 /// Whether the answer surely says what `code` would call missing: then the answer-level model
 /// does not overrule the sentence that says it ("Since then I have caught two errors in

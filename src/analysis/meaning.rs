@@ -416,17 +416,56 @@ pub(crate) fn read(
     let readings = judge.probabilities(&inputs(sentences, vectors))?;
     Ok(Reading {
         judge,
-        labelled: readings.parts.iter().map(|row| labelled(row)).collect(),
+        labelled: readings
+            .parts
+            .iter()
+            .zip(&readings.properties)
+            .map(|(row, properties)| labelled(row, properties))
+            .collect(),
         properties: readings.properties,
     })
 }
 
-/// The most likely part of a sentence, and why in words: how sure the model is, and the
-/// runner-up when it is close.
-fn labelled(probabilities: &[f64]) -> Labelled {
+/// A sentence the property model reads at least this surely has the property: no finding says
+/// the answer lacks it, and a sure change or evidence settles the sentence's part.
+pub(crate) const SURE: f64 = 0.8;
+
+/// The part of a sentence whose likeliest part is `best` (an index into `JUDGE_PARTS`) and whose
+/// properties read `properties`: a sentence that surely names a changed behaviour or surely
+/// shows the change worked is learning, whatever it reads like otherwise. The labelling guide
+/// puts the change and "anything showing the change worked" under learning, and a result told
+/// in the past tense ("in the six months after, both went in without a complaint") reads like
+/// the story to the part head while the property head knows what it is. Training scores the
+/// held-out answers through this too, so the part accuracy it reports is what analysis does.
+pub fn settled_part(best: usize, properties: &[f64]) -> usize {
+    let surely = |p: Property| properties.get(p.index()).is_some_and(|&x| x >= SURE);
+    if surely(Property::Change) || surely(Property::Evidence) {
+        LEARN
+    } else {
+        best
+    }
+}
+
+/// Where learning is in `JUDGE_PARTS`.
+const LEARN: usize = 3;
+
+/// The part of a sentence, and why in words: how sure the model is, and the runner-up when it
+/// is close; or, where a sure change or evidence settles it, that.
+fn labelled(probabilities: &[f64], properties: &[f64]) -> Labelled {
     let mut ranked: Vec<usize> = (0..probabilities.len()).collect();
     ranked.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
     let best = ranked[0];
+    let settled = settled_part(best, properties);
+    if settled != best {
+        return Labelled {
+            part: AnswerPart::new(JUDGE_PARTS[settled]),
+            why: format!(
+                "names a change or shows that it worked ({:.0}% sure), so it is learning",
+                properties[Property::Change.index()].max(properties[Property::Evidence.index()])
+                    * 100.0
+            ),
+        };
+    }
     let part = match JUDGE_PARTS[best] {
         "other" => AnswerPart::OTHER,
         name => AnswerPart::new(name),
@@ -494,6 +533,32 @@ mod tests {
             .probabilities(&inputs(&sentences, &vectors))
             .expect("reads");
         (texts, readings.properties)
+    }
+
+    #[test]
+    fn a_sure_change_or_evidence_settles_the_part_as_learning() {
+        assert_eq!(JUDGE_PARTS[LEARN], "learn");
+        let describe = 1;
+        let mut properties = vec![0.1; Property::ALL.len()];
+        assert_eq!(settled_part(describe, &properties), describe);
+        properties[Property::Evidence.index()] = SURE - 0.01;
+        assert_eq!(
+            settled_part(describe, &properties),
+            describe,
+            "unsure stays"
+        );
+        properties[Property::Evidence.index()] = SURE;
+        assert_eq!(settled_part(describe, &properties), LEARN);
+        let mut change = vec![0.0; Property::ALL.len()];
+        change[Property::Change.index()] = 0.95;
+        assert_eq!(settled_part(0, &change), LEARN);
+        // Other sure properties leave the part alone: ownership is not learning.
+        let mut owns = vec![0.0; Property::ALL.len()];
+        owns[Property::Owns.index()] = 0.99;
+        assert_eq!(settled_part(2, &owns), 2);
+        let labelled = labelled(&[0.1, 0.7, 0.1, 0.05, 0.05], &change);
+        assert_eq!(labelled.part.name(), "learn");
+        assert!(labelled.why.contains("95% sure"), "{}", labelled.why);
     }
 
     #[test]
