@@ -6,8 +6,8 @@
 //! and the properties at least half of its words carry. The context model (a bidirectional GRU
 //! over the answer's sentences, `analysis::context`) is fitted with candle-nn's AdamW on
 //! mini-batches of answers, from a seeded initialisation in a seeded order, so a run is
-//! reproducible. How long to train is chosen by leave-one-author-out cross-validation inside
-//! the training split, and the answer-level finding models are fitted on those out-of-fold
+//! reproducible. How long to train is chosen by cross-validation inside the training split,
+//! each fold holding out whole authors, and the answer-level finding models are fitted on those out-of-fold
 //! readings (so they learn how far to trust the sentence readings on new writers).
 //!
 //! The weights record the SHA-256 of the training answers and the settings that made them, so
@@ -393,8 +393,10 @@ fn fewest_epochs_as_good(part_accuracy: &[(usize, f64)]) -> usize {
 
 /// The cross-validated choices and what they scored.
 pub struct Choices {
-    /// Epochs to train for: the checkpoint with the best out-of-fold part accuracy.
+    /// Epochs to train for: the fewest as good as the best out-of-fold part accuracy.
     pub epochs: usize,
+    /// How many folds the cross-validation held out in turn.
+    pub folds: usize,
     /// Out-of-fold time-weighted part accuracy at each checkpoint.
     pub part_accuracy: Vec<(usize, f64)>,
     /// Out-of-fold F1 of "some sentence of the answer has it" (probability >= 0.5), per
@@ -405,8 +407,8 @@ pub struct Choices {
     pub finding_bias: Vec<f32>,
 }
 
-/// Leave-one-author-out over the training split: for each author, trains on the others and
-/// reads that author's answers at every checkpoint.
+/// Cross-validation over the training split in `settings.folds` folds of whole authors: for
+/// each fold, trains on the other authors and reads the fold's answers at every checkpoint.
 pub fn cross_validate(set: &TrainingSet, settings: &Settings) -> Result<Choices> {
     let checkpoints = settings.checkpoints;
     let mut readings: Vec<Vec<HeldReading>> = vec![Vec::new(); checkpoints.len()];
@@ -467,6 +469,7 @@ pub fn cross_validate(set: &TrainingSet, settings: &Settings) -> Result<Choices>
     let findings = fit_findings(set, &chosen)?;
     Ok(Choices {
         epochs: checkpoints[best],
+        folds,
         part_accuracy,
         property_f1,
         finding_weights: findings.0,
@@ -636,7 +639,7 @@ pub fn run(root: &Path, out: &Path, encoder: &mut dyn SentenceEncoder) -> Result
     for (epoch, accuracy) in &choices.part_accuracy {
         outln!(
             "cross-validation ({} folds of whole authors): part accuracy {accuracy:.3} after {epoch} epochs",
-            settings.folds.min(set.authors.len())
+            choices.folds
         )?;
     }
     outln!("training for {} epochs", choices.epochs)?;
