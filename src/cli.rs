@@ -57,6 +57,11 @@ pub enum Command {
             default_value = "models/judge-failure.safetensors"
         )]
         out: PathBuf,
+        /// Write the training split's sentences (word pieces, part, properties) as JSON lines
+        /// to FILE instead of training: what the sentence adapter is fine-tuned on
+        /// (`scripts/train-judge.sh`).
+        #[arg(long, value_name = "FILE")]
+        export_sentences: Option<PathBuf>,
     },
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]

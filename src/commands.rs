@@ -346,7 +346,11 @@ pub fn eval(dir: &Path, split: Split, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn train(corpus: &Path, out: &Path) -> Result<()> {
+pub fn train(corpus: &Path, out: &Path, export_sentences: Option<&Path>) -> Result<()> {
+    if let Some(file) = export_sentences {
+        let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
+        return crate::train::export_sentences(corpus, file, &|text| model.word_pieces(text));
+    }
     let mut encoder = load_sentence_model()?;
     crate::train::run(corpus, out, &mut encoder)
 }

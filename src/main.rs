@@ -17,7 +17,11 @@ fn main() -> ExitCode {
         Command::Session(args) => commands::session(&args),
         Command::Devices => commands::devices(),
         Command::Eval { dir, split, json } => commands::eval(&dir, split.into(), json),
-        Command::Train { corpus, out } => commands::train(&corpus, &out),
+        Command::Train {
+            corpus,
+            out,
+            export_sentences,
+        } => commands::train(&corpus, &out, export_sentences.as_deref()),
         Command::Models(ModelsCommand::List { json }) => commands::models_list(json),
         Command::Models(ModelsCommand::Check { model }) => commands::models_check(model.as_deref()),
         Command::Models(ModelsCommand::Dir) => commands::models_dir(),

