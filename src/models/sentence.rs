@@ -91,7 +91,7 @@ fn file_sha256(path: &Path) -> Result<String> {
 /// from the corpus's sentence parts and properties (`scripts/train-judge.sh`). Fine-tuning the
 /// encoder is what lets a sentence's few telling words ("I own", "since then") count; a
 /// low-rank update keeps what ships at about a megabyte beside the pinned base model.
-pub const ADAPTER: &[u8] = include_bytes!("../../models/sentence-adapter.safetensors");
+const ADAPTER: &[u8] = include_bytes!("../../models/sentence-adapter.safetensors");
 
 /// The SHA-256 of the shipped adapter: the judge's weights record it, since they were trained
 /// on the vectors it makes.
@@ -178,6 +178,11 @@ impl MiniLm {
     /// Loads the model from a checked directory. The weights are memory-mapped, so start-up
     /// reads only the header.
     pub fn load(dir: &Path) -> Result<MiniLm> {
+        MiniLm::load_adapted(dir, ADAPTER)
+    }
+
+    /// Loads the model from a checked directory with `adapter`'s updates added to its weights.
+    fn load_adapted(dir: &Path, adapter: &[u8]) -> Result<MiniLm> {
         check_sentence_model(dir, false)?;
         let damaged = |what: &str| {
             format!(
@@ -212,7 +217,7 @@ impl MiniLm {
         // writes into the models directory while it runs.
         let base = unsafe { MmapedSafetensors::new(&weights) }
             .with_context(|| damaged("model.safetensors"))?;
-        let adapted = AdaptedWeights::new(base, ADAPTER, &device)
+        let adapted = AdaptedWeights::new(base, adapter, &device)
             .context("the shipped sentence adapter cannot be read; rebuild rehearse")?;
         let vb = VarBuilder::from_backend(Box::new(adapted), DType::F32, device.clone());
         let model = BertModel::load(vb, &config).with_context(|| damaged("model.safetensors"))?;
@@ -420,19 +425,8 @@ mod tests {
             .join(SENTENCE_MODEL_NAME);
         let sentence = "The failure had two parts that were mine.";
         let adapted = model().encode(&[sentence]).expect("encodes");
-        // The same model without the adapter: the base weights alone.
-        let base = unsafe { MmapedSafetensors::new(dir.join("model.safetensors")) }.expect("maps");
-        let plain = AdaptedWeights::new(base, &safetensors(&[]), &Device::Cpu).expect("reads");
-        let mut unadapted = model();
-        let config: BertConfig = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("config.json")).expect("config"),
-        )
-        .expect("parses");
-        unadapted.model = BertModel::load(
-            VarBuilder::from_backend(Box::new(plain), DType::F32, Device::Cpu),
-            &config,
-        )
-        .expect("loads");
+        // The same model with an empty adapter: the base weights alone.
+        let mut unadapted = MiniLm::load_adapted(&dir, &safetensors(&[])).expect("loads");
         let before = unadapted.encode(&[sentence]).expect("encodes");
         let same = cosine(&adapted[0], &before[0]);
         assert!(
