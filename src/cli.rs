@@ -36,16 +36,7 @@ pub enum Command {
     /// List audio input and output devices.
     Devices,
     /// Score the analysis against a labelled corpus of answers (developer tool).
-    Eval {
-        /// The corpus root (tests/corpus, with split.toml) or a folder of answers (TOML).
-        dir: PathBuf,
-        /// Which authors of a corpus root to score: test (never trained on), train or all.
-        #[arg(long, value_enum, default_value_t = SplitArg::Test)]
-        split: SplitArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Eval(EvalArgs),
     /// Train the failure framework's classifiers on the corpus's training split (developers).
     Train {
         /// The corpus root, with split.toml.
@@ -162,6 +153,33 @@ pub enum SessionsCommand {
         #[command(flatten)]
         whisper: WhisperArgs,
     },
+}
+
+/// What `rehearse eval` scores, and how.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The corpus root (tests/corpus, with split.toml) or a folder of answers (TOML).
+    pub dir: PathBuf,
+    /// Which authors of a corpus root to score: test (never trained on), train or all.
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    pub split: SplitArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Score what Whisper hears instead of the written words: each answer is read aloud by
+    /// an espeak-ng voice (three, in turn), transcribed, and its labels carried onto the
+    /// heard words. Transcripts are kept under the cache folder for the next run.
+    #[arg(long)]
+    pub through_audio: bool,
+    /// Only N answers, spread evenly over the split (the same ones on every run).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// With --through-audio: where transcripts are kept (default: a folder in the
+    /// platform's cache directory).
+    #[arg(long, value_name = "DIR", requires = "through_audio")]
+    pub audio_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub whisper: WhisperArgs,
 }
 
 /// Which Whisper model to run and how.

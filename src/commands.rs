@@ -10,9 +10,11 @@ use serde::Serialize;
 
 use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, FrameworkOrigin, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
-use crate::cli::{AnalyzeArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs};
+use crate::cli::{
+    AnalyzeArgs, EvalArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs,
+};
 use crate::config::{self, Config, Settings};
-use crate::corpus::Split;
+use crate::corpus::{CorpusAnswer, Split};
 use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
@@ -28,6 +30,7 @@ use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
 use crate::{
     eval as corpus_eval, files, history as answer_history, paths, report_html, saved_sessions,
+    spoken_corpus,
 };
 use crate::{out, outln};
 
@@ -319,21 +322,35 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(dir: &Path, split: Split, json: bool) -> Result<()> {
-    let answers = corpus_eval::load_answers(dir, split)?;
+pub fn eval(args: &EvalArgs) -> Result<()> {
+    let (dir, split) = (args.dir.as_path(), Split::from(args.split));
+    let mut answers = corpus_eval::load_answers(dir, split)?;
+    let mut heard_by = None;
+    if let Some(n) = args.sample {
+        answers = spread_sample(answers, n);
+    }
+    if args.through_audio {
+        let (heard, description) = hear_answers(&answers, args)?;
+        answers = heard;
+        heard_by = Some(description);
+    }
     let mut encoder = load_sentence_model()?;
     let summaries = corpus_eval::evaluate_all(&answers, &mut encoder)?;
-    if json {
+    if args.json {
         outln!("{}", serde_json::to_string_pretty(&summaries)?)?;
     } else {
         let authors: std::collections::BTreeSet<&str> =
             answers.iter().map(|a| a.author.as_str()).collect();
         outln!(
-            "{} answers by {} ({} split)\n",
+            "{} answers by {} ({} split)",
             answers.len(),
             authors.into_iter().collect::<Vec<_>>().join(", "),
             split.name()
         )?;
+        if let Some(description) = heard_by {
+            outln!("{description}")?;
+        }
+        outln!()?;
         for summary in summaries {
             outln!("{summary}")?;
         }
@@ -344,6 +361,88 @@ pub fn eval(dir: &Path, split: Split, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `n` answers spread evenly over `answers` (all of them when there are no more than `n`): a
+/// fixed subset, the same on every run.
+fn spread_sample(answers: Vec<CorpusAnswer>, n: usize) -> Vec<CorpusAnswer> {
+    let total = answers.len();
+    if n >= total {
+        return answers;
+    }
+    answers
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| (i * n) % total < n)
+        .map(|(_, a)| a)
+        .collect()
+}
+
+/// Every answer read aloud by the espeak-ng voices in turn and transcribed by the chosen
+/// Whisper model, with its labels carried onto the heard words; and a line saying how, with the
+/// word error rate.
+fn hear_answers(answers: &[CorpusAnswer], args: &EvalArgs) -> Result<(Vec<CorpusAnswer>, String)> {
+    let config = load_config()?;
+    let (model, _) = models::choose_model(args.whisper.model.as_deref(), &config)?;
+    let model_id = model.file_name().map_or_else(
+        || model.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let cache = match &args.audio_cache {
+        Some(dir) => dir.clone(),
+        None => paths::cache_dir()?.join("spoken-corpus"),
+    };
+    std::fs::create_dir_all(&cache)
+        .with_context(|| format!("cannot create the transcript cache {}", cache.display()))?;
+    let mut stt = load_whisper(&args.whisper)?;
+    let mut heard = Vec::with_capacity(answers.len());
+    // Word errors and written words for each voice.
+    let mut by_voice = [(0usize, 0usize); spoken_corpus::VOICES.len()];
+    for (i, answer) in answers.iter().enumerate() {
+        let voice = i % spoken_corpus::VOICES.len();
+        let answer = spoken_corpus::hear(
+            answer,
+            spoken_corpus::VOICES[voice],
+            &mut stt,
+            &model_id,
+            &cache,
+        )?;
+        let (errors, words) = spoken_corpus::word_errors(
+            &answers[i]
+                .transcript
+                .words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>(),
+            &answer
+                .transcript
+                .words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>(),
+        );
+        by_voice[voice].0 += errors;
+        by_voice[voice].1 += words;
+        heard.push(answer);
+        if (i + 1) % 10 == 0 {
+            eprintln!("heard {} of {} answers", i + 1, answers.len());
+        }
+    }
+    let rate = |(errors, words): (usize, usize)| 100.0 * errors as f64 / words.max(1) as f64;
+    let (errors, words) = by_voice
+        .iter()
+        .fold((0, 0), |(e, n), &(de, dn)| (e + de, n + dn));
+    let voices: Vec<String> = spoken_corpus::VOICES
+        .iter()
+        .zip(by_voice)
+        .map(|(voice, counts)| format!("{voice} {:.1} %", rate(counts)))
+        .collect();
+    let description = format!(
+        "read aloud by espeak-ng and transcribed by {model_id}: word error rate {:.1} % over {words} words ({})",
+        rate((errors, words)),
+        voices.join(", ")
+    );
+    Ok((heard, description))
 }
 
 pub fn train(corpus: &Path, out: &Path, export_sentences: Option<&Path>) -> Result<()> {

@@ -20,6 +20,7 @@ pub mod report_html;
 pub mod saved_sessions;
 pub mod session;
 pub mod speak;
+pub mod spoken_corpus;
 pub mod stdout;
 pub mod train;
 pub mod transcribe;

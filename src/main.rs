@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze(&args),
         Command::Session(args) => commands::session(&args),
         Command::Devices => commands::devices(),
-        Command::Eval { dir, split, json } => commands::eval(&dir, split.into(), json),
+        Command::Eval(args) => commands::eval(&args),
         Command::Train {
             corpus,
             out,

@@ -30,6 +30,12 @@ pub fn models_dir() -> Result<PathBuf> {
     Ok(data_dir()?.join("models"))
 }
 
+/// Where rehearse keeps what it can make again (transcripts of the spoken corpus): the
+/// platform's cache directory (e.g. ~/.cache/rehearse).
+pub fn cache_dir() -> Result<PathBuf> {
+    Ok(project_dirs()?.cache_dir().to_path_buf())
+}
+
 /// Where the user's own answer frameworks live: a `frameworks` folder beside the config file.
 pub fn frameworks_dir() -> Result<PathBuf> {
     let config = config_file()?;

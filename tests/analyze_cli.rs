@@ -221,3 +221,64 @@ fn a_missing_or_damaged_sentence_model_is_one_line_naming_the_fix() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// The first number after `label` in `text`.
+fn number_after(text: &str, label: &str) -> f64 {
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
+        + label.len();
+    text[at..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in:\n{text}"))
+}
+
+/// The judge scored on what Whisper hears: a fixed dozen answers of the test split read aloud by
+/// the three espeak-ng voices, transcribed by the real tiny.en, labels carried onto the heard
+/// words. The floors sit far under the figures this gives (README), to catch a broken path
+/// (labels carried wrong, transcripts lost) rather than pin a number; `--nocapture` prints them.
+#[test]
+fn eval_through_audio_scores_the_judge_on_what_whisper_heard() {
+    let cache = tempfile::tempdir().unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let output = rehearse()
+        .arg("eval")
+        .arg(&corpus)
+        .args(["--through-audio", "--sample", "12", "--audio-cache"])
+        .arg(cache.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("12 answers by "), "{stdout}");
+    let word_error_rate = number_after(&stdout, "word error rate ");
+    assert!(
+        (1.0..40.0).contains(&word_error_rate),
+        "a real transcript mishears some words, and not most: {word_error_rate} %"
+    );
+    let parts = number_after(&stdout, "part accuracy (time-weighted): ");
+    assert!(parts > 0.7, "part accuracy through audio {parts}");
+    let kept = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(
+        kept, 12,
+        "one transcript kept per answer, no recordings left"
+    );
+    let files = std::fs::read_dir(cache.path()).unwrap().count();
+    assert_eq!(files, 12, "no recordings left behind");
+}
