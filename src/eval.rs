@@ -48,6 +48,9 @@ const TIME_EPS: f64 = 1e-6;
 pub struct Prediction {
     /// Predicted part per word; `None` where no sentence of the report contains the word's start.
     pub word_parts: Vec<Option<AnswerPart>>,
+    /// The report's sentence each word is in, parallel to `word_parts`; empty for a predictor
+    /// that reads no sentences.
+    pub word_sentences: Vec<Option<usize>>,
     /// Predicted durations of choose, describe, own, learn in seconds.
     pub part_durations: [f64; 4],
     /// Finding codes raised (any codes; only content codes are scored).
@@ -95,16 +98,19 @@ fn part_index(part: AnswerPart) -> usize {
 /// `start_s..=end_s` holds the word's start (the first such sentence); part durations come from
 /// `report.parts`.
 pub fn prediction_from_report(transcript: &Transcript, report: &AnswerReport) -> Prediction {
-    let word_parts = transcript
+    let word_sentences: Vec<Option<usize>> = transcript
         .words
         .iter()
         .map(|w| {
             report
                 .sentences
                 .iter()
-                .find(|s| s.start_s - TIME_EPS <= w.start_s && w.start_s <= s.end_s + TIME_EPS)
-                .map(|s| s.part)
+                .position(|s| s.start_s - TIME_EPS <= w.start_s && w.start_s <= s.end_s + TIME_EPS)
         })
+        .collect();
+    let word_parts = word_sentences
+        .iter()
+        .map(|s| s.map(|s| report.sentences[s].part))
         .collect();
     let mut part_durations = [0.0; 4];
     for p in &report.parts {
@@ -114,6 +120,7 @@ pub fn prediction_from_report(transcript: &Transcript, report: &AnswerReport) ->
     }
     Prediction {
         word_parts,
+        word_sentences,
         part_durations,
         findings: report.findings.iter().map(|f| f.code.clone()).collect(),
         followup_gaps: report
@@ -131,6 +138,7 @@ pub fn positional_prediction(transcript: &Transcript) -> Prediction {
     let (Some(first), Some(last)) = (words.first(), words.last()) else {
         return Prediction {
             word_parts: Vec::new(),
+            word_sentences: Vec::new(),
             part_durations: [0.0; 4],
             findings: Vec::new(),
             followup_gaps: Vec::new(),
@@ -160,6 +168,7 @@ pub fn positional_prediction(transcript: &Transcript) -> Prediction {
     let part_durations = part_durations(&word_slots(transcript), &word_parts);
     Prediction {
         word_parts,
+        word_sentences: Vec::new(),
         part_durations,
         findings: Vec::new(),
         followup_gaps: Vec::new(),
@@ -241,6 +250,11 @@ pub struct EvalSummary {
     pub part_accuracy: f64,
     /// Slot time of words no predicted sentence contains.
     pub unassigned_s: f64,
+    /// The best part accuracy any labelling of the report's sentences could reach: each
+    /// sentence given the gold part of most of its time. Below 1 where a sentence the analysis
+    /// found runs across a part boundary (a recogniser's run-on); `None` for a predictor that
+    /// reads no sentences.
+    pub sentence_ceiling: Option<f64>,
     pub per_part: Vec<PartScore>,
     /// Seconds, rows gold part and columns predicted part in `parts()` order, plus a last column
     /// for unassigned words.
@@ -282,6 +296,25 @@ fn content_codes(codes: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Slot time of `answer` that labelling each of the prediction's sentences with its commonest
+/// gold part (by time) would get right.
+fn sentence_ceiling_s(answer: &CorpusAnswer, prediction: &Prediction, slots: &[f64]) -> f64 {
+    let mut by_sentence: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for (i, slot) in slots.iter().enumerate() {
+        // A word in no sentence is unassigned: no labelling of the sentences gets it right.
+        if let Some(sentence) = prediction.word_sentences.get(i).copied().flatten() {
+            by_sentence
+                .entry(sentence)
+                .or_insert_with(|| vec![0.0; parts().len()])[part_index(answer.word_parts[i])] +=
+                slot;
+        }
+    }
+    by_sentence
+        .values()
+        .map(|times| times.iter().copied().fold(0.0, f64::max))
+        .sum()
+}
+
 /// Scores predictions against gold labels. `predictions` is parallel to `answers`.
 pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction]) -> EvalSummary {
     let n_parts = parts().len();
@@ -302,6 +335,7 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
     let mut mismatches = Vec::new();
     let (mut followups_asked, mut followups_asking_given) = (0, 0);
     let mut asked_for_given = Vec::new();
+    let mut ceiling_s: Option<f64> = None;
 
     for (answer, prediction) in answers.iter().zip(predictions) {
         let slots = word_slots(&answer.transcript);
@@ -314,6 +348,10 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
                 .flatten()
                 .map_or(n_parts, part_index);
             confusion[gold][predicted] += slot;
+        }
+        if !prediction.word_sentences.is_empty() {
+            ceiling_s.get_or_insert(0.0);
+            ceiling_s = ceiling_s.map(|c| c + sentence_ceiling_s(answer, prediction, &slots));
         }
         let gold_parts: Vec<Option<AnswerPart>> =
             answer.word_parts.iter().copied().map(Some).collect();
@@ -401,6 +439,7 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         total_s,
         part_accuracy: ratio(correct_s, total_s).unwrap_or(0.0),
         unassigned_s,
+        sentence_ceiling: ceiling_s.and_then(|c| ratio(c, total_s)),
         per_part,
         confusion_s: confusion,
         duration_errors,
@@ -615,6 +654,12 @@ impl fmt::Display for EvalSummary {
             "part accuracy (time-weighted): {:.3}   unassigned: {:.1} s",
             self.part_accuracy, self.unassigned_s
         )?;
+        if let Some(ceiling) = self.sentence_ceiling {
+            writeln!(
+                f,
+                "sentence ceiling: {ceiling:.3} (each sentence found given its commonest gold part)"
+            )?;
+        }
         writeln!(
             f,
             "{:<9} {:>8} {:>8} {:>9} {:>7} {:>10}",
@@ -762,6 +807,7 @@ mod tests {
         Prediction {
             part_durations: part_durations(&word_slots(&a.transcript), &word_parts),
             word_parts,
+            word_sentences: Vec::new(),
             findings: findings.iter().map(|s| s.to_string()).collect(),
             followup_gaps: Vec::new(),
         }
