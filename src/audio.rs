@@ -120,16 +120,20 @@ impl To16k {
                 rate: self.input_rate,
                 detail: e.to_string(),
             };
+            // rubato refuses an empty partial chunk: with no samples left over (an input whose
+            // length is a whole number of chunks), flushing starts at once.
             let tail = std::mem::take(&mut self.pending);
-            let produced = resampler
-                .process_partial(Some(&[tail.as_slice()]), None)
-                .map_err(map_err)?;
-            Self::emit(
-                &produced[0],
-                &mut self.delay_to_skip,
-                &mut self.frames_out,
-                out,
-            );
+            if !tail.is_empty() {
+                let produced = resampler
+                    .process_partial(Some(&[tail.as_slice()]), None)
+                    .map_err(map_err)?;
+                Self::emit(
+                    &produced[0],
+                    &mut self.delay_to_skip,
+                    &mut self.frames_out,
+                    out,
+                );
+            }
             while self.frames_out < expected {
                 let produced = resampler
                     .process_partial(None::<&[&[f32]]>, None)
@@ -441,6 +445,20 @@ mod tests {
         for rate in [8_000, 16_000, 22_050, 44_100, 48_000] {
             let out = resample_all(&sine(rate, 2.5, 440.0), rate, 777);
             assert_eq!(out.len(), 40_000, "rate {rate}");
+        }
+    }
+
+    /// An input of a whole number of the resampler's chunks leaves nothing over to flush; it
+    /// once failed with "Insufficient buffer size 0" (a WAV of 1,024 x k frames, 1 in 1,024).
+    #[test]
+    fn an_input_of_whole_chunks_resamples_to_its_length() {
+        for rate in [22_050, 44_100, 48_000] {
+            let input: Vec<f32> = sine(rate, 3.0, 440.0)[..RESAMPLER_CHUNK * 50].to_vec();
+            let expected = (RESAMPLER_CHUNK * 50) as u64 * u64::from(SAMPLE_RATE) / u64::from(rate);
+            for piece in [RESAMPLER_CHUNK, 777] {
+                let out = resample_all(&input, rate, piece);
+                assert_eq!(out.len() as u64, expected, "rate {rate}, pieces of {piece}");
+            }
         }
     }
 
