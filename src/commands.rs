@@ -330,7 +330,8 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         answers = spread_sample(answers, n);
     }
     if args.through_audio {
-        let (heard, description) = hear_answers(&answers, args)?;
+        let (heard, description) =
+            hear_answers(&answers, &args.whisper, args.audio_cache.as_deref())?;
         answers = heard;
         heard_by = Some(description);
     }
@@ -363,6 +364,16 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// The chosen Whisper model's file name: what heard transcripts are kept under.
+fn model_name(whisper: &WhisperArgs) -> Result<String> {
+    let config = load_config()?;
+    let (model, _) = models::choose_model(whisper.model.as_deref(), &config)?;
+    Ok(model.file_name().map_or_else(
+        || model.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    ))
+}
+
 /// `n` answers spread evenly over `answers` (all of them when there are no more than `n`): a
 /// fixed subset, the same on every run.
 fn spread_sample(answers: Vec<CorpusAnswer>, n: usize) -> Vec<CorpusAnswer> {
@@ -381,20 +392,19 @@ fn spread_sample(answers: Vec<CorpusAnswer>, n: usize) -> Vec<CorpusAnswer> {
 /// Every answer read aloud by the espeak-ng voices in turn and transcribed by the chosen
 /// Whisper model, with its labels carried onto the heard words; and a line saying how, with the
 /// word error rate.
-fn hear_answers(answers: &[CorpusAnswer], args: &EvalArgs) -> Result<(Vec<CorpusAnswer>, String)> {
-    let config = load_config()?;
-    let (model, _) = models::choose_model(args.whisper.model.as_deref(), &config)?;
-    let model_id = model.file_name().map_or_else(
-        || model.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let cache = match &args.audio_cache {
-        Some(dir) => dir.clone(),
+fn hear_answers(
+    answers: &[CorpusAnswer],
+    whisper: &WhisperArgs,
+    audio_cache: Option<&Path>,
+) -> Result<(Vec<CorpusAnswer>, String)> {
+    let model_id = model_name(whisper)?;
+    let cache = match audio_cache {
+        Some(dir) => dir.to_path_buf(),
         None => paths::cache_dir()?.join("spoken-corpus"),
     };
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the transcript cache {}", cache.display()))?;
-    let mut stt = load_whisper(&args.whisper)?;
+    let mut stt = load_whisper(whisper)?;
     let mut heard = Vec::with_capacity(answers.len());
     // Word errors and written words for each voice.
     let mut by_voice = [(0usize, 0usize); spoken_corpus::VOICES.len()];

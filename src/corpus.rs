@@ -175,6 +175,10 @@ pub struct CorpusAnswer {
     /// Content finding codes a careful coach would raise; empty for a strong answer.
     pub expected_findings: Vec<String>,
     pub transcript: Transcript,
+    /// The answer as its author wrote it, sentences with their punctuation even where the
+    /// transcript leaves it out: what a voice reads aloud (a speaker pauses between sentences
+    /// whatever the recogniser then prints).
+    pub said: String,
     /// Gold part of each word, parallel to `transcript.words`.
     pub word_parts: Vec<AnswerPart>,
     /// Gold properties of each word's sentence, parallel to `transcript.words`; `None` for
@@ -466,6 +470,12 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
         profession: file.profession,
         shape: file.shape,
         expected_findings: file.expected_findings,
+        said: file
+            .sentence
+            .iter()
+            .map(|s| s.text.trim())
+            .collect::<Vec<_>>()
+            .join(" "),
         transcript,
         word_parts,
         word_properties: tagged.then_some(word_properties),

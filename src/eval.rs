@@ -796,6 +796,7 @@ mod tests {
                 duration_s: parts.len() as f64,
                 words,
             },
+            said: String::new(),
             word_parts: parts.to_vec(),
             word_properties: None,
             followups: Vec::new(),

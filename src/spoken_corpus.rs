@@ -97,10 +97,12 @@ pub fn hear(
     model_id: &str,
     cache: &Path,
 ) -> Result<CorpusAnswer> {
-    let text = answer.transcript.text();
+    // The author's sentences, punctuated: read without their stops, the voice would run every
+    // sentence into the next as no speaker does.
+    let text = &answer.said;
     let pace = words_per_minute(&answer.transcript).clamp(SLOWEST_WPM, FASTEST_WPM);
     let mut key = Sha256::new();
-    for part in [model_id, voice, &format!("{pace:.0}"), &text] {
+    for part in [model_id, voice, &format!("{pace:.0}"), text] {
         key.update(part.as_bytes());
         key.update([0]);
     }
@@ -112,7 +114,7 @@ pub fn hear(
     let transcript = if cached.is_file() {
         Transcript::read_json(&cached)?
     } else {
-        let heard = transcribe_spoken(&text, voice, pace, stt, &cache.join(format!("{key}.wav")))
+        let heard = transcribe_spoken(text, voice, pace, stt, &cache.join(format!("{key}.wav")))
             .with_context(|| format!("cannot hear answer {}", answer.id))?;
         crate::files::write_atomic(&cached, serde_json::to_string(&heard)?.as_bytes())?;
         heard
