@@ -944,6 +944,7 @@ mod tests {
             sentences: vec![sentence(0.0, 2.0, CHOOSE), sentence(2.0, 3.0, LEARN)],
             parts: vec![part(CHOOSE, 2.0), part(LEARN, 2.0)],
             findings: Vec::new(),
+            strengths: Vec::new(),
             followups: Vec::new(),
             delivery: Delivery {
                 words_per_minute: 60.0,

@@ -264,6 +264,14 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                             }
                         }
                         aside class="findings" {
+                            @if !report.strengths.is_empty() {
+                                h3 { "Keep" }
+                                ul class="strengths" {
+                                    @for strength in &report.strengths {
+                                        li { q { (strength.quote) } " - " (strength.what) "." }
+                                    }
+                                }
+                            }
                             h3 { "Findings" }
                             @if report.findings.is_empty() { p { "None." } }
                             ul {

@@ -55,10 +55,25 @@ fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_find
         "sentences",
         "parts",
         "findings",
+        "strengths",
         "followups",
         "delivery",
     ] {
         assert!(report.get(key).is_some(), "missing {key}");
+    }
+    let strengths = report["strengths"].as_array().unwrap();
+    assert!(
+        (1..=3).contains(&strengths.len()),
+        "a strong answer is told what to keep: {strengths:?}"
+    );
+    let transcript = report["transcript"].as_str().unwrap();
+    for strength in strengths {
+        let quote = strength["quote"].as_str().unwrap().trim_end_matches(" ...");
+        assert!(
+            transcript.contains(quote),
+            "{quote:?} is not the answer's words"
+        );
+        assert!(!strength["what"].as_str().unwrap().is_empty());
     }
     for sentence in report["sentences"].as_array().unwrap() {
         for key in ["start_s", "end_s", "text", "part", "why"] {

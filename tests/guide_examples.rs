@@ -177,6 +177,11 @@ fn check(paragraphs: &[Paragraph], level: &str, min_own_s: f64) {
         .filter(|c| rehearse::corpus::CONTENT_CODES.contains(c))
         .collect();
     assert!(content.is_empty(), "{level}: {content:?}\n{labels:#?}");
+    let keep = report["strengths"].as_array().expect("strengths");
+    assert!(
+        !keep.is_empty(),
+        "{level}: the guide's own model answer is told nothing to keep\n{labels:#?}"
+    );
     // The guide gives ownership about 30 s; each example's ownership paragraph takes 15-30 s
     // read aloud, and at least `min_own_s` of it must be heard as owning.
     let own = part_seconds(&report, "own");

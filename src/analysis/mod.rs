@@ -22,6 +22,7 @@ mod meaning;
 mod parts;
 mod render;
 mod sentences;
+mod strengths;
 mod text;
 mod timing;
 
@@ -46,6 +47,7 @@ pub use meaning::{
     FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
 };
 pub use render::render_terminal;
+pub use strengths::{spoken as spoken_strength, Strength};
 
 /// Turns sentences into meaning vectors: the port through which the sentence model (at the
 /// edge, `models::sentence`) reaches the analysis.
@@ -187,6 +189,15 @@ pub fn judge_reply_with(
     ))
 }
 
+/// The real sentence model, as `scripts/setup.sh` provisions it, for the analysis's tests.
+#[cfg(test)]
+pub(crate) fn provisioned_sentence_model() -> crate::models::sentence::MiniLm {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(crate::models::sentence::SENTENCE_MODEL_NAME);
+    crate::models::sentence::MiniLm::load(&dir).expect("the sentence model is provisioned")
+}
+
 /// Career level of the candidate; changes stakes expectations and follow-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -273,6 +284,9 @@ pub fn analyze(
         reading,
     });
     let followups = followups::choose(&findings, said.as_ref(), framework, options.level);
+    let strengths = reading.as_ref().map_or_else(Vec::new, |reading| {
+        strengths::find(&sentences, reading, &findings)
+    });
     Ok(AnswerReport {
         framework: framework.name.clone(),
         total_budget: framework.total,
@@ -292,6 +306,7 @@ pub fn analyze(
             .collect(),
         parts,
         findings,
+        strengths,
         followups,
         delivery,
     })
@@ -315,6 +330,9 @@ pub struct AnswerReport {
     pub sentences: Vec<SentenceReport>,
     pub parts: Vec<PartReport>,
     pub findings: Vec<Finding>,
+    /// What the answer does well, quoted (reports saved before strengths existed have none).
+    #[serde(default)]
+    pub strengths: Vec<Strength>,
     pub followups: Vec<FollowUp>,
     pub delivery: Delivery,
 }
@@ -379,6 +397,7 @@ struct ReportJson {
     sentences: Vec<SentenceReport>,
     parts: Vec<PartReport>,
     findings: Vec<Finding>,
+    strengths: Vec<Strength>,
     followups: Vec<FollowUp>,
     delivery: Delivery,
 }
@@ -396,6 +415,7 @@ impl From<AnswerReport> for ReportJson {
             sentences: r.sentences,
             parts: r.parts,
             findings: r.findings,
+            strengths: r.strengths,
             followups: r.followups,
             delivery: r.delivery,
         }
@@ -654,12 +674,8 @@ mod tests {
         assert!(!report.findings.iter().any(|f| f.code == "no_evidence"));
     }
 
-    /// The real sentence model, as `scripts/setup.sh` provisions it.
     fn sentence_model() -> crate::models::sentence::MiniLm {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(crate::models::sentence::SENTENCE_MODEL_NAME);
-        crate::models::sentence::MiniLm::load(&dir).expect("the sentence model is provisioned")
+        super::provisioned_sentence_model()
     }
 
     fn content_codes(report: &AnswerReport) -> Vec<&str> {

@@ -163,6 +163,18 @@ pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
             largest.label()
         ));
     }
+    if !report.strengths.is_empty() {
+        lines.push(String::new());
+        lines.push(paint("Keep", BOLD, color));
+        for s in &report.strengths {
+            // Wrapped with a plain marker: the painted one's escape codes take no columns.
+            let mut wrapped = wrap(&format!("\"{}\" - {}.", s.quote, s.what), "+ ", 2);
+            if let Some(first) = wrapped.first_mut() {
+                *first = format!("{} {}", paint("+", GREEN, color), &first[2..]);
+            }
+            lines.extend(wrapped);
+        }
+    }
     if !report.findings.is_empty() {
         lines.push(String::new());
         lines.push(paint("Findings", BOLD, color));

@@ -1,7 +1,7 @@
 //! What the candidate hears and reads after answers: a one-sentence spoken summary, and the
 //! session's Markdown summary.
 
-use crate::analysis::{AnswerReport, Verdict};
+use crate::analysis::{spoken_strength, AnswerReport, Verdict};
 use crate::session::{AnswerRecord, SessionEnd};
 
 /// "2 minutes 40." style length, as text-to-speech reads it well.
@@ -38,6 +38,10 @@ pub fn spoken(report: &AnswerReport) -> String {
         ));
     } else {
         text.push_str(" Every part was within its budget.");
+    }
+    if let Some(keep) = spoken_strength(&report.strengths) {
+        text.push(' ');
+        text.push_str(keep);
     }
     text
 }
@@ -79,6 +83,12 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
                 part.verdict
             ));
         }
+        if !report.strengths.is_empty() {
+            md.push_str("\n**Keep**\n\n");
+            for strength in &report.strengths {
+                md.push_str(&format!("- \"{}\" - {}.\n", strength.quote, strength.what));
+            }
+        }
         if !report.findings.is_empty() {
             md.push_str("\n**Findings**\n\n");
             for finding in &report.findings {
@@ -111,6 +121,42 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What to keep is said once aloud (the strongest) and listed, quoted, in `session.md`.
+    #[test]
+    fn strengths_are_spoken_once_and_listed_with_their_quotes() {
+        let transcript = crate::corpus::timed_transcript(
+            "I missed a supplier deadline last year. Since then I read every order back.",
+            150.0,
+        );
+        let mut report = crate::analysis::analyze_by_cues(&transcript, &Default::default());
+        report.strengths = vec![crate::analysis::Strength {
+            code: "change".into(),
+            what: "a specific change".into(),
+            quote: "Since then I read every order back.".into(),
+        }];
+        let said = spoken(&report);
+        assert!(
+            said.ends_with(" The change you named is specific: keep it."),
+            "{said}"
+        );
+        let record = AnswerRecord {
+            number: 1,
+            question: "Describe a time you failed.".into(),
+            wav: "answer-1.wav".into(),
+            end: crate::session::endpoint::AnswerEnd::Silence,
+            report: Some(report),
+            followup: None,
+            note: None,
+        };
+        let md = markdown(&[record], SessionEnd::Completed);
+        assert!(
+            md.contains(
+                "**Keep**\n\n- \"Since then I read every order back.\" - a specific change."
+            ),
+            "{md}"
+        );
+    }
 
     #[test]
     fn lengths_read_naturally() {
