@@ -11,6 +11,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 export REHEARSE_SENTENCE_MODEL="$repo/models/all-MiniLM-L6-v2"
+# The Whisper model setup.sh provisions hears the training answers read aloud (train::HEARD_ANSWERS).
+whisper="$repo/models/ggml-tiny.en-q8_0.bin"
 
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "==> installing PyTorch (Debian's python3-torch) and OpenBLAS" >&2
@@ -21,12 +23,12 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --locked --quiet
-target/release/rehearse train tests/corpus --export-sentences "$work/sentences.jsonl"
+target/release/rehearse train tests/corpus --model "$whisper" --export-sentences "$work/sentences.jsonl" "$@"
 echo "==> fine-tuning the sentence adapter" >&2
 OPENBLAS_NUM_THREADS=2 /usr/bin/python3 scripts/train/finetune_adapter.py \
   "$work/sentences.jsonl" "$REHEARSE_SENTENCE_MODEL" models/sentence-adapter.safetensors
 echo "==> training the context and finding models on the adapted vectors" >&2
 cargo build --release --locked --quiet
-target/release/rehearse train tests/corpus
+target/release/rehearse train tests/corpus --model "$whisper" "$@"
 # The binary embeds the new weights from here on.
 cargo build --release --locked --quiet

@@ -38,22 +38,7 @@ pub enum Command {
     /// Score the analysis against a labelled corpus of answers (developer tool).
     Eval(EvalArgs),
     /// Train the failure framework's classifiers on the corpus's training split (developers).
-    Train {
-        /// The corpus root, with split.toml.
-        corpus: PathBuf,
-        /// Where to write the weights.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "models/judge-failure.safetensors"
-        )]
-        out: PathBuf,
-        /// Write the training split's sentences (word pieces, part, properties) as JSON lines
-        /// to FILE instead of training: what the sentence adapter is fine-tuned on
-        /// (`scripts/train-judge.sh`).
-        #[arg(long, value_name = "FILE")]
-        export_sentences: Option<PathBuf>,
-    },
+    Train(TrainArgs),
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -153,6 +138,31 @@ pub enum SessionsCommand {
         #[command(flatten)]
         whisper: WhisperArgs,
     },
+}
+
+/// What `rehearse train` reads and writes.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The corpus root, with split.toml.
+    pub corpus: PathBuf,
+    /// Where to write the weights.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "models/judge-failure.safetensors"
+    )]
+    pub out: PathBuf,
+    /// Write the training split's sentences (word pieces, part, properties) as JSON lines
+    /// to FILE instead of training: what the sentence adapter is fine-tuned on
+    /// (`scripts/train-judge.sh`).
+    #[arg(long, value_name = "FILE")]
+    pub export_sentences: Option<PathBuf>,
+    /// Where the heard training answers' transcripts are kept (`train::HEARD_ANSWERS`;
+    /// default: a folder in the platform's cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub audio_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub whisper: WhisperArgs,
 }
 
 /// What `rehearse eval` scores, and how.

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, FrameworkOrigin, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
 use crate::cli::{
-    AnalyzeArgs, EvalArgs, LevelArg, ReportArgs, SessionArgs, TranscribeArgs, WhisperArgs,
+    AnalyzeArgs, EvalArgs, LevelArg, ReportArgs, SessionArgs, TrainArgs, TranscribeArgs,
+    WhisperArgs,
 };
 use crate::config::{self, Config, Settings};
 use crate::corpus::{CorpusAnswer, Split};
@@ -455,13 +456,21 @@ fn hear_answers(
     Ok((heard, description))
 }
 
-pub fn train(corpus: &Path, out: &Path, export_sentences: Option<&Path>) -> Result<()> {
-    if let Some(file) = export_sentences {
+pub fn train(args: &TrainArgs) -> Result<()> {
+    let mut answers = crate::corpus::load_split(&args.corpus, Split::Train)?;
+    if crate::train::HEARD_ANSWERS > 0 {
+        let sample = spread_sample(answers.clone(), crate::train::HEARD_ANSWERS);
+        let (heard, description) =
+            hear_answers(&sample, &args.whisper, args.audio_cache.as_deref())?;
+        outln!("{} training answers also {description}", heard.len())?;
+        answers.extend(heard);
+    }
+    if let Some(file) = &args.export_sentences {
         let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
-        return crate::train::export_sentences(corpus, file, &|text| model.word_pieces(text));
+        return crate::train::export_sentences(&answers, file, &|text| model.word_pieces(text));
     }
     let mut encoder = load_sentence_model()?;
-    crate::train::run(corpus, out, &mut encoder)
+    crate::train::run(&args.corpus, &answers, &args.out, &mut encoder)
 }
 
 pub fn devices() -> Result<()> {

@@ -17,11 +17,7 @@ fn main() -> ExitCode {
         Command::Session(args) => commands::session(&args),
         Command::Devices => commands::devices(),
         Command::Eval(args) => commands::eval(&args),
-        Command::Train {
-            corpus,
-            out,
-            export_sentences,
-        } => commands::train(&corpus, &out, export_sentences.as_deref()),
+        Command::Train(args) => commands::train(&args),
         Command::Models(ModelsCommand::List { json }) => commands::models_list(json),
         Command::Models(ModelsCommand::Check { model }) => commands::models_check(model.as_deref()),
         Command::Models(ModelsCommand::Dir) => commands::models_dir(),

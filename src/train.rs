@@ -26,7 +26,7 @@ use crate::analysis::{
     settled_part, understand, AnalysisOptions, AnswerPart, Batch, Framework, Judge, Params,
     Property, Provenance, SentenceEncoder, ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS,
 };
-use crate::corpus::{load_split, split_authors, unit, CorpusAnswer, Split};
+use crate::corpus::{split_authors, unit, CorpusAnswer, Split};
 use crate::eval::word_slots;
 use crate::outln;
 
@@ -61,6 +61,12 @@ pub const SETTINGS: Settings = Settings {
     seed: 21,
     folds: 6,
 };
+
+/// How many training answers (spread evenly over the split) are also trained on as Whisper hears
+/// them: read aloud by the espeak-ng voices, transcribed by the default model, labels carried onto
+/// the heard words (`spoken_corpus`), so misheard words and run-on sentences are seen in
+/// training.
+pub const HEARD_ANSWERS: usize = 60;
 
 /// L2 penalty of the answer-level models, which see a few hundred answers.
 const FINDING_L2: f64 = 2e-3;
@@ -178,14 +184,13 @@ fn sentence_labels(answer: &CorpusAnswer) -> (Vec<usize>, Option<Vec<Vec<bool>>>
 /// (`scripts/train/finetune_adapter.py`). Only training authors: the adapter never sees a test
 /// answer.
 pub fn export_sentences(
-    root: &Path,
+    answers: &[CorpusAnswer],
     out: &Path,
     word_pieces: &dyn Fn(&str) -> Result<Vec<u32>>,
 ) -> Result<()> {
-    let answers = load_split(root, Split::Train)?;
     let mut text = String::new();
     let mut count = 0;
-    for answer in &answers {
+    for answer in answers {
         let (parts, properties) = sentence_labels(answer);
         for (i, sentence) in sentence_texts(&answer.transcript).iter().enumerate() {
             let line = serde_json::json!({
@@ -661,19 +666,33 @@ pub fn corpus_sha256(root: &Path) -> Result<String> {
 
 /// The settings as recorded with the weights: the model's shape and how it was trained.
 pub fn settings_record(settings: &Settings) -> String {
-    format!(
+    let record = format!(
         "{:?} {settings:?} sentence adapter {}",
         Judge::shape(),
         crate::models::sentence::adapter_sha256()
-    )
+    );
+    // Text-only training keeps the record it always had.
+    if HEARD_ANSWERS == 0 {
+        record
+    } else {
+        format!(
+            "{record} heard {HEARD_ANSWERS} answers read by {:?}",
+            crate::spoken_corpus::VOICES
+        )
+    }
 }
 
-/// `rehearse train`: reads the training split of the corpus at `root`, cross-validates, trains
-/// and writes the weights to `out`; prints what it did.
-pub fn run(root: &Path, out: &Path, encoder: &mut dyn SentenceEncoder) -> Result<()> {
-    let answers = load_split(root, Split::Train)?;
+/// `rehearse train`: on the training split of the corpus at `root` (`answers`, with the heard
+/// copies of `HEARD_ANSWERS` of them), cross-validates, trains and writes the weights to `out`;
+/// prints what it did.
+pub fn run(
+    root: &Path,
+    answers: &[CorpusAnswer],
+    out: &Path,
+    encoder: &mut dyn SentenceEncoder,
+) -> Result<()> {
     let started = std::time::Instant::now();
-    let set = training_set(&answers, encoder)?;
+    let set = training_set(answers, encoder)?;
     outln!(
         "training split: {} answers by {} authors ({}), {} sentences, encoded in {:.1} s",
         set.answers(),
