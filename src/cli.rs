@@ -269,6 +269,11 @@ pub struct SessionArgs {
     #[arg(long, value_name = "NAME|FILE")]
     pub framework: Option<String>,
 
+    /// While you answer, a short cue in the live line when a part runs past its budget
+    /// (default text; config `nudge`).
+    #[arg(long, value_enum)]
+    pub nudge: Option<crate::session::nudge::NudgeMode>,
+
     /// Microphone to use: part of its name as `rehearse devices` lists it (default: the config
     /// file's `input_device`, else the system's default).
     #[arg(long, value_name = "NAME", conflicts_with = "input")]

@@ -591,6 +591,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         input_device: args.input_device.clone(),
         output_device: args.output_device.clone(),
         framework: args.framework.clone(),
+        nudge: args.nudge,
         ..Config::default()
     };
     let settings = load_config()?.settings(&flags);
@@ -712,6 +713,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     let live = LiveView::new(
         Box::new(Forgiving::new(std::io::stdout())),
         std::io::stdout().is_terminal(),
+        settings.nudge,
     );
     let mut session = Session {
         input: input.as_mut(),

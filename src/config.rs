@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::analysis::{check_seconds, Budget, Framework, Level, DEFAULT_FRAMEWORK};
 use crate::session::endpoint::EndpointRules;
+use crate::session::nudge::NudgeMode;
 
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +31,8 @@ pub struct Config {
     pub level: Option<Level>,
     /// The framework answers are measured against when a question names none.
     pub framework: Option<String>,
+    /// Whether the live view cues a part that runs past its budget.
+    pub nudge: Option<NudgeMode>,
     /// `[budgets]`: any part's range, by part id, or the whole answer's (`total`); they apply to
     /// every framework with a part of that id.
     pub budgets: Option<BTreeMap<String, BudgetConfig>>,
@@ -70,6 +73,7 @@ pub struct Settings {
     pub max_answer_s: f64,
     pub level: Level,
     pub framework: String,
+    pub nudge: NudgeMode,
     /// Budget overrides by part id, and `total`.
     pub budgets: BTreeMap<String, Budget>,
 }
@@ -222,6 +226,7 @@ impl Config {
                 .clone()
                 .or_else(|| self.framework.clone())
                 .unwrap_or_else(|| DEFAULT_FRAMEWORK.to_string()),
+            nudge: flags.nudge.or(self.nudge).unwrap_or_default(),
             budgets,
         }
     }
@@ -287,6 +292,11 @@ impl Config {
             "framework".to_string(),
             format!("{:?}", settings.framework),
             from(self.framework.is_some()),
+        ));
+        lines.push((
+            "nudge".to_string(),
+            format!("{:?}", settings.nudge.name()),
+            from(self.nudge.is_some()),
         ));
         // The budgets of the framework in effect when it is a built-in one (a user's own
         // framework keeps its budgets in its file), then any other part set here.
@@ -366,6 +376,11 @@ pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: 
 # The framework answers are measured against when a question names none: a built-in one
 # (failure, star) or your own, as `rehearse frameworks list` shows.
 #framework = "failure"
+
+# While you answer, a short cue in the live line when a part runs past its budget ("describe
+# past 75 s: move on") or the answer past its longest; at most one every 20 s, never spoken.
+# "text" or "off".
+#nudge = "text"
 
 # Time budgets in seconds, per part of the failure framework and for the whole answer. Parts of
 # the other built-in framework can be set the same way (e.g. [budgets.action]); budgets of your

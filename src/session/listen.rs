@@ -148,6 +148,8 @@ pub struct LivePart {
     pub label: Option<String>,
     pub seconds: f64,
     pub budget: Option<(f64, f64)>,
+    /// The whole answer's longest, seconds.
+    pub answer_max_s: Option<f64>,
 }
 
 impl Listener<'_> {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crossterm::{cursor, style, terminal, QueueableCommand};
 
 use crate::session::listen::LivePart;
+use crate::session::nudge::{NudgeMode, Nudger};
 
 /// What the live view shows.
 #[derive(Debug, Clone)]
@@ -28,30 +29,45 @@ pub struct LiveView {
     terminal: bool,
     last: Option<Instant>,
     drawn: bool,
+    /// `None` with `--nudge off`; a fresh one for each answer.
+    nudger: Option<Nudger>,
+    /// The cue printed last, so a plain (non-terminal) view prints each cue once, at once.
+    cue_printed: Option<String>,
 }
 
 impl LiveView {
     /// `terminal`: redraw one line in place; otherwise print a plain line now and then.
-    pub fn new(out: Box<dyn Write + Send>, terminal: bool) -> LiveView {
+    pub fn new(out: Box<dyn Write + Send>, terminal: bool, nudge: NudgeMode) -> LiveView {
         LiveView {
             out,
             terminal,
             last: None,
             drawn: false,
+            nudger: (nudge == NudgeMode::Text).then(Nudger::default),
+            cue_printed: None,
         }
     }
 
     pub fn update(&mut self, status: &LiveStatus) -> std::io::Result<()> {
+        let cue = self
+            .nudger
+            .as_mut()
+            .and_then(|n| n.cue(status.elapsed_s, &status.part))
+            .map(str::to_string);
+        let new_cue = cue.is_some() && cue != self.cue_printed;
         let period = if self.terminal {
             REDRAW_EVERY
         } else {
             PLAIN_EVERY
         };
-        if self.last.is_some_and(|t| t.elapsed() < period) {
+        if self.last.is_some_and(|t| t.elapsed() < period) && !new_cue {
             return Ok(());
         }
+        if new_cue {
+            self.cue_printed.clone_from(&cue);
+        }
         self.last = Some(Instant::now());
-        let line = status_line(status, self.terminal);
+        let line = status_line(status, self.terminal, cue.as_deref());
         if self.terminal {
             self.out
                 .queue(cursor::MoveToColumn(0))?
@@ -71,6 +87,10 @@ impl LiveView {
         }
         self.drawn = false;
         self.last = None;
+        if self.nudger.is_some() {
+            self.nudger = Some(Nudger::default());
+        }
+        self.cue_printed = None;
         self.out.flush()
     }
 }
@@ -80,8 +100,8 @@ fn clock(seconds: f64) -> String {
     format!("{:02}:{:02}", s / 60, s % 60)
 }
 
-/// One status line, at most 80 columns.
-pub fn status_line(status: &LiveStatus, meter: bool) -> String {
+/// One status line, at most 80 columns, with the nudge's cue if there is one.
+pub fn status_line(status: &LiveStatus, meter: bool, cue: Option<&str>) -> String {
     let mut line = format!("  ● {}", clock(status.elapsed_s));
     if !status.speaking {
         line.push_str("  listening...");
@@ -101,7 +121,10 @@ pub fn status_line(status: &LiveStatus, meter: bool) -> String {
             " ".repeat(10 - filled.min(10))
         ));
     }
-    line
+    if let Some(cue) = cue {
+        line.push_str(&format!("  > {cue}"));
+    }
+    line.chars().take(80).collect()
 }
 
 #[cfg(test)]
@@ -117,10 +140,11 @@ mod tests {
                 label: Some("describe".into()),
                 seconds: 41.0,
                 budget: Some((45.0, 75.0)),
+                answer_max_s: Some(210.0),
             },
             level: 0.5,
         };
-        let line = status_line(&status, true);
+        let line = status_line(&status, true, None);
         assert!(
             line.contains("01:15") && line.contains("describe") && line.contains("41 s / 45-75 s"),
             "{line}"
@@ -129,10 +153,56 @@ mod tests {
         assert!(status_line(
             &LiveStatus {
                 speaking: false,
-                ..status
+                ..status.clone()
             },
-            false
+            false,
+            None
         )
         .contains("listening"));
+        let nudged = status_line(&status, true, Some("describe past 75 s: move on"));
+        assert!(nudged.contains("> describe past 75 s: move on"), "{nudged}");
+        assert!(nudged.chars().count() <= 80);
+    }
+
+    /// Without a terminal, a cue is printed as soon as it is due, not at the next plain line.
+    #[test]
+    fn a_cue_is_printed_at_once_and_not_with_nudge_off() {
+        let lines_for = |nudge| {
+            let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let mut view = LiveView::new(Box::new(Shared(buffer.clone())), false, nudge);
+            for (t, seconds) in [(60.0, 70.0), (61.0, 72.0), (66.0, 76.0)] {
+                let status = LiveStatus {
+                    elapsed_s: t,
+                    speaking: true,
+                    part: LivePart {
+                        label: Some("describe".into()),
+                        seconds,
+                        budget: Some((45.0, 75.0)),
+                        answer_max_s: Some(210.0),
+                    },
+                    level: 0.5,
+                };
+                view.update(&status).unwrap();
+            }
+            let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+            text
+        };
+        let nudged = lines_for(NudgeMode::Text);
+        assert_eq!(nudged.lines().count(), 2, "{nudged}");
+        assert!(nudged.contains("> describe past 75 s: move on"), "{nudged}");
+        let quiet = lines_for(NudgeMode::Off);
+        assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    }
+
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }

@@ -7,6 +7,7 @@
 pub mod endpoint;
 pub mod listen;
 pub mod live;
+pub mod nudge;
 pub mod questions;
 pub mod record;
 pub mod recover;
@@ -369,6 +370,7 @@ fn live_part(
         label: Some(last.part.name().to_string()),
         seconds: part.map_or(0.0, |p| p.duration_s),
         budget: part.map(|p| (p.budget_min_s, p.budget_max_s)),
+        answer_max_s: Some(report.total_budget.max_s),
     }
 }
 
@@ -519,7 +521,7 @@ mod tests {
                 color: false,
             },
             out: &mut out,
-            live: LiveView::new(Box::new(std::io::sink()), false),
+            live: LiveView::new(Box::new(std::io::sink()), false, nudge::NudgeMode::Off),
             stop: &stop,
             new_vad: || Box::new(EnergyVad),
         };
