@@ -50,6 +50,9 @@ pub enum Command {
     },
     /// Show a recorded session or answer again, or write it as one self-contained HTML page.
     Report(ReportArgs),
+    /// Before answering: the parts of a good answer to a question, with their times, what each
+    /// should contain at your level, and an example sentence from another line of work.
+    Hint(HintArgs),
     /// The question bank.
     #[command(subcommand)]
     Questions(QuestionsCommand),
@@ -93,6 +96,22 @@ pub struct ReportArgs {
     /// rehearse's data folder).
     #[arg(long, requires = "html")]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HintArgs {
+    /// A question id from `rehearse questions list` (default: the first that suits your level).
+    pub question: Option<String>,
+    /// Your career level (default: the config file's, then mid).
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
+    /// The answer framework for a question that names none, as in a session (default: the
+    /// config file's, then failure).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub framework: Option<String>,
+    /// Your own question file, as `session --questions` takes it.
+    #[arg(long, value_name = "FILE")]
+    pub questions: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

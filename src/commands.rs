@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, FrameworkOrigin, Level};
 use crate::capture::{self, AudioSource, Microphone, WavFileSource};
 use crate::cli::{
-    AnalyzeArgs, EvalArgs, LevelArg, ReportArgs, SessionArgs, TrainArgs, TranscribeArgs,
+    AnalyzeArgs, EvalArgs, HintArgs, LevelArg, ReportArgs, SessionArgs, TrainArgs, TranscribeArgs,
     WhisperArgs,
 };
 use crate::config::{self, Config, Settings};
@@ -607,7 +607,8 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     let chosen = questions::for_level(&bank, level);
     anyhow::ensure!(
         !chosen.is_empty(),
-        "no question in the bank suits the {level:?} level; add one to your question file"
+        "no question in the bank suits the {} level; add one to your question file",
+        level.name()
     );
     // Every framework the questions name, read now: a bad one stops the session before it starts.
     let analysis = analysis_options(&settings)?;
@@ -807,6 +808,43 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
+pub fn hint(args: &HintArgs) -> Result<()> {
+    let flags = Config {
+        level: args.level.map(Level::from),
+        framework: args.framework.clone(),
+        ..Config::default()
+    };
+    let settings = load_config()?.settings(&flags);
+    let bank = questions::load_bank(args.questions.as_deref())?;
+    let question = match &args.question {
+        Some(id) => bank.iter().find(|q| &q.id == id).cloned().ok_or_else(|| {
+            let known: Vec<&str> = bank.iter().map(|q| q.id.as_str()).collect();
+            anyhow::anyhow!(
+                "no question with the id '{id}'; known: {} (`rehearse questions list`)",
+                known.join(", ")
+            )
+        })?,
+        None => questions::for_level(&bank, settings.level)
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no question in the bank suits the {} level; name one",
+                    settings.level.name()
+                )
+            })?,
+    };
+    let framework = load_framework(
+        question.framework.as_deref().unwrap_or(&settings.framework),
+        &settings,
+    )?;
+    out!(
+        "{}",
+        crate::hint::printed(&question.text, &framework, settings.level)
+    )?;
+    Ok(())
+}
+
 pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) -> Result<()> {
     let bank = questions::load_bank(file)?;
     let shown = match level {
@@ -824,7 +862,7 @@ pub fn questions_list(level: Option<LevelArg>, file: Option<&Path>, json: bool) 
             let names: Vec<String> = question
                 .levels
                 .iter()
-                .map(|l| format!("{l:?}").to_lowercase())
+                .map(|l| l.name().to_string())
                 .collect();
             names.join(", ")
         };

@@ -13,6 +13,7 @@ pub mod config;
 pub mod corpus;
 pub mod eval;
 pub mod files;
+pub mod hint;
 pub mod history;
 pub mod models;
 pub mod paths;

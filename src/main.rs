@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         }
         Command::History { json } => commands::history(json),
         Command::Report(args) => commands::report(&args),
+        Command::Hint(args) => commands::hint(&args),
         Command::Questions(QuestionsCommand::List {
             level,
             questions,

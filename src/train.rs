@@ -180,7 +180,8 @@ fn sentence_labels(answer: &CorpusAnswer) -> (Vec<usize>, Option<Vec<Vec<bool>>>
 }
 
 /// `rehearse train --export-sentences`: writes the training split's sentences, one JSON line
-/// each (author, word pieces, part, properties), for the sentence adapter's fine-tune
+/// each (author, answer, word pieces, part, properties) in answer order, for the sentence
+/// adapter's fine-tune
 /// (`scripts/train/finetune_adapter.py`). Only training authors: the adapter never sees a test
 /// answer.
 pub fn export_sentences(
@@ -190,11 +191,12 @@ pub fn export_sentences(
 ) -> Result<()> {
     let mut text = String::new();
     let mut count = 0;
-    for answer in answers {
+    for (index, answer) in answers.iter().enumerate() {
         let (parts, properties) = sentence_labels(answer);
         for (i, sentence) in sentence_texts(&answer.transcript).iter().enumerate() {
             let line = serde_json::json!({
                 "author": answer.author,
+                "answer": index,
                 "word_pieces": word_pieces(sentence)?,
                 "part": parts[i],
                 "properties": properties.as_ref().map(|p| &p[i]),

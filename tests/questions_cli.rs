@@ -81,3 +81,52 @@ fn the_text_listing_shows_levels_and_followups_and_includes_the_users_file() {
         "{error}"
     );
 }
+
+#[test]
+fn a_hint_gives_the_questions_parts_for_the_level_and_its_own_framework() {
+    let output = rehearse(&["hint", "missed-deadline", "--level", "senior"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.starts_with("Tell me about a time you missed a deadline or a commitment.\n"),
+        "{text}"
+    );
+    for label in [
+        "\nChoose  20-40 s",
+        "\nDescribe  45-75 s",
+        "\nOwn  20-40 s",
+        "\nLearn  60-90 s",
+    ] {
+        assert!(text.contains(label), "{label}: {text}");
+    }
+    assert_eq!(
+        text.matches("e.g. a hospital ward manager:").count(),
+        4,
+        "{text}"
+    );
+
+    // A question of the user's naming STAR gets STAR's parts.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        "[[question]]\nid = \"my-launch\"\ntext = \"Tell me about the launch that slipped.\"\n\
+         framework = \"star\"\n",
+    )
+    .unwrap();
+    let output = rehearse(&["hint", "my-launch", "--questions", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("\nAction  45-75 s  what you did\n"), "{text}");
+    assert!(!text.contains("\nChoose "), "{text}");
+
+    let output = rehearse(&["hint", "no-such-question"]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("no question with the id 'no-such-question'")
+            && error.contains("missed-deadline"),
+        "{error}"
+    );
+}

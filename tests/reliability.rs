@@ -128,6 +128,7 @@ fn a_closed_pipe_ends_quietly_and_a_full_stdout_is_one_clear_line() {
         &["history"],
         &["sessions", "list"],
         &["questions", "list"],
+        &["hint"],
         &["frameworks", "list"],
         &["frameworks", "show", "failure"],
         &["config", "show"],

@@ -4,11 +4,17 @@ properties from its mean-pooled unit vector. Writes the adapter that rehearse ad
 weights at load time (src/models/sentence.rs): for each adapted matrix W, A [rank, in] and
 B [out, rank] (scale folded in), so W' = W + B A.
 
-    finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE]
+    finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE] [--context]
 
 SENTENCES comes from `rehearse train CORPUS --export-sentences FILE` (training authors only).
 --hold-out leaves authors out of the fine-tune (to measure what it buys on unseen writers);
 --vectors writes each exported sentence's new vector, one JSON list per line.
+--context trains the encoder through a small bidirectional GRU over each whole answer (the
+shape of rehearse's context model), so the vectors are shaped by how a sentence reads in its
+answer and not only alone: an opening sentence that reads like a description is *choose* by its
+position. The GRU is a training aid and is not shipped (`rehearse train` fits the context model
+on the adapted vectors); with --hold-out it also prints its part accuracy on the held-out
+answers, word pieces weighted.
 
 Development only (scripts/train-judge.sh runs it): PyTorch on the CPU, seeded, one thread for
 PyTorch and two for OpenBLAS (more threads than cores thrash on a 2-core box). Why LoRA and not
@@ -35,6 +41,13 @@ MAX_PIECES = 64  # in training; sentences longer than this are rare
 # (blame, a disguised strength, a speed bump) shape the vectors too.
 MAX_POSITIVE_WEIGHT = 8.0
 WARMUP_STEPS = 30
+# --context: answers per optimiser step (about 45 sentences), the GRU's width per direction, how
+# much the sentence-alone part loss still counts beside the in-context one, and the length of the
+# encoder's sub-batches within a step (sentences of one answer differ in length).
+CONTEXT_ANSWERS = 3
+CONTEXT_HIDDEN = 128
+ALONE_WEIGHT = 0.5
+CHUNK = 16
 SEED = 21
 PARTS = 5
 PROPERTIES = 11
@@ -142,6 +155,79 @@ def padded(sentences, longest):
     return ids, mask
 
 
+class AnswerReader(nn.Module):
+    """The training aid of --context: a bidirectional GRU over an answer's sentence vectors and
+    their position, then a part head over its state and the sentence's own vector."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(HIDDEN + 2, CONTEXT_HIDDEN, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * CONTEXT_HIDDEN + HIDDEN, PARTS)
+
+    def forward(self, vectors, lengths):
+        """vectors [answers, longest, HIDDEN] (unit vectors, zero-padded); part logits per slot."""
+        n, longest, _ = vectors.shape
+        steps = torch.arange(longest, dtype=torch.float)[None, :].expand(n, longest)
+        span = (torch.tensor(lengths, dtype=torch.float)[:, None] - 1).clamp_min(1)
+        position = torch.stack([steps / span, (steps == 0).float()], -1)
+        # Unit vectors have entries near 1/sqrt(HIDDEN): scaled to about unit size for the GRU.
+        inputs = torch.cat([vectors * math.sqrt(HIDDEN), position], -1)
+        packed = nn.utils.rnn.pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
+        states, _ = self.gru(packed)
+        states, _ = nn.utils.rnn.pad_packed_sequence(states, batch_first=True, total_length=longest)
+        return self.head(torch.cat([states, vectors * math.sqrt(HIDDEN)], -1))
+
+
+def encode_in_chunks(encoder, items, longest):
+    """Encodes sentences of mixed length in sub-batches of similar length (less padding), in
+    the order given."""
+    order = sorted(range(len(items)), key=lambda i: len(items[i]["word_pieces"]))
+    out = [None] * len(items)
+    for start in range(0, len(order), CHUNK):
+        chunk = order[start:start + CHUNK]
+        for i, v in zip(chunk, encoder(*padded([items[i] for i in chunk], longest))):
+            out[i] = v
+    return torch.stack(out)
+
+
+def by_answer(sentences):
+    """The sentences grouped into answers, in file order."""
+    answers, seen = [], {}
+    for s in sentences:
+        if s["answer"] not in seen:
+            seen[s["answer"]] = len(answers)
+            answers.append([])
+        answers[seen[s["answer"]]].append(s)
+    return answers
+
+
+def in_context(encoder, reader, answers, longest):
+    """Part logits of every sentence of the given answers read in context, flattened in order."""
+    flat = [s for answer in answers for s in answer]
+    vectors = encode_in_chunks(encoder, flat, longest)
+    lengths = [len(a) for a in answers]
+    padded_vectors = nn.utils.rnn.pad_sequence(list(torch.split(vectors, lengths)), batch_first=True)
+    logits = reader(padded_vectors, lengths)
+    return vectors, torch.cat([logits[i, :n] for i, n in enumerate(lengths)])
+
+
+def held_out_accuracy(encoder, reader, answers):
+    """Word-piece-weighted part accuracy of the reader on held-out answers."""
+    encoder.eval()
+    reader.eval()
+    right = total = 0
+    with torch.no_grad():
+        for i in range(0, len(answers), 8):
+            batch = answers[i:i + 8]
+            _, logits = in_context(encoder, reader, batch, 256)
+            flat = [s for a in batch for s in a]
+            for s, guess in zip(flat, logits.argmax(-1).tolist()):
+                weight = len(s["word_pieces"]) - 2
+                total += weight
+                right += weight * (guess == s["part"])
+    return right / max(total, 1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("sentences")
@@ -149,6 +235,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--hold-out", nargs="*", default=[])
     parser.add_argument("--vectors")
+    parser.add_argument("--context", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
@@ -166,22 +253,44 @@ def main():
     # Unit vectors are small: a learned temperature lets the heads reach confident logits.
     temperature = nn.Parameter(torch.tensor(20.0))
     params = [*encoder.parameters(), *part_head.parameters(), *property_head.parameters(), temperature]
+    reader = AnswerReader() if args.context else None
+    if reader is not None:
+        params += list(reader.parameters())
     optimiser = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
-    steps = math.ceil(len(train) / BATCH) * EPOCHS
+    train_answers = by_answer(train) if args.context else None
+    steps = (math.ceil(len(train_answers) / CONTEXT_ANSWERS) if args.context
+             else math.ceil(len(train) / BATCH)) * EPOCHS
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda k: min(1.0, (k + 1) / WARMUP_STEPS) * max(0.0, 1 - k / steps))
     started = time.time()
     encoder.train()
+    if reader is not None:
+        reader.train()
     for epoch in range(EPOCHS):
-        # Batches of sentences of about the same length, visited in a seeded random order.
-        order = sorted(range(len(train)), key=lambda i: (len(train[i]["word_pieces"]), rng.random()))
-        batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
-        rng.shuffle(batches)
+        if reader is not None:
+            # Whole answers, a few per step, in a seeded random order.
+            order = list(range(len(train_answers)))
+            rng.shuffle(order)
+            batches = [order[i:i + CONTEXT_ANSWERS] for i in range(0, len(order), CONTEXT_ANSWERS)]
+        else:
+            # Batches of sentences of about the same length, visited in a seeded random order.
+            order = sorted(range(len(train)), key=lambda i: (len(train[i]["word_pieces"]), rng.random()))
+            batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
+            rng.shuffle(batches)
         total = 0.0
         for k, batch in enumerate(batches):
-            items = [train[i] for i in batch]
-            vectors = encoder(*padded(items, MAX_PIECES)) * temperature
-            loss = F.cross_entropy(part_head(vectors), torch.tensor([s["part"] for s in items]))
+            if reader is not None:
+                answers = [train_answers[i] for i in batch]
+                items = [s for answer in answers for s in answer]
+                unit, context_logits = in_context(encoder, reader, answers, MAX_PIECES)
+                vectors = unit * temperature
+                gold_parts = torch.tensor([s["part"] for s in items])
+                loss = (F.cross_entropy(context_logits, gold_parts)
+                        + ALONE_WEIGHT * F.cross_entropy(part_head(vectors), gold_parts))
+            else:
+                items = [train[i] for i in batch]
+                vectors = encoder(*padded(items, MAX_PIECES)) * temperature
+                loss = F.cross_entropy(part_head(vectors), torch.tensor([s["part"] for s in items]))
             tagged = [j for j, s in enumerate(items) if s["properties"] is not None]
             if tagged:
                 gold = torch.tensor([items[j]["properties"] for j in tagged], dtype=torch.float)
@@ -201,6 +310,10 @@ def main():
         adapter[layer.name + ".lora_b"] = (layer.b.detach() * SCALE).numpy()
     write_safetensors(args.out, adapter)
     print(f"wrote {args.out} in {time.time() - started:.0f} s", flush=True)
+    held_out = [s for s in sentences if s["author"] in set(args.hold_out)]
+    if reader is not None and held_out:
+        accuracy = held_out_accuracy(encoder, reader, by_answer(held_out))
+        print(f"the training GRU's part accuracy on the held-out answers: {accuracy:.3f}", flush=True)
     if args.vectors:
         encoder.eval()
         with torch.no_grad(), open(args.vectors, "w") as f:

@@ -159,8 +159,62 @@ pub struct PartSpec {
     pub aim_share: Option<f64>,
     /// Asked when the part is missing or short and no content finding already asks about it.
     pub followup: Option<String>,
+    /// What `rehearse hint` says about the part before an answer, when the framework says.
+    pub hint: Option<PartHint>,
     pub score: PartScore,
     pub(crate) cues: Vec<CueGroup>,
+}
+
+/// Guidance on one part, given before answering (`rehearse hint`, "hint" in a session): what
+/// the part should contain, what matters more at a level, and one example sentence per level.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartHint {
+    /// What the part should contain, at any level.
+    pub contains: String,
+    /// What matters more at a level, said after `contains`.
+    #[serde(default)]
+    pub level: LevelNotes,
+    /// Example sentences, each from a story in a line of work of its own, so that it reads as
+    /// a model of the part and not as a script for the candidate's own answer.
+    #[serde(default)]
+    pub examples: Vec<HintExample>,
+}
+
+/// A note for each career level, any of them absent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelNotes {
+    pub early: Option<String>,
+    pub mid: Option<String>,
+    pub senior: Option<String>,
+}
+
+impl LevelNotes {
+    pub fn at(&self, level: Level) -> Option<&str> {
+        match level {
+            Level::Early => self.early.as_deref(),
+            Level::Mid => self.mid.as_deref(),
+            Level::Senior => self.senior.as_deref(),
+        }
+    }
+}
+
+/// One example sentence for a part: who says it and at which level.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HintExample {
+    pub level: Level,
+    /// The speaker's line of work, e.g. "a trainee accountant".
+    pub who: String,
+    pub says: String,
+}
+
+impl PartHint {
+    /// The example for `level`, if the framework gives one.
+    pub fn example(&self, level: Level) -> Option<&HintExample> {
+        self.examples.iter().find(|e| e.level == level)
+    }
 }
 
 /// Scores of moving between parts, rows "from", columns "to", both in part order.
@@ -266,6 +320,7 @@ struct PartFile {
     role: Option<Role>,
     aim_share: Option<f64>,
     followup: Option<String>,
+    hint: Option<PartHint>,
     #[serde(default)]
     score: PartScore,
     #[serde(default)]
@@ -282,6 +337,45 @@ struct CueFile {
     #[serde(default)]
     names_story: bool,
     phrases: Vec<String>,
+}
+
+/// A part's hint is printed and spoken as it is: it must say something, give at most one
+/// example per level, and carry no control characters (an escape sequence would reach the
+/// terminal raw).
+fn check_hint(part: &str, hint: &PartHint) -> Result<(), String> {
+    let texts = std::iter::once(("contains", hint.contains.as_str()))
+        .chain(
+            [&hint.level.early, &hint.level.mid, &hint.level.senior]
+                .into_iter()
+                .flatten()
+                .map(|note| ("level", note.as_str())),
+        )
+        .chain(
+            hint.examples
+                .iter()
+                .flat_map(|e| [("who", e.who.as_str()), ("says", e.says.as_str())]),
+        );
+    for (key, text) in texts {
+        if text.trim().is_empty() {
+            return Err(format!(
+                "part \"{part}\": `hint.{key}` is empty; write it or leave it out"
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(format!(
+                "part \"{part}\": `hint.{key}` holds a control character; write plain text"
+            ));
+        }
+    }
+    for level in [Level::Early, Level::Mid, Level::Senior] {
+        if hint.examples.iter().filter(|e| e.level == level).count() > 1 {
+            return Err(format!(
+                "part \"{part}\": `hint.examples` gives two for the {} level; keep one",
+                level.name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `id` is a usable part or framework name: lowercase letters, digits, `_` and `-`.
@@ -558,6 +652,11 @@ impl Framework {
                 }
             }
         };
+        for part in &file.parts {
+            if let Some(hint) = &part.hint {
+                check_hint(&part.id, hint)?;
+            }
+        }
         let parts: Vec<PartSpec> = file
             .parts
             .into_iter()
@@ -569,6 +668,7 @@ impl Framework {
                 role: p.role,
                 aim_share: p.aim_share,
                 followup: p.followup,
+                hint: p.hint,
                 score: p.score,
                 cues: p
                     .cues

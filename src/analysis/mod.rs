@@ -20,7 +20,7 @@ mod followups;
 mod framework;
 mod meaning;
 mod parts;
-mod render;
+pub(crate) mod render;
 mod sentences;
 mod strengths;
 mod text;
@@ -206,6 +206,17 @@ pub enum Level {
     #[default]
     Mid,
     Senior,
+}
+
+impl Level {
+    /// The level as the config file, the flags and the JSON spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Early => "early",
+            Level::Mid => "mid",
+            Level::Senior => "senior",
+        }
+    }
 }
 
 /// A time range in seconds a part (or the whole answer) should take.

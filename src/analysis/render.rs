@@ -76,8 +76,8 @@ fn part_line(part: &PartReport, color: bool) -> String {
     )
 }
 
-/// Splits text into lines of at most `width` characters, each after the first indented.
-fn wrap(text: &str, first_prefix: &str, indent: usize) -> Vec<String> {
+/// Splits text into lines of at most `WIDTH` characters, each after the first indented.
+pub(crate) fn wrap(text: &str, first_prefix: &str, indent: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = first_prefix.to_string();
     let mut line_has_word = false;

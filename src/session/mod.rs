@@ -26,6 +26,7 @@ use crate::analysis::{
     self, AnalysisOptions, AnswerReport, FollowUp, Framework, ReplyVerdict, SentenceEncoder,
 };
 use crate::capture::AudioSource;
+use crate::hint;
 use crate::speak::Voice;
 use crate::transcript::Transcript;
 use crate::vad::VoiceActivity;
@@ -110,7 +111,7 @@ impl Session<'_> {
         let count = self.settings.count.min(questions.len());
         let plural = if count == 1 { "question" } else { "questions" };
         self.say(&format!(
-            "Welcome to your mock interview. I will ask {count} {plural}. Take your time, and say, that's my answer, when you are done."
+            "Welcome to your mock interview. I will ask {count} {plural}. Say, hint, if you would like one before you answer. Take your time, and say, that's my answer, when you are done."
         ))?;
         for (i, question) in questions.iter().take(self.settings.count).enumerate() {
             let (record, next) = self.ask(i + 1, question)?;
@@ -149,6 +150,20 @@ impl Session<'_> {
         if heard.end == AnswerEnd::NoSpeech && !heard.input_over && !self.stopped() {
             let again = format!("Take your time. {}", question.text);
             writeln!(self.out, "No answer heard. Asking again.")?;
+            self.say_and_log(&again, "question_repeated")?;
+            heard = self.listen(&wav_name, "answer", &options)?;
+        }
+        if hint::asks_for_hint(&heard.transcript.text()) && self.session_end(&heard).is_none() {
+            // A request, not an answer: its recording is replaced by the answer's.
+            self.record
+                .log_event("hint_given", json!({ "heard": heard.transcript.text() }))?;
+            writeln!(
+                self.out,
+                "\n{}",
+                hint::printed(&question.text, &options.framework, options.level)
+            )?;
+            self.say(&hint::spoken(&options.framework, options.level))?;
+            let again = format!("When you are ready. {}", question.text);
             self.say_and_log(&again, "question_repeated")?;
             heard = self.listen(&wav_name, "answer", &options)?;
         }
@@ -588,6 +603,46 @@ mod tests {
         assert!(wav.duration() as f64 / 16_000.0 >= 8.0);
         let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
         assert!(events.contains("\"report_written\""));
+    }
+
+    #[test]
+    fn saying_hint_gets_the_parts_and_the_question_again_and_the_answer_is_judged() {
+        let audio = ScriptedAudio::new(&[
+            (SPEECH, 1.0),
+            (0.0, 3.5),
+            (SPEECH, 3.0),
+            (0.0, 3.5),
+            (SPEECH, 2.0),
+            (0.0, 3.5),
+        ]);
+        let outcome = run(
+            audio,
+            &[
+                "Hint, please.",
+                "I missed the launch date because I never told my manager the plan was slipping.",
+                "I would raise the risk in the first week.",
+            ],
+            1,
+        );
+        assert_eq!(outcome.end, SessionEnd::Completed);
+        assert_eq!(outcome.said[1], "Describe a time you failed.");
+        assert!(
+            outcome.said[2].starts_with("Here is a shape for your answer, in 4 parts"),
+            "{:?}",
+            outcome.said
+        );
+        assert_eq!(
+            outcome.said[3],
+            "When you are ready. Describe a time you failed."
+        );
+        assert!(outcome
+            .printed
+            .contains("A strong answer at the mid level has 4 parts"));
+        let report = outcome.answers[0].report.as_ref().unwrap();
+        assert!(report.transcript.contains("launch date"));
+        assert!(!report.transcript.contains("Hint"));
+        let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
+        assert!(events.contains("\"hint_given\""));
     }
 
     #[test]
