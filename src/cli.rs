@@ -278,6 +278,11 @@ pub struct SessionArgs {
     #[arg(long, default_value_t = 3, value_parser = question_count)]
     pub count: usize,
 
+    /// Answer a question you answered before, and compare: SESSION as `rehearse history` names
+    /// it (or `latest`), `:N` for its Nth answer (default: its last answer heard).
+    #[arg(long, value_name = "SESSION[:N]", conflicts_with = "count")]
+    pub retry: Option<String>,
+
     /// Your career level (default: the config file's `level`, else mid).
     #[arg(long, value_enum)]
     pub level: Option<LevelArg>,

@@ -21,9 +21,10 @@ use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
 use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
+use crate::session::questions::Question;
 use crate::session::record::SessionRecord;
 use crate::session::recover;
-use crate::session::{questions, Session, SessionEnd, SessionSettings};
+use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
 use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
 use crate::stdout::Forgiving;
 use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText};
@@ -604,7 +605,14 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     );
     let level = settings.level;
     let bank = questions::load_bank(args.questions.as_deref())?;
-    let chosen = questions::for_level(&bank, level);
+    let (chosen, retry) = match &args.retry {
+        Some(spec) => {
+            let (question, retry) = earlier_attempt(spec, &bank)?;
+            (vec![question], Some(retry))
+        }
+        None => (questions::for_level(&bank, level), None),
+    };
+    let count = if retry.is_some() { 1 } else { args.count };
     anyhow::ensure!(
         !chosen.is_empty(),
         "no question in the bank suits the {} level; add one to your question file",
@@ -613,7 +621,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     // Every framework the questions name, read now: a bad one stops the session before it starts.
     let analysis = analysis_options(&settings)?;
     let mut frameworks: Vec<Arc<Framework>> = Vec::new();
-    for question in chosen.iter().take(args.count) {
+    for question in chosen.iter().take(count) {
         if let Some(name) = &question.framework {
             if !frameworks.iter().any(|f| &f.name == name) {
                 let framework = load_framework(name, &settings).with_context(|| {
@@ -656,7 +664,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         )
     })?;
     // Every answer and follow-up at its longest, as 16-bit 16 kHz audio, plus room for reports.
-    let needed = (args.count as f64 * 2.0 * settings.max_answer_s * 32_000.0) as u64 + (1 << 20);
+    let needed = (count as f64 * 2.0 * settings.max_answer_s * 32_000.0) as u64 + (1 << 20);
     let free = files::free_bytes(record.dir())?;
     if free < needed {
         let dir = record.dir().to_path_buf();
@@ -666,7 +674,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             "only {:.1} MB free in {}; a session of {} questions may record up to {:.1} MB: free some space, set {} to another disk, or lower --count/--max-answer",
             free as f64 / 1e6,
             sessions_dir.display(),
-            args.count,
+            count,
             needed as f64 / 1e6,
             paths::DATA_DIR_ENV
         );
@@ -723,9 +731,10 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         encoder: &mut encoder,
         record,
         settings: SessionSettings {
-            count: args.count,
+            count,
             analysis,
             frameworks,
+            retry,
             endpoint: EndpointRules {
                 end_silence_s: settings.end_silence_s,
                 max_answer_s: settings.max_answer_s,
@@ -753,6 +762,41 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         eprintln!("session stopped; everything recorded so far is kept");
     }
     Ok(())
+}
+
+/// `session --retry SESSION[:N]`: the earlier answer's question, asked again under the framework
+/// it was measured against, and its report to compare the new answer with.
+fn earlier_attempt(spec: &str, bank: &[Question]) -> Result<(Question, Retry)> {
+    let selection = saved_sessions::select(spec, &sessions_dir()?)?;
+    let (answer, report) = selection
+        .answers()
+        .filter_map(|a| a.report.clone().map(|report| (a, report)))
+        .last()
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no answer was heard in {spec}, so there is nothing to compare with; pick an answer that `rehearse history` lists"
+            )
+        })?;
+    let question = bank
+        .iter()
+        .find(|q| q.text == answer.question)
+        .cloned()
+        .unwrap_or_else(|| Question {
+            id: "retry".to_string(),
+            text: answer.question.clone(),
+            levels: Vec::new(),
+            followups: Vec::new(),
+            framework: None,
+        });
+    let question = Question {
+        framework: Some(report.framework.clone()),
+        ..question
+    };
+    let retry = Retry {
+        of: format!("{}:{}", selection.session.id, answer.number),
+        report,
+    };
+    Ok((question, retry))
 }
 
 fn sessions_dir() -> Result<std::path::PathBuf> {

@@ -204,3 +204,81 @@ fn a_chosen_output_device_speaks_the_question() {
         "speaker said {said:?}"
     );
 }
+
+#[test]
+fn a_retry_asks_the_same_question_and_compares_the_two_answers() {
+    let work = tempfile::tempdir().unwrap();
+    // A first attempt with no learning part, then the whole answer.
+    let first_text = "The failure I chose is a data migration I ran last spring. \
+        I moved our customer records without a rollback plan, and two hundred accounts lost their history.";
+    let first = work.path().join("first.wav");
+    speech::espeak(first_text, &first);
+    let (spec, mut samples) = speech::read_wav(&first);
+    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 6));
+    speech::write_wav(&first, spec, &samples);
+    let second = answer_wav(work.path());
+    let session = |extra: &[&str], wav: &Path| {
+        let output = rehearse(work.path())
+            .args(["session", "--silent", "--input-speed", "8"])
+            .args(extra)
+            .arg("--input")
+            .arg(wav)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let before = session(&["--count", "1"], &first);
+    let asked = before
+        .lines()
+        .find_map(|l| l.strip_prefix("Question 1: "))
+        .unwrap()
+        .to_string();
+    let earlier = std::fs::read_dir(work.path().join("sessions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+
+    let after = session(&["--retry", &format!("{earlier}:1")], &second);
+    assert!(after.contains(&format!("Question 1: {asked}")), "{after}");
+    assert!(
+        after.contains(&format!("Compared with your earlier answer ({earlier}:1)")),
+        "{after}"
+    );
+    let compared = after.split("Compared with your earlier answer").nth(1).unwrap();
+    let learn = compared
+        .lines()
+        .find(|l| l.trim_start().starts_with("Learn "))
+        .unwrap_or_else(|| panic!("no learn row: {after}"));
+    assert!(learn.contains(" 0 s -> "), "{learn}");
+    let newest = std::fs::read_dir(work.path().join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(newest.join("session.json")).unwrap()).unwrap();
+    let answer = &index["answers"][0];
+    assert_eq!(answer["retry_of"], format!("{earlier}:1"));
+    assert!(answer["comparison"]["parts"].as_array().unwrap().len() == 4);
+    let md = std::fs::read_to_string(newest.join("session.md")).unwrap();
+    assert!(md.contains("**Compared with your earlier answer"), "{md}");
+
+    let output = rehearse(work.path())
+        .args(["session", "--silent", "--retry", "no-such-session"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("no session \"no-such-session\""), "{error}");
+}

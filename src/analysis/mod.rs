@@ -12,6 +12,7 @@
 //! `followups` picks the next questions and judges the replies to them; `delivery` measures pace and fillers; `render` prints
 //! the report for a terminal.
 
+mod compare;
 mod context;
 mod cues;
 mod delivery;
@@ -36,6 +37,7 @@ use parts::label_sentences;
 use sentences::split_sentences;
 use timing::{part_reports, sentence_durations, word_slots};
 
+pub use compare::{Comparison, PartChange};
 pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
 pub use framework::{
@@ -46,7 +48,7 @@ pub use meaning::{
     answer_features, settled_part, Judge, Meaning, Property, Provenance, ANSWER_FEATURES,
     FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
 };
-pub use render::render_terminal;
+pub use render::{render_comparison, render_terminal};
 pub use strengths::{spoken as spoken_strength, Strength};
 
 /// Turns sentences into meaning vectors: the port through which the sentence model (at the

@@ -1,7 +1,7 @@
 //! The terminal report: something a person takes in within ten seconds. Plain text, aligned,
 //! at most 80 columns; colour only when asked for.
 
-use super::{AnswerReport, PartReport, Severity, Verdict};
+use super::{AnswerReport, Comparison, PartReport, Severity, Verdict};
 
 /// Page width the report stays within.
 const WIDTH: usize = 80;
@@ -74,6 +74,50 @@ fn part_line(part: &PartReport, color: bool) -> String {
         part.budget_max_s,
         paint(part.verdict.name(), verdict_color(part.verdict), color)
     )
+}
+
+/// A second attempt against the first (`session --retry`): each part's seconds before and
+/// after against its budget, then the gaps filled, the new ones and the strengths gained.
+pub fn render_comparison(comparison: &Comparison, of: &str, color: bool) -> String {
+    let mut lines = vec![paint(
+        &format!("Compared with your earlier answer ({of})"),
+        BOLD,
+        color,
+    )];
+    for part in &comparison.parts {
+        let change = if part.before == part.after {
+            String::new()
+        } else {
+            format!(
+                "  {} -> {}",
+                part.before.name(),
+                paint(part.after.name(), verdict_color(part.after), color)
+            )
+        };
+        lines.push(format!(
+            "  {:<10} {:>4.0} s -> {:>4.0} s  (aim {:.0}-{:.0} s){change}",
+            part.label, part.before_s, part.after_s, part.budget_min_s, part.budget_max_s
+        ));
+    }
+    let groups = [
+        ("Fixed", &comparison.fixed, GREEN),
+        ("New", &comparison.new, YELLOW),
+    ];
+    for (name, findings, code) in groups {
+        for finding in findings {
+            let first = format!("  {} ", paint(&format!("{name}:"), code, color));
+            lines.extend(wrap(&finding.message, &first, 4));
+        }
+    }
+    for strength in &comparison.gained {
+        let first = format!("  {} ", paint("Gained:", GREEN, color));
+        lines.extend(wrap(
+            &format!("\"{}\" - {}.", strength.quote, strength.what),
+            &first,
+            4,
+        ));
+    }
+    lines.join("\n") + "\n"
 }
 
 /// Splits text into lines of at most `WIDTH` characters, each after the first indented.

@@ -23,7 +23,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::analysis::{
-    self, AnalysisOptions, AnswerReport, FollowUp, Framework, ReplyVerdict, SentenceEncoder,
+    self, AnalysisOptions, AnswerReport, Comparison, FollowUp, Framework, ReplyVerdict,
+    SentenceEncoder,
 };
 use crate::capture::AudioSource;
 use crate::hint;
@@ -48,6 +49,16 @@ pub struct SessionSettings {
     pub endpoint: EndpointRules,
     /// Colour in the printed report.
     pub color: bool,
+    /// `--retry`: the first question was answered before; its report is compared with the new one.
+    pub retry: Option<Retry>,
+}
+
+/// An earlier answer to the session's first question.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// The earlier answer, as `SESSION:N`.
+    pub of: String,
+    pub report: AnswerReport,
 }
 
 /// What rehearse says and prints, and where: the devices and the session record.
@@ -77,6 +88,11 @@ pub struct AnswerRecord {
     pub report: Option<AnswerReport>,
     pub followup: Option<FollowupRecord>,
     pub note: Option<String>,
+    /// The earlier answer this one tries again (`SESSION:N`), and what changed since it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,6 +191,8 @@ impl Session<'_> {
             report: None,
             followup: None,
             note: heard.fault.clone(),
+            retry_of: None,
+            comparison: None,
         };
         if let Some(fault) = &heard.fault {
             writeln!(
@@ -191,7 +209,18 @@ impl Session<'_> {
             return Ok((record, next));
         }
         let report = self.report(number, &heard, &options)?;
-        let summary = summary::spoken(&report);
+        let mut summary = summary::spoken(&report);
+        if let Some(retry) = self.settings.retry.as_ref().filter(|_| number == 1) {
+            let comparison = Comparison::between(&retry.report, &report);
+            writeln!(
+                self.out,
+                "\n{}",
+                analysis::render_comparison(&comparison, &retry.of, self.settings.color)
+            )?;
+            summary = comparison.spoken();
+            record.retry_of = Some(retry.of.clone());
+            record.comparison = Some(comparison);
+        }
         let followup = report.followups.first().cloned().or_else(|| {
             question.followups.first().map(|q| FollowUp {
                 question: q.clone(),
@@ -534,6 +563,7 @@ mod tests {
                     ..EndpointRules::default()
                 },
                 color: false,
+                retry: None,
             },
             out: &mut out,
             live: LiveView::new(Box::new(std::io::sink()), false, nudge::NudgeMode::Off),

@@ -212,6 +212,8 @@ pub fn recover_session(
                 note: Some(
                     "rehearse stopped during this answer; recovered from the recording".into(),
                 ),
+                retry_of: None,
+                comparison: None,
             };
             let outcome = match transcript {
                 Ok(transcript) => {

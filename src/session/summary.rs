@@ -75,13 +75,38 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
         md.push_str("| part | time | budget | verdict |\n|---|---:|---:|---|\n");
         for part in &report.parts {
             md.push_str(&format!(
-                "| {} | {:.0} s | {:.0}-{:.0} s | {:?} |\n",
+                "| {} | {:.0} s | {:.0}-{:.0} s | {} |\n",
                 part.label(),
                 part.duration_s,
                 part.budget_min_s,
                 part.budget_max_s,
-                part.verdict
+                part.verdict.name()
             ));
+        }
+        if let (Some(of), Some(comparison)) = (&answer.retry_of, &answer.comparison) {
+            md.push_str(&format!(
+                "\n**Compared with your earlier answer ({of}).** {}\n\n",
+                comparison.spoken()
+            ));
+            md.push_str("| part | before | after | budget |\n|---|---:|---:|---:|\n");
+            for part in &comparison.parts {
+                md.push_str(&format!(
+                    "| {} | {:.0} s | {:.0} s | {:.0}-{:.0} s |\n",
+                    part.label, part.before_s, part.after_s, part.budget_min_s, part.budget_max_s
+                ));
+            }
+            for finding in &comparison.fixed {
+                md.push_str(&format!("- Fixed: {}\n", finding.message));
+            }
+            for finding in &comparison.new {
+                md.push_str(&format!("- New: {}\n", finding.message));
+            }
+            for strength in &comparison.gained {
+                md.push_str(&format!(
+                    "- Gained: \"{}\" - {}.\n",
+                    strength.quote, strength.what
+                ));
+            }
         }
         if !report.strengths.is_empty() {
             md.push_str("\n**Keep**\n\n");
@@ -148,6 +173,8 @@ mod tests {
             report: Some(report),
             followup: None,
             note: None,
+            retry_of: None,
+            comparison: None,
         };
         let md = markdown(&[record], SessionEnd::Completed);
         assert!(
