@@ -106,20 +106,6 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// Whether a heard utterance asks for a hint rather than answering: a few words, one of them
-/// "hint" ("Hint.", "Can I have a hint?").
-pub fn asks_for_hint(said: &str) -> bool {
-    let words: Vec<String> = said
-        .split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
-    words.len() <= 6 && words.iter().any(|w| w == "hint" || w == "hints")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,20 +183,6 @@ mod tests {
         ));
         assert!(text.contains("What you learned and changed, 60 to 90 seconds. The longest part"));
         assert!(!text.contains("teacher") && !text.contains("e.g."));
-    }
-
-    #[test]
-    fn a_short_request_for_a_hint_is_told_from_an_answer() {
-        for said in ["Hint.", "hint", "Can I have a hint, please?", "Hints?"] {
-            assert!(asks_for_hint(said), "{said}");
-        }
-        for said in [
-            "",
-            "I gave my team no hint that the launch was slipping, and that was my failure.",
-            "I think so.",
-        ] {
-            assert!(!asks_for_hint(said), "{said}");
-        }
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct AnswerHistory {
     pub seconds_off_budget: Option<f64>,
     /// Whether the reply to the follow-up filled the gap it asked about.
     pub followup: Option<FollowupVerdict>,
+    /// The earlier answer to the same question this one tried again (`SESSION:N`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +136,7 @@ pub fn build(sessions: &[SavedSession]) -> History {
                                 gap: v.gap.clone(),
                                 filled: v.filled,
                             }),
+                        retry_of: answer.retry_of.clone(),
                     }
                 })
                 .collect(),
@@ -241,8 +245,12 @@ pub fn render_terminal(history: &History, width: usize) -> String {
             out.push_str("  no answers\n");
         }
         for answer in &session.answers {
+            let again = match &answer.retry_of {
+                Some(of) => format!(" (again, after {of})"),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "  {}. {}\n",
+                "  {}. {}{again}\n",
                 answer.number,
                 clip(&answer.question, 72)
             ));
@@ -335,6 +343,7 @@ mod tests {
             )),
             followup: None,
             note: None,
+            retry_of: None,
         }
     }
 
@@ -417,6 +426,35 @@ mod tests {
                 .len(),
             4
         );
+    }
+
+    #[test]
+    fn a_second_try_is_listed_with_the_answer_it_tried_again() {
+        let sessions = vec![SavedSession {
+            id: "2026-12-06_09-00-00".into(),
+            dir: "/x".into(),
+            started: "2026-12-06 09:00".into(),
+            end: Some("completed".into()),
+            answers: vec![
+                answer(1, SHORT, 150.0),
+                SavedAnswer {
+                    retry_of: Some("2026-12-06_09-00-00:1".into()),
+                    ..answer(2, FULL, 150.0)
+                },
+            ],
+        }];
+        let history = build(&sessions);
+        let text = render_terminal(&history, 80);
+        assert!(
+            text.contains("  2. Describe a time you failed. (again, after 2026-12-06_09-00-00:1)"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&history).unwrap();
+        assert_eq!(
+            json["sessions"][0]["answers"][1]["retry_of"],
+            "2026-12-06_09-00-00:1"
+        );
+        assert!(json["sessions"][0]["answers"][0].get("retry_of").is_none());
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct SavedAnswer {
     pub report: Option<AnswerReport>,
     pub followup: Option<SavedFollowup>,
     pub note: Option<String>,
+    /// The earlier answer this one tried again (`SESSION:N`).
+    pub retry_of: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ struct AnswerJson {
     followup: Option<FollowupJson>,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    retry_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +153,7 @@ impl SavedSession {
                 report,
                 followup,
                 note: answer.note,
+                retry_of: answer.retry_of,
             });
         }
         Ok(SavedSession {

@@ -254,7 +254,10 @@ fn a_retry_asks_the_same_question_and_compares_the_two_answers() {
         after.contains(&format!("Compared with your earlier answer ({earlier}:1)")),
         "{after}"
     );
-    let compared = after.split("Compared with your earlier answer").nth(1).unwrap();
+    let compared = after
+        .split("Compared with your earlier answer")
+        .nth(1)
+        .unwrap();
     let learn = compared
         .lines()
         .find(|l| l.trim_start().starts_with("Learn "))

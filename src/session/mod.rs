@@ -11,6 +11,7 @@ pub mod nudge;
 pub mod questions;
 pub mod record;
 pub mod recover;
+pub mod requests;
 pub mod summary;
 
 use std::io::Write;
@@ -36,6 +37,7 @@ use listen::{HeardAnswer, Listener, LivePart, TranscriptionWorker};
 use live::LiveView;
 use questions::Question;
 use record::SessionRecord;
+use requests::Request;
 
 /// How a session runs.
 #[derive(Debug, Clone)]
@@ -127,11 +129,11 @@ impl Session<'_> {
         let count = self.settings.count.min(questions.len());
         let plural = if count == 1 { "question" } else { "questions" };
         self.say(&format!(
-            "Welcome to your mock interview. I will ask {count} {plural}. Say, hint, if you would like one before you answer. Take your time, and say, that's my answer, when you are done."
+            "Welcome to your mock interview. I will ask {count} {plural}. Take your time, and say, that's my answer, when you are done. Before you answer you can say, hint, and after the report, try again."
         ))?;
-        for (i, question) in questions.iter().take(self.settings.count).enumerate() {
-            let (record, next) = self.ask(i + 1, question)?;
-            answers.push(record);
+        for question in questions.iter().take(self.settings.count) {
+            let (records, next) = self.ask(answers.len() + 1, question)?;
+            answers.extend(records);
             self.save_index(&answers, None)?;
             if let Some(end) = next {
                 how = end;
@@ -152,12 +154,14 @@ impl Session<'_> {
         Ok((how, answers))
     }
 
-    /// Asks one question (again once if nobody answers), reports, and asks a follow-up.
+    /// Asks one question (again once if nobody answers), reports, and asks a follow-up; a
+    /// candidate who says "try again" instead of answering it answers the question once more.
+    /// The answers, numbered from `number`.
     fn ask(
         &mut self,
         number: usize,
         question: &Question,
-    ) -> Result<(AnswerRecord, Option<SessionEnd>)> {
+    ) -> Result<(Vec<AnswerRecord>, Option<SessionEnd>)> {
         writeln!(self.out, "\nQuestion {number}: {}", question.text)?;
         self.say_and_log(&question.text, "question_asked")?;
         let options = self.options_for(question);
@@ -169,7 +173,9 @@ impl Session<'_> {
             self.say_and_log(&again, "question_repeated")?;
             heard = self.listen(&wav_name, "answer", &options)?;
         }
-        if hint::asks_for_hint(&heard.transcript.text()) && self.session_end(&heard).is_none() {
+        if requests::heard(&heard.transcript.text()) == Some(Request::Hint)
+            && self.session_end(&heard).is_none()
+        {
             // A request, not an answer: its recording is replaced by the answer's.
             self.record
                 .log_event("hint_given", json!({ "heard": heard.transcript.text() }))?;
@@ -206,20 +212,12 @@ impl Session<'_> {
             if next.is_none() {
                 self.say("Let's move on.")?;
             }
-            return Ok((record, next));
+            return Ok((vec![record], next));
         }
         let report = self.report(number, &heard, &options)?;
         let mut summary = summary::spoken(&report);
-        if let Some(retry) = self.settings.retry.as_ref().filter(|_| number == 1) {
-            let comparison = Comparison::between(&retry.report, &report);
-            writeln!(
-                self.out,
-                "\n{}",
-                analysis::render_comparison(&comparison, &retry.of, self.settings.color)
-            )?;
-            summary = comparison.spoken();
-            record.retry_of = Some(retry.of.clone());
-            record.comparison = Some(comparison);
+        if let Some(retry) = self.settings.retry.clone().filter(|_| number == 1) {
+            summary = self.compare(&mut record, &retry.report, retry.of, &report)?;
         }
         let followup = report.followups.first().cloned().or_else(|| {
             question.followups.first().map(|q| FollowUp {
@@ -229,7 +227,7 @@ impl Session<'_> {
         });
         record.report = Some(report);
         if let Some(next) = self.session_end(&heard) {
-            return Ok((record, Some(next)));
+            return Ok((vec![record], Some(next)));
         }
         self.say(&summary)?;
         if let Some(followup) = followup {
@@ -243,6 +241,14 @@ impl Session<'_> {
             )?;
             if !reply.transcript.words.is_empty() {
                 writeln!(self.out, "You said: {}", reply.transcript.text())?;
+            }
+            if requests::heard(&reply.transcript.text()) == Some(Request::TryAgain)
+                && self.session_end(&reply).is_none()
+            {
+                self.record
+                    .log_event("retry_requested", json!({ "answer": number }))?;
+                let (again, next) = self.try_again(number + 1, question, &options, &record)?;
+                return Ok((vec![record, again], next));
             }
             let verdict = match &followup.gap {
                 Some(gap) => analysis::judge_reply_with(
@@ -262,14 +268,86 @@ impl Session<'_> {
                 verdict: verdict.clone(),
             });
             if let Some(next) = self.session_end(&reply) {
-                return Ok((record, Some(next)));
+                return Ok((vec![record], Some(next)));
             }
             if let Some(verdict) = verdict {
                 writeln!(self.out, "{}", verdict.message)?;
                 self.say(&verdict.message)?;
             }
         }
-        Ok((record, None))
+        Ok((vec![record], None))
+    }
+
+    /// "Try again" after a follow-up: the same question once more, as answer `number`, reported
+    /// and compared with the earlier answer; then the session moves on.
+    fn try_again(
+        &mut self,
+        number: usize,
+        question: &Question,
+        options: &AnalysisOptions,
+        earlier: &AnswerRecord,
+    ) -> Result<(AnswerRecord, Option<SessionEnd>)> {
+        writeln!(self.out, "\nQuestion {number} (again): {}", question.text)?;
+        self.say_and_log(
+            &format!("Let's try that again. {}", question.text),
+            "question_asked",
+        )?;
+        let wav_name = format!("answer-{number}.wav");
+        let heard = self.listen(&wav_name, "answer", options)?;
+        let session = self
+            .record
+            .dir()
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut record = AnswerRecord {
+            number,
+            question: question.text.clone(),
+            wav: self.record.dir().join(&wav_name),
+            end: heard.end,
+            report: None,
+            followup: None,
+            note: heard.fault.clone(),
+            retry_of: None,
+            comparison: None,
+        };
+        let next = self.session_end(&heard);
+        if heard.transcript.words.is_empty() {
+            writeln!(self.out, "No answer heard; moving on.")?;
+            return Ok((record, next));
+        }
+        let report = self.report(number, &heard, options)?;
+        let mut summary = summary::spoken(&report);
+        if let Some(before) = &earlier.report {
+            let of = format!("{session}:{}", earlier.number);
+            summary = self.compare(&mut record, before, of, &report)?;
+        }
+        record.report = Some(report);
+        if next.is_none() {
+            self.say(&summary)?;
+        }
+        Ok((record, next))
+    }
+
+    /// Prints how `report` compares with the earlier answer `of`, links the record to it, and
+    /// returns the biggest change to say aloud.
+    fn compare(
+        &mut self,
+        record: &mut AnswerRecord,
+        before: &AnswerReport,
+        of: String,
+        report: &AnswerReport,
+    ) -> Result<String> {
+        let comparison = Comparison::between(before, report);
+        writeln!(
+            self.out,
+            "\n{}",
+            analysis::render_comparison(&comparison, &of, self.settings.color)
+        )?;
+        let spoken = comparison.spoken();
+        record.retry_of = Some(of);
+        record.comparison = Some(comparison);
+        Ok(spoken)
     }
 
     /// The analysis for a question: its own framework if it names one, else the default.
@@ -673,6 +751,62 @@ mod tests {
         assert!(!report.transcript.contains("Hint"));
         let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
         assert!(events.contains("\"hint_given\""));
+    }
+
+    #[test]
+    fn saying_try_again_for_the_followup_answers_once_more_and_compares() {
+        let audio = ScriptedAudio::new(&[
+            (SPEECH, 3.0),
+            (0.0, 3.5),
+            (SPEECH, 1.0),
+            (0.0, 3.5),
+            (SPEECH, 3.0),
+            (0.0, 1.5),
+            (SPEECH, 3.0),
+            (0.0, 3.5),
+        ]);
+        let outcome = run(
+            audio,
+            &[
+                "I missed the launch date because I never told my manager the plan was slipping.",
+                "Try again.",
+                "I missed the launch date because I never told my manager the plan was slipping.",
+                "Since then I send a weekly risk note every Friday.",
+            ],
+            1,
+        );
+        assert_eq!(outcome.end, SessionEnd::Completed);
+        assert_eq!(outcome.answers.len(), 2, "{}", outcome.printed);
+        let (first, second) = (&outcome.answers[0], &outcome.answers[1]);
+        assert!(first.followup.is_none(), "the request is not a reply");
+        assert_eq!(second.number, 2);
+        assert_eq!(second.question, first.question);
+        let session = outcome
+            .dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        assert_eq!(
+            second.retry_of.as_deref(),
+            Some(format!("{session}:1").as_str())
+        );
+        assert!(second.comparison.is_some());
+        assert!(second
+            .report
+            .as_ref()
+            .unwrap()
+            .transcript
+            .contains("weekly risk note"));
+        assert!(outcome
+            .said
+            .contains(&"Let's try that again. Describe a time you failed.".to_string()));
+        assert!(outcome
+            .printed
+            .contains("Compared with your earlier answer"));
+        assert!(outcome.dir.join("answer-2.wav").is_file());
+        let md = std::fs::read_to_string(outcome.dir.join("session.md")).unwrap();
+        assert!(md.contains("## 2. Describe a time you failed."), "{md}");
     }
 
     #[test]
