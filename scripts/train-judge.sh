@@ -19,16 +19,17 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   apt-get update -qq >&2
   apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread >&2
 fi
+bin="${CARGO_TARGET_DIR:-target}/release/rehearse"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --locked --quiet
-target/release/rehearse train tests/corpus --model "$whisper" --export-sentences "$work/sentences.jsonl" "$@"
+"$bin" train tests/corpus --model "$whisper" --export-sentences "$work/sentences.jsonl" "$@"
 echo "==> fine-tuning the sentence adapter" >&2
 OPENBLAS_NUM_THREADS=2 /usr/bin/python3 scripts/train/finetune_adapter.py \
   "$work/sentences.jsonl" "$REHEARSE_SENTENCE_MODEL" models/sentence-adapter.safetensors
 echo "==> training the context and finding models on the adapted vectors" >&2
 cargo build --release --locked --quiet
-target/release/rehearse train tests/corpus --model "$whisper" "$@"
+"$bin" train tests/corpus --model "$whisper" "$@"
 # The binary embeds the new weights from here on.
 cargo build --release --locked --quiet
