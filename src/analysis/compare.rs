@@ -3,13 +3,13 @@
 //! fixed and the ones it brought; the strengths it gained; and the biggest change, in one
 //! sentence to say aloud.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::findings::CONTENT_CHECKS;
 use super::{AnswerPart, AnswerReport, Finding, Strength, Verdict};
 
 /// One part's time in both attempts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartChange {
     pub part: AnswerPart,
     pub label: String,
@@ -36,7 +36,7 @@ impl PartChange {
 }
 
 /// What changed from one attempt to the next.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
     /// The later attempt's parts, in its framework's order.
     pub parts: Vec<PartChange>,

@@ -48,7 +48,7 @@ impl Default for EndpointRules {
 }
 
 /// Why an answer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerEnd {
     /// The candidate stopped talking for the end-of-answer silence.

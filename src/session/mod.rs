@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::analysis::{
@@ -80,24 +80,28 @@ pub struct Session<'a> {
     pub new_vad: fn() -> Box<dyn VoiceActivity>,
 }
 
-/// One answered question, as stored in `session.json`.
-#[derive(Debug, Clone, Serialize)]
+/// One answered question, as stored in `session.json` (and read back by recovery, so that a
+/// recovered session's summary comes from the same writer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AnswerRecord {
     pub number: usize,
     pub question: String,
     pub wav: PathBuf,
     pub end: AnswerEnd,
+    #[serde(default)]
     pub report: Option<AnswerReport>,
+    #[serde(default)]
     pub followup: Option<FollowupRecord>,
+    #[serde(default)]
     pub note: Option<String>,
     /// The earlier answer this one tries again (`SESSION:N`), and what changed since it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FollowupRecord {
     pub question: String,
     /// The content gap the question asked the candidate to fill, if it was about one.

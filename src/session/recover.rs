@@ -261,28 +261,29 @@ pub fn recover_session(
     Ok(recovered)
 }
 
-/// The session summary rebuilt from the index: answers analysed before the stop keep their
-/// saved reports, so the Markdown lists what each holds.
+/// The session summary rebuilt from the index by the writer a session uses (answers analysed
+/// before the stop keep their saved reports); an entry too damaged to read keeps its number and
+/// question.
 fn recovered_markdown(index: &Value) -> String {
-    let mut md = summary::markdown(&[], SessionEnd::Recovered);
-    for answer in index["answers"].as_array().into_iter().flatten() {
-        md.push_str(&format!(
-            "## {}. {}\n\n",
-            answer["number"],
-            answer["question"].as_str().unwrap_or("")
-        ));
-        match answer["report"]["transcript"].as_str() {
-            Some(text) => md.push_str(&format!(
-                "**Transcript.** {text}\n\nReport: `answer-{}.report.json`\n\n",
-                answer["number"]
-            )),
-            None => md.push_str("No answer was heard.\n\n"),
-        }
-        if let Some(note) = answer["note"].as_str() {
-            md.push_str(&format!("_Note: {note}_\n\n"));
-        }
-    }
-    md
+    let records: Vec<AnswerRecord> = index["answers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|answer| {
+            serde_json::from_value(answer.clone()).unwrap_or_else(|_| AnswerRecord {
+                number: answer["number"].as_u64().unwrap_or(0) as usize,
+                question: answer["question"].as_str().unwrap_or("").to_string(),
+                wav: PathBuf::new(),
+                end: AnswerEnd::Recovered,
+                report: serde_json::from_value(answer["report"].clone()).ok(),
+                followup: None,
+                note: answer["note"].as_str().map(str::to_string),
+                retry_of: None,
+                comparison: None,
+            })
+        })
+        .collect();
+    summary::markdown(&records, SessionEnd::Recovered)
 }
 
 /// Repairs and transcribes one recording; any failure leaves the file as it is.
@@ -574,5 +575,16 @@ mod tests {
         );
         assert_eq!(answer["report"]["framework"], "star");
         assert!(session.join("answer-1-followup.transcript.json").is_file());
+        // The summary is the one a session writes: timing table, findings, transcript, follow-up.
+        let md = std::fs::read_to_string(session.join("session.md")).unwrap();
+        for section in [
+            "_rehearse stopped unexpectedly",
+            "## 1. Describe a time you failed.",
+            "| part | time | budget | verdict |",
+            "**Transcript.**",
+            "**Follow-up:** What would you do differently?",
+        ] {
+            assert!(md.contains(section), "{section:?} missing from\n{md}");
+        }
     }
 }
