@@ -293,8 +293,8 @@ pub struct SessionArgs {
     #[arg(long, value_name = "NAME|FILE")]
     pub framework: Option<String>,
 
-    /// While you answer, a short cue in the live line when a part runs past its budget
-    /// (default text; config `nudge`).
+    /// While you answer, a short cue in the live line when a part runs past its budget; `tone`
+    /// also sounds a soft tone on the output device (default text; config `nudge`).
     #[arg(long, value_enum)]
     pub nudge: Option<crate::session::nudge::NudgeMode>,
 

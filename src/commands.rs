@@ -21,11 +21,12 @@ use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
 use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
+use crate::session::nudge::NudgeMode;
 use crate::session::questions::Question;
 use crate::session::record::SessionRecord;
 use crate::session::recover;
 use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
-use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Voice};
+use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
 use crate::stdout::Forgiving;
 use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText};
 use crate::transcript::Transcript;
@@ -719,11 +720,17 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         });
     });
     let mut stdout = Forgiving::new(std::io::stdout());
-    let live = LiveView::new(
+    let mut live = LiveView::new(
         Box::new(Forgiving::new(std::io::stdout())),
         std::io::stdout().is_terminal(),
         settings.nudge,
     );
+    if settings.nudge == NudgeMode::Tone {
+        match Tone::open(settings.output_device.as_deref()) {
+            Ok(tone) => live = live.with_chime(Box::new(tone)),
+            Err(e) => eprintln!("warning: {e}; nudges are shown but not sounded"),
+        }
+    }
     let mut session = Session {
         input: input.as_mut(),
         voice: voice.as_mut(),

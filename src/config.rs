@@ -379,7 +379,7 @@ pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: 
 
 # While you answer, a short cue in the live line when a part runs past its budget ("describe
 # past 75 s: move on") or the answer past its longest; at most one every 20 s, never spoken.
-# "text" or "off".
+# "text", "tone" (the cue and a soft tone on the output device) or "off".
 #nudge = "text"
 
 # Time budgets in seconds, per part of the failure framework and for the whole answer. Parts of

@@ -119,33 +119,7 @@ pub struct DeviceVoice {
 impl DeviceVoice {
     /// Opens the output device whose name contains `name` (as `rehearse devices` lists it).
     pub fn open(name: &str, words_per_minute: u32) -> Result<Self, SpeakError> {
-        use cpal::traits::{DeviceTrait, HostTrait};
-        let _quiet = gag::Gag::stderr().ok();
-        let host = cpal::default_host();
-        let device = host
-            .output_devices()
-            .map_err(|e| SpeakError::Unavailable(e.to_string()))?
-            .find(|d| d.name().is_ok_and(|n| n.contains(name)))
-            .ok_or_else(|| {
-                SpeakError::Unavailable(format!(
-                    "no output device named {name:?}; `rehearse devices` lists them"
-                ))
-            })?;
-        let supported = device
-            .supported_output_configs()
-            .map_err(|e| SpeakError::Unavailable(e.to_string()))?
-            .filter(|c| c.sample_format() == cpal::SampleFormat::F32)
-            .find(|c| {
-                c.min_sample_rate().0 <= ESPEAK_RATE && ESPEAK_RATE <= c.max_sample_rate().0
-            })
-            .ok_or_else(|| {
-                SpeakError::Unavailable(format!(
-                    "the output device {name:?} cannot play {ESPEAK_RATE} Hz audio; choose another, e.g. \"default\" or \"pulse\""
-                ))
-            })?;
-        let config = supported
-            .with_sample_rate(cpal::SampleRate(ESPEAK_RATE))
-            .config();
+        let (device, config) = output_device(Some(name))?;
         Ok(DeviceVoice {
             device,
             config,
@@ -184,43 +158,134 @@ impl DeviceVoice {
 
 impl Voice for DeviceVoice {
     fn say(&mut self, text: &str) -> Result<(), SpeakError> {
-        use cpal::traits::{DeviceTrait, StreamTrait};
         let samples = self.render(text)?;
-        let channels = usize::from(self.config.channels.max(1));
-        let total = samples.len();
-        let (mut producer, mut consumer) = rtrb::RingBuffer::<f32>::new(total.max(1));
-        for s in samples {
-            let _ = producer.push(s);
-        }
-        let (done_tx, done) = mpsc::channel();
-        let done_tx = Mutex::new(done_tx);
-        let stream = self
-            .device
-            .build_output_stream(
-                &self.config,
-                move |out: &mut [f32], _: &cpal::OutputCallbackInfo| {
-                    for frame in out.chunks_mut(channels) {
-                        let value = consumer.pop().unwrap_or(0.0);
-                        frame.fill(value);
+        play(&self.device, &self.config, samples)
+    }
+}
+
+/// The output device whose name contains `name` (the system's default without one), set up to
+/// play mono f32 audio at `ESPEAK_RATE`.
+fn output_device(name: Option<&str>) -> Result<(cpal::Device, cpal::StreamConfig), SpeakError> {
+    use cpal::traits::{DeviceTrait, HostTrait};
+    let _quiet = gag::Gag::stderr().ok();
+    let host = cpal::default_host();
+    let shown = name.unwrap_or("default");
+    let device = match name {
+        Some(name) => host
+            .output_devices()
+            .map_err(|e| SpeakError::Unavailable(e.to_string()))?
+            .find(|d| d.name().is_ok_and(|n| n.contains(name))),
+        None => host.default_output_device(),
+    }
+    .ok_or_else(|| {
+        SpeakError::Unavailable(format!(
+            "no output device named {shown:?}; `rehearse devices` lists them"
+        ))
+    })?;
+    let supported = device
+        .supported_output_configs()
+        .map_err(|e| SpeakError::Unavailable(e.to_string()))?
+        .filter(|c| c.sample_format() == cpal::SampleFormat::F32)
+        .find(|c| c.min_sample_rate().0 <= ESPEAK_RATE && ESPEAK_RATE <= c.max_sample_rate().0)
+        .ok_or_else(|| {
+            SpeakError::Unavailable(format!(
+                "the output device {shown:?} cannot play {ESPEAK_RATE} Hz audio; choose another, e.g. \"default\" or \"pulse\""
+            ))
+        })?;
+    let config = supported
+        .with_sample_rate(cpal::SampleRate(ESPEAK_RATE))
+        .config();
+    Ok((device, config))
+}
+
+/// Plays mono samples at `ESPEAK_RATE` on every channel of `device`, until they are done.
+fn play(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    samples: Vec<f32>,
+) -> Result<(), SpeakError> {
+    use cpal::traits::{DeviceTrait, StreamTrait};
+    let channels = usize::from(config.channels.max(1));
+    let total = samples.len();
+    let (mut producer, mut consumer) = rtrb::RingBuffer::<f32>::new(total.max(1));
+    for s in samples {
+        let _ = producer.push(s);
+    }
+    let (done_tx, done) = mpsc::channel();
+    let done_tx = Mutex::new(done_tx);
+    let stream = device
+        .build_output_stream(
+            config,
+            move |out: &mut [f32], _: &cpal::OutputCallbackInfo| {
+                for frame in out.chunks_mut(channels) {
+                    let value = consumer.pop().unwrap_or(0.0);
+                    frame.fill(value);
+                }
+                if consumer.is_empty() {
+                    if let Ok(tx) = done_tx.lock() {
+                        let _ = tx.send(());
                     }
-                    if consumer.is_empty() {
-                        if let Ok(tx) = done_tx.lock() {
-                            let _ = tx.send(());
-                        }
-                    }
-                },
-                |_| {},
-                None,
-            )
-            .map_err(|e| SpeakError::Failed(e.to_string()))?;
-        stream
-            .play()
-            .map_err(|e| SpeakError::Failed(e.to_string()))?;
-        let length = Duration::from_secs_f64(total as f64 / f64::from(ESPEAK_RATE));
-        done.recv_timeout(length + Duration::from_secs(5))
-            .map_err(|_| SpeakError::Failed("the output device stopped playing".to_string()))?;
-        // Let the device drain its own buffer before the stream is dropped.
-        std::thread::sleep(Duration::from_millis(300));
-        Ok(())
+                }
+            },
+            |_| {},
+            None,
+        )
+        .map_err(|e| SpeakError::Failed(e.to_string()))?;
+    stream
+        .play()
+        .map_err(|e| SpeakError::Failed(e.to_string()))?;
+    let length = Duration::from_secs_f64(total as f64 / f64::from(ESPEAK_RATE));
+    done.recv_timeout(length + Duration::from_secs(5))
+        .map_err(|_| SpeakError::Failed("the output device stopped playing".to_string()))?;
+    // Let the device drain its own buffer before the stream is dropped.
+    std::thread::sleep(Duration::from_millis(300));
+    Ok(())
+}
+
+/// The live nudge's tone (`--nudge tone`): a soft, short 660 Hz note with gentle edges, played on
+/// its own thread so the answer's capture never waits for it.
+pub struct Tone {
+    device: cpal::Device,
+    config: cpal::StreamConfig,
+}
+
+impl Tone {
+    /// Seconds the tone lasts, and its loudness (full scale is 1): a glance, not an alarm.
+    const SECONDS: f64 = 0.25;
+    const LOUDNESS: f32 = 0.15;
+    const HERTZ: f64 = 660.0;
+    /// Fade in and out, so the tone starts and ends without a click.
+    const EDGE_S: f64 = 0.03;
+
+    /// The output device named `name` (as for the questions), else the system's default.
+    pub fn open(name: Option<&str>) -> Result<Tone, SpeakError> {
+        let (device, config) = output_device(name)?;
+        Ok(Tone { device, config })
+    }
+
+    /// The tone's samples at `ESPEAK_RATE`.
+    pub fn samples() -> Vec<f32> {
+        let rate = f64::from(ESPEAK_RATE);
+        let count = (Self::SECONDS * rate) as usize;
+        (0..count)
+            .map(|i| {
+                let t = i as f64 / rate;
+                let edge = (t / Self::EDGE_S)
+                    .min((Self::SECONDS - t) / Self::EDGE_S)
+                    .clamp(0.0, 1.0);
+                (edge * (2.0 * std::f64::consts::PI * Self::HERTZ * t).sin()) as f32
+                    * Self::LOUDNESS
+            })
+            .collect()
+    }
+}
+
+impl crate::session::nudge::Chime for Tone {
+    fn ring(&mut self) {
+        let (device, config) = (self.device.clone(), self.config.clone());
+        std::thread::spawn(move || {
+            // A tone that cannot play is dropped: the cue is in the live line either way.
+            let _ = play(&device, &config, Tone::samples());
+        });
     }
 }

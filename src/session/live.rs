@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossterm::{cursor, style, terminal, QueueableCommand};
 
 use crate::session::listen::LivePart;
-use crate::session::nudge::{NudgeMode, Nudger};
+use crate::session::nudge::{Chime, NudgeMode, Nudger};
 
 /// What the live view shows.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct LiveView {
     nudger: Option<Nudger>,
     /// The cue printed last, so a plain (non-terminal) view prints each cue once, at once.
     cue_printed: Option<String>,
+    /// With `--nudge tone`: sounds each new cue.
+    chime: Option<Box<dyn Chime>>,
 }
 
 impl LiveView {
@@ -43,9 +45,16 @@ impl LiveView {
             terminal,
             last: None,
             drawn: false,
-            nudger: (nudge == NudgeMode::Text).then(Nudger::default),
+            nudger: (nudge != NudgeMode::Off).then(Nudger::default),
             cue_printed: None,
+            chime: None,
         }
+    }
+
+    /// Sounds each new cue as well (`--nudge tone`).
+    pub fn with_chime(mut self, chime: Box<dyn Chime>) -> LiveView {
+        self.chime = Some(chime);
+        self
     }
 
     pub fn update(&mut self, status: &LiveStatus) -> std::io::Result<()> {
@@ -65,6 +74,9 @@ impl LiveView {
         }
         if new_cue {
             self.cue_printed.clone_from(&cue);
+            if let Some(chime) = self.chime.as_mut() {
+                chime.ring();
+            }
         }
         self.last = Some(Instant::now());
         let line = status_line(status, self.terminal, cue.as_deref());
@@ -192,6 +204,45 @@ mod tests {
         assert!(nudged.contains("> describe past 75 s: move on"), "{nudged}");
         let quiet = lines_for(NudgeMode::Off);
         assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    }
+
+    /// Counts its rings.
+    struct CountingChime(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Chime for CountingChime {
+        fn ring(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_tone_sounds_once_with_each_new_cue_and_never_without_one() {
+        let rings = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut view = LiveView::new(Box::new(std::io::sink()), true, NudgeMode::Tone)
+            .with_chime(Box::new(CountingChime(rings.clone())));
+        let status = |t: f64, seconds: f64| LiveStatus {
+            elapsed_s: t,
+            speaking: true,
+            part: LivePart {
+                label: Some("describe".into()),
+                seconds,
+                budget: Some((45.0, 75.0)),
+                answer_max_s: Some(210.0),
+            },
+            level: 0.5,
+        };
+        // Within budget: no cue, no tone; past it: one tone, however often the line is drawn.
+        for (t, seconds) in [
+            (50.0, 60.0),
+            (60.0, 70.0),
+            (66.0, 76.0),
+            (67.0, 77.0),
+            (68.0, 78.0),
+        ] {
+            view.update(&status(t, seconds)).unwrap();
+            std::thread::sleep(REDRAW_EVERY);
+        }
+        assert_eq!(rings.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 
     struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

@@ -1,6 +1,7 @@
 //! A live nudge: a short cue in the live line when the part the candidate is in runs past its
 //! budget, or the whole answer past its longest, as a coach across the table would glance at
-//! the clock. Text only, never speech: nothing talks over the candidate.
+//! the clock. Never speech, which would talk over the candidate: a cue in the line, and with
+//! `--nudge tone` a soft tone as well, for a candidate who is not looking at the screen.
 
 use serde::Deserialize;
 
@@ -13,6 +14,8 @@ pub enum NudgeMode {
     /// A short cue in the live line.
     #[default]
     Text,
+    /// The cue, and a soft tone through the output device.
+    Tone,
     /// No cues.
     Off,
 }
@@ -21,9 +24,16 @@ impl NudgeMode {
     pub fn name(self) -> &'static str {
         match self {
             NudgeMode::Text => "text",
+            NudgeMode::Tone => "tone",
             NudgeMode::Off => "off",
         }
     }
+}
+
+/// What sounds a cue (`--nudge tone`). Ringing must not block the live loop, and a tone that
+/// cannot play is not worth interrupting an answer for: it returns nothing.
+pub trait Chime: Send {
+    fn ring(&mut self);
 }
 
 /// At most one new cue this often (seconds of the answer): a nudge, not a nag.
