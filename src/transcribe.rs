@@ -58,7 +58,17 @@ pub struct WhisperTuning {
     pub fit_audio_ctx: bool,
     /// Re-decode at higher temperatures when a segment looks wrong (whisper's default).
     pub temperature_fallback: bool,
+    /// Start decoding from a prompt written the way people speak (`DISFLUENT_PROMPT`): Whisper
+    /// leaves out "um" and "uh" unless its context shows them, so without it the delivery
+    /// section's filler count is nearly always zero. Measured (docs/experiments.md): fillers
+    /// read by espeak-ng voices 0 of 40 transcribed without, 40 of 40 with (none invented), the
+    /// other words' error rate 15.5 % -> 11.7 %; human speech 10.4 % -> 10.0 %.
+    pub disfluent_prompt: bool,
 }
+
+/// A prompt in the style of unedited speech, fillers and all.
+pub const DISFLUENT_PROMPT: &str =
+    "Um, so, uh, I was, like, you know, I mean, er, the thing is, um, it went wrong.";
 
 impl Default for WhisperTuning {
     fn default() -> Self {
@@ -66,6 +76,7 @@ impl Default for WhisperTuning {
             flash_attn: false,
             fit_audio_ctx: true,
             temperature_fallback: false,
+            disfluent_prompt: true,
         }
     }
 }
@@ -87,6 +98,7 @@ impl WhisperTuning {
                 "flash_attn" => tuning.flash_attn = on,
                 "fit_audio_ctx" => tuning.fit_audio_ctx = on,
                 "fallback" => tuning.temperature_fallback = on,
+                "disfluent_prompt" => tuning.disfluent_prompt = on,
                 other => tracing::warn!("{TUNING_ENV}: unknown setting {other:?} ignored"),
             }
         }
@@ -212,6 +224,9 @@ impl WhisperSpeechToText {
         params.set_language(Some("en"));
         params.set_translate(false);
         params.set_no_context(true);
+        if self.tuning.disfluent_prompt {
+            params.set_initial_prompt(DISFLUENT_PROMPT);
+        }
         params.set_token_timestamps(true);
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
@@ -297,10 +312,11 @@ impl PartialWord {
         self.tokens += 1;
     }
 
-    /// The finished word; bytes are joined before decoding, as a character can span tokens.
+    /// The finished word; bytes are joined before decoding, as a character can span tokens. A
+    /// "word" with no letter or digit (the "♪" Whisper writes for a tone) is not one.
     fn into_word(self) -> Option<Word> {
         let text = String::from_utf8_lossy(&self.bytes).trim().to_string();
-        (!text.is_empty()).then(|| Word {
+        text.chars().any(char::is_alphanumeric).then(|| Word {
             text,
             start_s: self.start_s,
             end_s: self.end_s.max(self.start_s),
@@ -609,6 +625,14 @@ mod tests {
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["I", "misjudged", "it."]);
         assert_eq!((words[1].start_s, words[1].end_s), (0.3, 0.9));
+        // A tone written as a music note, or a lone dash, is no word.
+        let words = merge_tokens_into_words(&[
+            token(" \u{266a}", 0.0, 0.4),
+            token(" -", 0.4, 0.5),
+            token(" Um,", 0.5, 0.7),
+        ]);
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["Um,"]);
     }
 
     #[test]
