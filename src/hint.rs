@@ -4,7 +4,7 @@
 //! script: the examples are whole other stories, so there is nothing to read out.
 
 use crate::analysis::render::wrap;
-use crate::analysis::{Budget, Framework, Level};
+use crate::analysis::{capitalised, Budget, Framework, Level};
 
 /// The hint as printed on the command line.
 pub fn printed(question: &str, framework: &Framework, level: Level) -> String {
@@ -69,22 +69,20 @@ pub fn spoken(framework: &Framework, level: Level) -> String {
 
 /// "20-40 s", or "3-3.5 min" from three minutes up.
 fn seconds_range(budget: &Budget) -> String {
-    if budget.min_s >= 180.0 {
-        format!("{}-{} min", minutes(budget.min_s), minutes(budget.max_s))
-    } else {
-        format!("{:.0}-{:.0} s", budget.min_s, budget.max_s)
-    }
+    range(budget, "-", " s", " min")
 }
 
+/// "20 to 40 seconds", or "3 to 3.5 minutes": as text-to-speech reads it well.
 fn spoken_seconds_range(budget: &Budget) -> String {
+    range(budget, " to ", " seconds", " minutes")
+}
+
+fn range(budget: &Budget, to: &str, seconds: &str, minutes_unit: &str) -> String {
     if budget.min_s >= 180.0 {
-        format!(
-            "{} to {} minutes",
-            minutes(budget.min_s),
-            minutes(budget.max_s)
-        )
+        let (min, max) = (minutes(budget.min_s), minutes(budget.max_s));
+        format!("{min}{to}{max}{minutes_unit}")
     } else {
-        format!("{:.0} to {:.0} seconds", budget.min_s, budget.max_s)
+        format!("{:.0}{to}{:.0}{seconds}", budget.min_s, budget.max_s)
     }
 }
 
@@ -95,14 +93,6 @@ fn minutes(seconds: f64) -> String {
         format!("{halves:.0}")
     } else {
         format!("{halves:.1}")
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -802,7 +802,9 @@ impl Framework {
     }
 }
 
-fn capitalised(id: &str) -> String {
+/// `text` with its first letter in capitals: a part's label from its id, a title that starts
+/// a spoken sentence.
+pub(crate) fn capitalised(id: &str) -> String {
     let mut chars = id.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

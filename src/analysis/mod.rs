@@ -40,6 +40,7 @@ use timing::{part_reports, sentence_durations, word_slots};
 pub use compare::{Comparison, PartChange};
 pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
+pub(crate) use framework::capitalised;
 pub use framework::{
     check_seconds, AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin,
     PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,

@@ -183,18 +183,7 @@ mod tests {
             let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
             let mut view = LiveView::new(Box::new(Shared(buffer.clone())), false, nudge);
             for (t, seconds) in [(60.0, 70.0), (61.0, 72.0), (66.0, 76.0)] {
-                let status = LiveStatus {
-                    elapsed_s: t,
-                    speaking: true,
-                    part: LivePart {
-                        label: Some("describe".into()),
-                        seconds,
-                        budget: Some((45.0, 75.0)),
-                        answer_max_s: Some(210.0),
-                    },
-                    level: 0.5,
-                };
-                view.update(&status).unwrap();
+                view.update(&describing(t, seconds)).unwrap();
             }
             let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
             text
@@ -220,7 +209,23 @@ mod tests {
         let rings = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut view = LiveView::new(Box::new(std::io::sink()), true, NudgeMode::Tone)
             .with_chime(Box::new(CountingChime(rings.clone())));
-        let status = |t: f64, seconds: f64| LiveStatus {
+        // Within budget: no cue, no tone; past it: one tone, however often the line is drawn.
+        for (t, seconds) in [
+            (50.0, 60.0),
+            (60.0, 70.0),
+            (66.0, 76.0),
+            (67.0, 77.0),
+            (68.0, 78.0),
+        ] {
+            view.update(&describing(t, seconds)).unwrap();
+            std::thread::sleep(REDRAW_EVERY);
+        }
+        assert_eq!(rings.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    /// `t` seconds into the answer, `seconds` of them describing (budget 45-75 s).
+    fn describing(t: f64, seconds: f64) -> LiveStatus {
+        LiveStatus {
             elapsed_s: t,
             speaking: true,
             part: LivePart {
@@ -230,19 +235,7 @@ mod tests {
                 answer_max_s: Some(210.0),
             },
             level: 0.5,
-        };
-        // Within budget: no cue, no tone; past it: one tone, however often the line is drawn.
-        for (t, seconds) in [
-            (50.0, 60.0),
-            (60.0, 70.0),
-            (66.0, 76.0),
-            (67.0, 77.0),
-            (68.0, 78.0),
-        ] {
-            view.update(&status(t, seconds)).unwrap();
-            std::thread::sleep(REDRAW_EVERY);
         }
-        assert_eq!(rings.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 
     struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

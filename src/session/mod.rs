@@ -193,17 +193,7 @@ impl Session<'_> {
             self.say_and_log(&again, "question_repeated")?;
             heard = self.listen(&wav_name, "answer", &options)?;
         }
-        let mut record = AnswerRecord {
-            number,
-            question: question.text.clone(),
-            wav: self.record.dir().join(&wav_name),
-            end: heard.end,
-            report: None,
-            followup: None,
-            note: heard.fault.clone(),
-            retry_of: None,
-            comparison: None,
-        };
+        let mut record = self.unreported(number, question, &wav_name, &heard);
         if let Some(fault) = &heard.fault {
             writeln!(
                 self.out,
@@ -304,17 +294,7 @@ impl Session<'_> {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut record = AnswerRecord {
-            number,
-            question: question.text.clone(),
-            wav: self.record.dir().join(&wav_name),
-            end: heard.end,
-            report: None,
-            followup: None,
-            note: heard.fault.clone(),
-            retry_of: None,
-            comparison: None,
-        };
+        let mut record = self.unreported(number, question, &wav_name, &heard);
         let next = self.session_end(&heard);
         if heard.transcript.words.is_empty() {
             writeln!(self.out, "No answer heard; moving on.")?;
@@ -352,6 +332,27 @@ impl Session<'_> {
         record.retry_of = Some(of);
         record.comparison = Some(comparison);
         Ok(spoken)
+    }
+
+    /// The record of an answer just heard, before its report.
+    fn unreported(
+        &self,
+        number: usize,
+        question: &Question,
+        wav_name: &str,
+        heard: &HeardAnswer,
+    ) -> AnswerRecord {
+        AnswerRecord {
+            number,
+            question: question.text.clone(),
+            wav: self.record.dir().join(wav_name),
+            end: heard.end,
+            report: None,
+            followup: None,
+            note: heard.fault.clone(),
+            retry_of: None,
+            comparison: None,
+        }
     }
 
     /// The analysis for a question: its own framework if it names one, else the default.
