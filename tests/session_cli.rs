@@ -201,7 +201,8 @@ fn a_chosen_output_device_speaks_the_question() {
     let said = String::from_utf8_lossy(&heard.stdout).to_lowercase();
     assert!(
         said.contains("describe a time") && said.contains("failed"),
-        "speaker said {said:?}"
+        "speaker said {said:?}; the session printed {}",
+        String::from_utf8_lossy(&output.stdout)
     );
 }
 
