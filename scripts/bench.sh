@@ -165,4 +165,7 @@ if [ "$smoke" = 0 ]; then
   echo
   echo "real speech (recordings that packages ship, Whisper-style normalisation):"
   scripts/bench/real-speech.sh --model "$model" --model "$model_f16"
+  echo
+  echo "fillers (espeak-ng answers with 40 um/uh said; precision: transcribed fillers that were said; recall: said fillers transcribed):"
+  scripts/bench/fillers.sh "$model"
 fi

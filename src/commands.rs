@@ -28,7 +28,7 @@ use crate::session::recover;
 use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
 use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
 use crate::stdout::Forgiving;
-use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText};
+use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText, WhisperTuning};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
 use crate::{
@@ -60,6 +60,11 @@ fn load_config() -> Result<Config> {
 
 /// Chooses, checks and loads the Whisper model.
 fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
+    load_whisper_tuned(args, WhisperTuning::from_env())
+}
+
+/// Loads the chosen Whisper model decoding with `tuning`.
+fn load_whisper_tuned(args: &WhisperArgs, tuning: WhisperTuning) -> Result<WhisperSpeechToText> {
     let config = load_config()?;
     let (path, source) = models::choose_model(args.model.as_deref(), &config)?;
     models::check_model(&path, source)?;
@@ -71,7 +76,7 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
         }
         asked.min(cores)
     });
-    Ok(WhisperSpeechToText::load(&path, threads)?)
+    Ok(WhisperSpeechToText::load_tuned(&path, threads, tuning)?)
 }
 
 /// The sentence model, loaded once per command; sentences already encoded (while a session
@@ -333,8 +338,12 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         answers = spread_sample(answers, n);
     }
     if args.through_audio {
-        let (heard, description) =
-            hear_answers(&answers, &args.whisper, args.audio_cache.as_deref())?;
+        let (heard, description) = hear_answers(
+            &answers,
+            &args.whisper,
+            WhisperTuning::from_env(),
+            args.audio_cache.as_deref(),
+        )?;
         answers = heard;
         heard_by = Some(description);
     }
@@ -398,6 +407,7 @@ fn spread_sample(answers: Vec<CorpusAnswer>, n: usize) -> Vec<CorpusAnswer> {
 fn hear_answers(
     answers: &[CorpusAnswer],
     whisper: &WhisperArgs,
+    tuning: WhisperTuning,
     audio_cache: Option<&Path>,
 ) -> Result<(Vec<CorpusAnswer>, String)> {
     let model_id = model_name(whisper)?;
@@ -407,7 +417,8 @@ fn hear_answers(
     };
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the transcript cache {}", cache.display()))?;
-    let mut stt = load_whisper(whisper)?;
+    let mut stt = load_whisper_tuned(whisper, tuning)?;
+    let prompt = stt.prompt();
     let mut heard = Vec::with_capacity(answers.len());
     // Word errors and written words for each voice.
     let mut by_voice = [(0usize, 0usize); spoken_corpus::VOICES.len()];
@@ -418,6 +429,7 @@ fn hear_answers(
             spoken_corpus::VOICES[voice],
             &mut stt,
             &model_id,
+            prompt,
             &cache,
         )?;
         let (errors, words) = spoken_corpus::word_errors(
@@ -462,8 +474,12 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let mut answers = crate::corpus::load_split(&args.corpus, Split::Train)?;
     if crate::train::HEARD_ANSWERS > 0 {
         let sample = spread_sample(answers.clone(), crate::train::HEARD_ANSWERS);
-        let (heard, description) =
-            hear_answers(&sample, &args.whisper, args.audio_cache.as_deref())?;
+        let (heard, description) = hear_answers(
+            &sample,
+            &args.whisper,
+            crate::train::HEARD_DECODING,
+            args.audio_cache.as_deref(),
+        )?;
         outln!("{} training answers also {description}", heard.len())?;
         answers.extend(heard);
     }

@@ -14,6 +14,21 @@ pub struct History {
     pub sessions: Vec<SessionHistory>,
     /// Analysed answers, oldest first: the series the trend is drawn from.
     pub trend: Trend,
+    /// Each question answered and then tried again: its attempts, in order, as one question's
+    /// progress.
+    pub tries: Vec<Tries>,
+}
+
+/// One question's attempts, linked by "try again" (`retry_of`), oldest first.
+#[derive(Debug, Serialize)]
+pub struct Tries {
+    pub question: String,
+    /// Each attempt as `SESSION:N`.
+    pub answers: Vec<String>,
+    pub findings: Vec<usize>,
+    pub parts_within: Vec<usize>,
+    pub parts_counted: Vec<usize>,
+    pub seconds_off_budget: Vec<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,7 +106,7 @@ pub fn build(sessions: &[SavedSession]) -> History {
         parts_within: Vec::new(),
         parts_counted: Vec::new(),
     };
-    let sessions = sessions
+    let sessions: Vec<SessionHistory> = sessions
         .iter()
         .map(|session| SessionHistory {
             id: session.id.clone(),
@@ -142,7 +157,81 @@ pub fn build(sessions: &[SavedSession]) -> History {
                 .collect(),
         })
         .collect();
-    History { sessions, trend }
+    let tries = tries(&sessions);
+    History {
+        sessions,
+        trend,
+        tries,
+    }
+}
+
+/// The chains of attempts at one question: an answer with a report that another answer tried
+/// again starts one, and each retry joins the chain of the answer it tried again.
+fn tries(sessions: &[SessionHistory]) -> Vec<Tries> {
+    let mut chains: Vec<Tries> = Vec::new();
+    // Which chain each answer (`SESSION:N`) is in, once it is in one.
+    let mut chain_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut earlier: std::collections::HashMap<String, &AnswerHistory> =
+        std::collections::HashMap::new();
+    for session in sessions {
+        for answer in &session.answers {
+            let id = format!("{}:{}", session.id, answer.number);
+            let retried = answer.retry_of.as_ref().and_then(|of| {
+                let first = earlier.get(of)?;
+                let chain = match chain_of.get(of) {
+                    Some(&chain) => chain,
+                    None => {
+                        chains.push(Tries {
+                            question: first.question.clone(),
+                            answers: Vec::new(),
+                            findings: Vec::new(),
+                            parts_within: Vec::new(),
+                            parts_counted: Vec::new(),
+                            seconds_off_budget: Vec::new(),
+                        });
+                        let chain = chains.len() - 1;
+                        push_try(&mut chains[chain], of, first);
+                        chain_of.insert(of.clone(), chain);
+                        chain
+                    }
+                };
+                Some(chain)
+            });
+            if let Some(chain) = retried {
+                push_try(&mut chains[chain], &id, answer);
+                chain_of.insert(id.clone(), chain);
+            }
+            if answer.seconds_off_budget.is_some() {
+                earlier.insert(id, answer);
+            }
+        }
+    }
+    chains
+}
+
+fn push_try(tries: &mut Tries, id: &str, answer: &AnswerHistory) {
+    tries.answers.push(id.to_string());
+    tries.findings.push(answer.finding_codes.len());
+    tries.parts_within.push(
+        answer
+            .parts
+            .iter()
+            .filter(|p| p.verdict == Verdict::Within)
+            .count(),
+    );
+    tries.parts_counted.push(answer.parts.len());
+    tries
+        .seconds_off_budget
+        .push(answer.seconds_off_budget.unwrap_or_default());
+}
+
+/// `values` as "a -> b -> c".
+fn steps<T: std::fmt::Display>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" -> ")
 }
 
 /// A one-line chart of `values`, scaled between their minimum and maximum.
@@ -279,6 +368,31 @@ pub fn render_terminal(history: &History, width: usize) -> String {
                 verdicts.join(", ")
             ));
         }
+    }
+    for tries in &history.tries {
+        out.push_str(&format!(
+            "\nTries at \"{}\" ({}): {} tries\n",
+            clip(&tries.question, 48),
+            tries.answers.join(", "),
+            tries.answers.len()
+        ));
+        let within: Vec<String> = tries
+            .parts_within
+            .iter()
+            .zip(&tries.parts_counted)
+            .map(|(w, n)| format!("{w}/{n}"))
+            .collect();
+        let off: Vec<String> = tries
+            .seconds_off_budget
+            .iter()
+            .map(|s| format!("{s:.0}"))
+            .collect();
+        out.push_str(&format!(
+            "  findings {}; parts within budget {}; seconds off budget {}\n",
+            steps(&tries.findings),
+            steps(&within),
+            steps(&off)
+        ));
     }
     let trend = &history.trend;
     let n = trend.findings.len();
@@ -455,6 +569,68 @@ mod tests {
             "2026-12-06_09-00-00:1"
         );
         assert!(json["sessions"][0]["answers"][0].get("retry_of").is_none());
+    }
+
+    #[test]
+    fn tries_at_one_question_are_counted_as_its_progress_across_sessions() {
+        let first = "2026-12-06_09-00-00";
+        let second = "2026-12-07_09-00-00";
+        let sessions = vec![
+            SavedSession {
+                id: first.into(),
+                dir: "/x".into(),
+                started: "2026-12-06 09:00".into(),
+                end: Some("completed".into()),
+                answers: vec![
+                    answer(1, SHORT, 150.0),
+                    SavedAnswer {
+                        retry_of: Some(format!("{first}:1")),
+                        ..answer(2, SHORT, 150.0)
+                    },
+                ],
+            },
+            SavedSession {
+                id: second.into(),
+                dir: "/y".into(),
+                started: "2026-12-07 09:00".into(),
+                end: Some("completed".into()),
+                answers: vec![
+                    SavedAnswer {
+                        retry_of: Some(format!("{first}:2")),
+                        ..answer(1, FULL, 150.0)
+                    },
+                    // Not linked to anything known: no chain.
+                    SavedAnswer {
+                        retry_of: Some("1999-01-01_00-00-00:1".into()),
+                        ..answer(2, FULL, 150.0)
+                    },
+                ],
+            },
+        ];
+        let history = build(&sessions);
+        assert_eq!(history.tries.len(), 1);
+        let tries = &history.tries[0];
+        assert_eq!(
+            tries.answers,
+            vec![
+                format!("{first}:1"),
+                format!("{first}:2"),
+                format!("{second}:1")
+            ]
+        );
+        assert!(tries.seconds_off_budget[2] < tries.seconds_off_budget[0]);
+        let text = render_terminal(&history, 80);
+        assert!(
+            text.contains(&format!(
+                "Tries at \"Describe a time you failed.\" ({first}:1, {first}:2, {second}:1): 3 tries"
+            )),
+            "{text}"
+        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("  findings "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(line.matches(" -> ").count(), 6, "{line}");
     }
 
     #[test]

@@ -22,13 +22,15 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use sha2::{Digest, Sha256};
 
 use crate::analysis::{
-    answer_features, checked_codes, forward, sentence_inputs, sentence_texts, sentence_word_ranges,
-    settled_part, understand, AnalysisOptions, AnswerPart, Batch, Framework, Judge, Params,
-    Property, Provenance, SentenceEncoder, ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS,
+    answer_features, checked_codes, forward, part_shares, sentence_inputs, sentence_texts,
+    sentence_word_ranges, settled_part, understand, AnalysisOptions, AnswerPart, Batch, Framework,
+    Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES, FINDING_CODES,
+    JUDGE_PARTS,
 };
 use crate::corpus::{split_authors, unit, CorpusAnswer, Split};
 use crate::eval::word_slots;
 use crate::outln;
+use crate::transcribe::WhisperTuning;
 
 /// How the context model is trained. Recorded with the weights (`Provenance::settings`).
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +69,16 @@ pub const SETTINGS: Settings = Settings {
 /// the heard words (`spoken_corpus`), so misheard words and run-on sentences are seen in
 /// training.
 pub const HEARD_ANSWERS: usize = 60;
+
+/// How Whisper decodes the heard training answers: the default's speed settings, without the
+/// disfluent prompt (the shipped weights were trained before it became the default; a retrain
+/// with it is an experiment to run, docs/experiments.md).
+pub const HEARD_DECODING: WhisperTuning = WhisperTuning {
+    flash_attn: false,
+    fit_audio_ctx: true,
+    temperature_fallback: false,
+    disfluent_prompt: false,
+};
 
 /// L2 penalty of the answer-level models, which see a few hundred answers.
 const FINDING_L2: f64 = 2e-3;
@@ -423,6 +435,25 @@ struct HeldReading {
     properties: Vec<Vec<f64>>,
 }
 
+/// Time-weighted part accuracy of `readings` against the gold parts.
+fn part_accuracy_of(set: &TrainingSet, readings: &[HeldReading]) -> f64 {
+    let (mut correct, mut total) = (0.0, 0.0);
+    for r in readings {
+        let s = &set.sequences[r.answer];
+        for (t, &part) in r.parts.iter().enumerate() {
+            total += f64::from(s.seconds[t]);
+            if part == s.parts[t] {
+                correct += f64::from(s.seconds[t]);
+            }
+        }
+    }
+    if total > 0.0 {
+        correct / total
+    } else {
+        0.0
+    }
+}
+
 /// Cross-validated part accuracies closer than this are the same: on a few hundred held-out
 /// answers a difference of a fifth of a point is well inside what another seed or another
 /// split of the authors moves.
@@ -456,6 +487,64 @@ pub struct Choices {
     /// The answer-level models, fitted on the out-of-fold readings.
     pub finding_weights: Vec<f32>,
     pub finding_bias: Vec<f32>,
+    /// How the answer-level models did on authors they were not fitted on, per finding.
+    pub finding_cv: Vec<FindingCv>,
+}
+
+/// Found, wrongly raised and missed: one finding over held-out answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub right: usize,
+    pub wrong: usize,
+    pub missed: usize,
+}
+
+impl Counts {
+    fn of(probabilities: &[f64], expected: &[bool], threshold: f64) -> Counts {
+        let mut counts = Counts::default();
+        for (&p, &e) in probabilities.iter().zip(expected) {
+            match (p >= threshold, e) {
+                (true, true) => counts.right += 1,
+                (true, false) => counts.wrong += 1,
+                (false, true) => counts.missed += 1,
+                (false, false) => {}
+            }
+        }
+        counts
+    }
+
+    fn add(self, other: Counts) -> Counts {
+        Counts {
+            right: self.right + other.right,
+            wrong: self.wrong + other.wrong,
+            missed: self.missed + other.missed,
+        }
+    }
+
+    fn f1(self) -> f64 {
+        let denominator = 2 * self.right + self.wrong + self.missed;
+        if denominator == 0 {
+            0.0
+        } else {
+            2.0 * self.right as f64 / denominator as f64
+        }
+    }
+
+    pub fn precision(self) -> f64 {
+        self.right as f64 / (self.right + self.wrong).max(1) as f64
+    }
+
+    pub fn recall(self) -> f64 {
+        self.right as f64 / (self.right + self.missed).max(1) as f64
+    }
+}
+
+/// One finding's answer-level model on held-out authors (folds of whole authors over the
+/// cross-validation's own held-out readings).
+#[derive(Debug, Clone, Copy)]
+pub struct FindingCv {
+    pub code: &'static str,
+    pub held_out: Counts,
 }
 
 /// Cross-validation over the training split in `settings.folds` folds of whole authors: for
@@ -489,27 +578,10 @@ pub fn cross_validate(set: &TrainingSet, settings: &Settings) -> Result<Choices>
             started.elapsed().as_secs_f64()
         );
     }
-    let accuracy = |readings: &[HeldReading]| {
-        let (mut correct, mut total) = (0.0, 0.0);
-        for r in readings {
-            let s = &set.sequences[r.answer];
-            for (t, &part) in r.parts.iter().enumerate() {
-                total += f64::from(s.seconds[t]);
-                if part == s.parts[t] {
-                    correct += f64::from(s.seconds[t]);
-                }
-            }
-        }
-        if total > 0.0 {
-            correct / total
-        } else {
-            0.0
-        }
-    };
     let part_accuracy: Vec<(usize, f64)> = checkpoints
         .iter()
         .zip(&readings)
-        .map(|(&epoch, r)| (epoch, accuracy(r)))
+        .map(|(&epoch, r)| (epoch, part_accuracy_of(set, r)))
         .collect();
     let best = fewest_epochs_as_good(&part_accuracy);
     let mut chosen = readings.swap_remove(best);
@@ -517,14 +589,15 @@ pub fn cross_validate(set: &TrainingSet, settings: &Settings) -> Result<Choices>
     let property_f1 = (0..Property::ALL.len())
         .map(|j| presence_f1(set, &chosen, j))
         .collect();
-    let findings = fit_findings(set, &chosen)?;
+    let findings = fit_findings(set, &chosen, folds)?;
     Ok(Choices {
         epochs: checkpoints[best],
         folds,
         part_accuracy,
         property_f1,
-        finding_weights: findings.0,
-        finding_bias: findings.1,
+        finding_weights: findings.weights,
+        finding_bias: findings.bias,
+        finding_cv: findings.cv,
     })
 }
 
@@ -552,11 +625,23 @@ fn presence_f1(set: &TrainingSet, readings: &[HeldReading], j: usize) -> f64 {
     }
 }
 
+/// The answer-level finding models and how they did out of fold.
+struct FindingModels {
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+    cv: Vec<FindingCv>,
+}
+
 /// One logistic model per content finding over `answer_features`: the held-out readings'
 /// properties and what the checks raise on the held-out part labels, against the answer's
-/// expected findings. Returns the weights (`[FINDING_CODES][ANSWER_FEATURES]`) and biases.
-fn fit_findings(set: &TrainingSet, readings: &[HeldReading]) -> Result<(Vec<f32>, Vec<f32>)> {
-    let device = Device::Cpu;
+/// expected findings. How far they carry to new writers is measured the same way: models
+/// fitted without an author's readings read that author's answers (the cross-validation's
+/// folds).
+fn fit_findings(
+    set: &TrainingSet,
+    readings: &[HeldReading],
+    folds: usize,
+) -> Result<FindingModels> {
     let failure = std::sync::Arc::new(Framework::failure_checks());
     let mut checked = Vec::with_capacity(readings.len());
     for reading in readings {
@@ -576,47 +661,107 @@ fn fit_findings(set: &TrainingSet, readings: &[HeldReading]) -> Result<(Vec<f32>
         };
         checked.push(checked_codes(&a.transcript, &labels, &options));
     }
-    let n = readings.len().max(1) as f64;
-    let mut weights = Vec::new();
-    let mut bias = Vec::new();
+    let fold_of: Vec<usize> = readings
+        .iter()
+        .map(|r| {
+            let author = &set.answer_authors[r.answer];
+            set.authors.iter().position(|a| a == author).unwrap_or(0) % folds
+        })
+        .collect();
+    let mut models = FindingModels {
+        weights: Vec::new(),
+        bias: Vec::new(),
+        cv: Vec::new(),
+    };
     for code in FINDING_CODES {
-        let mut x = Vec::with_capacity(readings.len() * ANSWER_FEATURES);
-        let mut y = Vec::with_capacity(readings.len());
+        let mut rows = Vec::with_capacity(readings.len());
+        let mut expected = Vec::with_capacity(readings.len());
         for (reading, codes) in readings.iter().zip(&checked) {
             let a = &set.answers[reading.answer];
-            x.extend(answer_features(
+            let names: Vec<&str> = reading.parts.iter().map(|&k| JUDGE_PARTS[k]).collect();
+            let seconds: Vec<f64> = set.sequences[reading.answer]
+                .seconds
+                .iter()
+                .map(|&s| f64::from(s))
+                .collect();
+            rows.push(answer_features(
                 &reading.properties,
+                &part_shares(&names, &seconds),
                 a.level,
                 codes.iter().any(|c| c == code),
             ));
-            y.push(f32::from(u8::from(
-                a.expected_findings.iter().any(|c| c == code),
-            )));
+            expected.push(a.expected_findings.iter().any(|c| c == code));
         }
-        let x = Tensor::from_vec(x, (readings.len(), ANSWER_FEATURES), &device)?;
-        let y = Tensor::from_vec(y, (readings.len(), 1), &device)?;
-        let w = Var::zeros((1, ANSWER_FEATURES), DType::F32, &device)?;
-        let b = Var::zeros(1, DType::F32, &device)?;
-        let mut optimiser = AdamW::new(
-            vec![w.clone(), b.clone()],
-            ParamsAdamW {
-                lr: FINDING_LEARNING_RATE,
-                weight_decay: 0.0,
-                ..ParamsAdamW::default()
-            },
-        )?;
-        for _ in 0..FINDING_STEPS {
-            let z = x
-                .matmul(&w.as_tensor().t()?)?
-                .broadcast_add(b.as_tensor())?;
-            let penalty = (w.as_tensor().sqr()?.sum_all()? * FINDING_L2)?;
-            let total = (logistic_loss(&z, &y, None, None, n)? + penalty)?;
-            optimiser.backward_step(&total)?;
+        let mut held_out = vec![0.0; rows.len()];
+        for fold in 0..folds {
+            let fitted: Vec<usize> = (0..rows.len()).filter(|&i| fold_of[i] != fold).collect();
+            let (w, b) = fit_logistic(&rows, &expected, &fitted)?;
+            for i in (0..rows.len()).filter(|&i| fold_of[i] == fold) {
+                held_out[i] = logistic(&w, b, &rows[i]);
+            }
         }
-        weights.extend(w.as_tensor().flatten_all()?.to_vec1::<f32>()?);
-        bias.extend(b.as_tensor().to_vec1::<f32>()?);
+        let all: Vec<usize> = (0..rows.len()).collect();
+        let (w, b) = fit_logistic(&rows, &expected, &all)?;
+        models.weights.extend(w);
+        models.bias.push(b);
+        models.cv.push(FindingCv {
+            code,
+            held_out: Counts::of(&held_out, &expected, 0.5),
+        });
     }
-    Ok((weights, bias))
+    Ok(models)
+}
+
+/// A logistic model fitted by full-batch AdamW on the rows `fitted` of `rows`: weights, bias.
+fn fit_logistic(rows: &[Vec<f32>], expected: &[bool], fitted: &[usize]) -> Result<(Vec<f32>, f32)> {
+    let device = Device::Cpu;
+    let n = fitted.len().max(1);
+    let x: Vec<f32> = fitted
+        .iter()
+        .flat_map(|&i| rows[i].iter().copied())
+        .collect();
+    let y: Vec<f32> = fitted
+        .iter()
+        .map(|&i| f32::from(u8::from(expected[i])))
+        .collect();
+    let x = Tensor::from_vec(x, (fitted.len(), ANSWER_FEATURES), &device)?;
+    let y = Tensor::from_vec(y, (fitted.len(), 1), &device)?;
+    let w = Var::zeros((1, ANSWER_FEATURES), DType::F32, &device)?;
+    let b = Var::zeros(1, DType::F32, &device)?;
+    let mut optimiser = AdamW::new(
+        vec![w.clone(), b.clone()],
+        ParamsAdamW {
+            lr: FINDING_LEARNING_RATE,
+            weight_decay: 0.0,
+            ..ParamsAdamW::default()
+        },
+    )?;
+    for _ in 0..FINDING_STEPS {
+        let z = x
+            .matmul(&w.as_tensor().t()?)?
+            .broadcast_add(b.as_tensor())?;
+        let penalty = (w.as_tensor().sqr()?.sum_all()? * FINDING_L2)?;
+        let total = (logistic_loss(&z, &y, None, None, n as f64)? + penalty)?;
+        optimiser.backward_step(&total)?;
+    }
+    let bias = b
+        .as_tensor()
+        .to_vec1::<f32>()?
+        .first()
+        .copied()
+        .unwrap_or(0.0);
+    Ok((w.as_tensor().flatten_all()?.to_vec1::<f32>()?, bias))
+}
+
+/// The probability a fitted logistic model gives one row.
+fn logistic(weights: &[f32], bias: f32, row: &[f32]) -> f64 {
+    let z = f64::from(bias)
+        + weights
+            .iter()
+            .zip(row)
+            .map(|(w, x)| f64::from(*w) * f64::from(*x))
+            .sum::<f64>();
+    1.0 / (1.0 + (-z).exp())
 }
 
 /// Trains on the whole training split with the cross-validated choices.
@@ -669,7 +814,7 @@ pub fn corpus_sha256(root: &Path) -> Result<String> {
 /// The settings as recorded with the weights: the model's shape and how it was trained.
 pub fn settings_record(settings: &Settings) -> String {
     let record = format!(
-        "{:?} {settings:?} sentence adapter {}",
+        "{:?} {settings:?} answer features {ANSWER_FEATURES} sentence adapter {}",
         Judge::shape(),
         crate::models::sentence::adapter_sha256()
     );
@@ -677,8 +822,14 @@ pub fn settings_record(settings: &Settings) -> String {
     if HEARD_ANSWERS == 0 {
         record
     } else {
+        // What Whisper was prompted with changes what the heard answers say.
+        let prompted = if HEARD_DECODING.disfluent_prompt {
+            " after the disfluent prompt"
+        } else {
+            ""
+        };
         format!(
-            "{record} heard {HEARD_ANSWERS} answers read by {:?}",
+            "{record} heard {HEARD_ANSWERS} answers read by {:?}{prompted}",
             crate::spoken_corpus::VOICES
         )
     }
@@ -719,6 +870,22 @@ pub fn run(
             choices.property_f1[j]
         )?;
     }
+    let mut total = Counts::default();
+    for cv in &choices.finding_cv {
+        outln!(
+            "  {:<19} finding out of fold: P {:.3} R {:.3}",
+            cv.code,
+            cv.held_out.precision(),
+            cv.held_out.recall()
+        )?;
+        total = total.add(cv.held_out);
+    }
+    outln!(
+        "findings out of fold (answer-level models alone): P {:.3} R {:.3} F1 {:.3}",
+        total.precision(),
+        total.recall(),
+        total.f1()
+    )?;
     let provenance = Provenance {
         corpus_sha256: corpus_sha256(root)?,
         settings: settings_record(&settings),
@@ -738,7 +905,25 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-    use super::fewest_epochs_as_good;
+    use super::{fewest_epochs_as_good, Counts};
+
+    #[test]
+    fn held_out_findings_are_counted_right_wrong_and_missed_at_one_half() {
+        let expected = [true, true, true, false, false];
+        let probabilities = [0.9, 0.35, 0.5, 0.6, 0.1];
+        let counts = Counts::of(&probabilities, &expected, 0.5);
+        assert_eq!(
+            counts,
+            Counts {
+                right: 2,
+                wrong: 1,
+                missed: 1
+            }
+        );
+        assert!((counts.recall() - 2.0 / 3.0).abs() < 1e-9);
+        assert!((counts.precision() - 2.0 / 3.0).abs() < 1e-9);
+        assert!((counts.f1() - 2.0 / 3.0).abs() < 1e-9);
+    }
 
     #[test]
     fn training_stops_at_the_fewest_epochs_that_are_as_good_as_the_best() {

@@ -173,6 +173,16 @@ impl WhisperSpeechToText {
     /// Loads a ggml model file. Without `threads`, each transcription uses the cores no other
     /// program is busy on (`Threads::FreeCores`).
     pub fn load(model: &Path, threads: Option<usize>) -> Result<Self, TranscribeError> {
+        Self::load_tuned(model, threads, WhisperTuning::from_env())
+    }
+
+    /// Loads a ggml model file that decodes with `tuning` whatever the environment says: what
+    /// training hears must not change with a variable set for a benchmark.
+    pub fn load_tuned(
+        model: &Path,
+        threads: Option<usize>,
+        tuning: WhisperTuning,
+    ) -> Result<Self, TranscribeError> {
         whisper_rs::install_logging_hooks();
         let started = std::time::Instant::now();
         let shown = model.display().to_string();
@@ -180,7 +190,6 @@ impl WhisperSpeechToText {
             path: shown.clone(),
             detail: "the path is not valid UTF-8".to_string(),
         })?;
-        let tuning = WhisperTuning::from_env();
         let mut context_params = WhisperContextParameters::default();
         context_params.flash_attn(tuning.flash_attn);
         let context = WhisperContext::new_with_params(path, context_params).map_err(|e| {
@@ -210,6 +219,16 @@ impl WhisperSpeechToText {
         })
     }
 
+    /// The prompt each chunk is decoded after ("" for none): it names what this transcriber
+    /// writes as much as the model does.
+    pub fn prompt(&self) -> &'static str {
+        if self.tuning.disfluent_prompt {
+            DISFLUENT_PROMPT
+        } else {
+            ""
+        }
+    }
+
     /// Settings for speech with long pauses: greedy decoding, no carried-over context (a pause
     /// must not let the previous chunk's text leak in), blanks and non-speech tokens suppressed.
     fn params(&self, samples: usize) -> FullParams<'static, 'static> {
@@ -224,8 +243,9 @@ impl WhisperSpeechToText {
         params.set_language(Some("en"));
         params.set_translate(false);
         params.set_no_context(true);
-        if self.tuning.disfluent_prompt {
-            params.set_initial_prompt(DISFLUENT_PROMPT);
+        let prompt = self.prompt();
+        if !prompt.is_empty() {
+            params.set_initial_prompt(prompt);
         }
         params.set_token_timestamps(true);
         params.set_suppress_blank(true);

@@ -2,7 +2,7 @@
 # Fillers heard: five answers written for this check (20 "um"/"uh" between them), each read by
 # two espeak-ng voices, transcribed by `rehearse transcribe` with and without the disfluent
 # prompt (src/transcribe.rs, DISFLUENT_PROMPT). Prints the fillers said and transcribed (and any
-# invented), and the word error rate on the other words.
+# invented), their precision and recall, and the word error rate on the other words.
 #   scripts/bench/fillers.sh [MODEL]   (default models/ggml-tiny.en-q8_0.bin)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -52,6 +52,9 @@ for prompt, name in [("0", "without the prompt"), ("1", "with the prompt")]:
             plain = lambda ws: [w for w in ws if w not in FILLERS]
             errors += distance(plain(ref), plain(hyp))
             total += len(plain(ref))
-    print(f"{name:20} fillers said {said}, transcribed {heard}, invented {invented}; "
+    precision = heard / (heard + invented) if heard + invented else float("nan")
+    recall = heard / said if said else float("nan")
+    print(f"{name:20} fillers said {said}, transcribed {heard}, invented {invented} "
+          f"(precision {precision:.2f}, recall {recall:.2f}); "
           f"other words' error rate {100 * errors / total:.1f} %")
 PY

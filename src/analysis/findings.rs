@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::cues::deflection;
 use super::framework::{Framework, Role};
-use super::meaning::{answer_features, Property, Reading, FINDING_CODES};
+use super::meaning::{answer_features, part_shares, Property, Reading, FINDING_CODES};
 use super::parts::{is_first_person, is_past_tense, present_habits};
 use super::sentences::Sentence;
 use super::text::{
@@ -1059,6 +1059,8 @@ fn weigh(
     level: Level,
 ) -> Vec<Option<Finding>> {
     let checked: Vec<Finding> = checked.into_iter().flatten().collect();
+    let names: Vec<&str> = answer.labels.iter().map(|l| l.name()).collect();
+    let shares = part_shares(&names, answer.durations);
     let mut raised: Vec<Finding> = Vec::new();
     for code in CONTENT_CHECKS.iter().map(|(code, _)| *code) {
         let Some(k) = FINDING_CODES.iter().position(|c| *c == code) else {
@@ -1068,7 +1070,7 @@ fn weigh(
             continue;
         }
         let check = checked.iter().find(|f| f.code == code);
-        let features = answer_features(&reading.properties, level, check.is_some());
+        let features = answer_features(&reading.properties, &shares, level, check.is_some());
         if reading.judge.finding_probability(k, &features) >= 0.5 {
             raised.push(
                 check

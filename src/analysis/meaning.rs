@@ -40,7 +40,11 @@ pub const FINDING_CODES: [&str; 9] = [
 ];
 /// What an answer-level model reads: for each property its highest sentence probability and
 /// the mean of its two highest, the level, and whether the framework's check raised the code.
-pub const ANSWER_FEATURES: usize = 2 * Property::ALL.len() + 3 + 1;
+pub const ANSWER_FEATURES: usize = 2 * Property::ALL.len() + 3 + 1 + SHARED_PARTS;
+
+/// The judged parts whose share of the answer's time the answer-level models read: every part
+/// but "other" (`JUDGE_PARTS` order).
+const SHARED_PARTS: usize = JUDGE_PARTS.len() - 1;
 
 /// The parts the shipped classifier labels, in its output order: the failure framework's four
 /// and small talk.
@@ -366,9 +370,38 @@ impl Judge {
     }
 }
 
+/// Each judged part's share of the answer's time, from each sentence's part (`JUDGE_PARTS`
+/// names) and seconds: what "the story crowds out the rest" or "no time on your own part" is
+/// about, which no single sentence's properties show.
+pub fn part_shares(parts: &[&str], seconds: &[f64]) -> Vec<f32> {
+    let total: f64 = seconds.iter().sum();
+    JUDGE_PARTS[..SHARED_PARTS]
+        .iter()
+        .map(|part| {
+            let spent: f64 = parts
+                .iter()
+                .zip(seconds)
+                .filter(|(p, _)| *p == part)
+                .map(|(_, s)| s)
+                .sum();
+            if total > 0.0 {
+                (spent / total) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
 /// The answer-level features for one finding code: what the sentences say (each property's
-/// highest probability and the mean of its two highest), the level, and the check's verdict.
-pub fn answer_features(properties: &[Vec<f64>], level: Level, check_raised: bool) -> Vec<f32> {
+/// highest probability and the mean of its two highest), the level, the check's verdict and
+/// each part's share of the time (`part_shares`).
+pub fn answer_features(
+    properties: &[Vec<f64>],
+    shares: &[f32],
+    level: Level,
+    check_raised: bool,
+) -> Vec<f32> {
     let p = Property::ALL.len();
     let mut highest = vec![0.0f64; p];
     let mut second = vec![0.0f64; p];
@@ -395,6 +428,7 @@ pub fn answer_features(properties: &[Vec<f64>], level: Level, check_raised: bool
     out.extend([Level::Early, Level::Mid, Level::Senior].map(|l| f32::from(u8::from(l == level))));
     // Scaled so a light L2 penalty leaves the check's vote its full weight.
     out.push(if check_raised { 2.0 } else { 0.0 });
+    out.extend((0..SHARED_PARTS).map(|k| shares.get(k).copied().unwrap_or(0.0)));
     out
 }
 

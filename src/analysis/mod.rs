@@ -46,8 +46,8 @@ pub use framework::{
     PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,
 };
 pub use meaning::{
-    answer_features, settled_part, Judge, Meaning, Property, Provenance, ANSWER_FEATURES,
-    FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
+    answer_features, part_shares, settled_part, Judge, Meaning, Property, Provenance,
+    ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
 };
 pub use render::{render_comparison, render_terminal};
 pub use strengths::{spoken as spoken_strength, Strength};

@@ -135,8 +135,8 @@ impl Session<'_> {
         self.say(&format!(
             "Welcome to your mock interview. I will ask {count} {plural}. Take your time, and say, that's my answer, when you are done. Before you answer you can say, hint, and after the report, try again."
         ))?;
-        for question in questions.iter().take(self.settings.count) {
-            let (records, next) = self.ask(answers.len() + 1, question)?;
+        for (asked, question) in questions.iter().take(self.settings.count).enumerate() {
+            let (records, next) = self.ask(asked + 1, answers.len() + 1, question)?;
             answers.extend(records);
             self.save_index(&answers, None)?;
             if let Some(end) = next {
@@ -160,13 +160,15 @@ impl Session<'_> {
 
     /// Asks one question (again once if nobody answers), reports, and asks a follow-up; a
     /// candidate who says "try again" instead of answering it answers the question once more.
-    /// The answers, numbered from `number`.
+    /// The question is the session's `asked`th; its answers are numbered from `number` (a
+    /// question tried again has two).
     fn ask(
         &mut self,
+        asked: usize,
         number: usize,
         question: &Question,
     ) -> Result<(Vec<AnswerRecord>, Option<SessionEnd>)> {
-        writeln!(self.out, "\nQuestion {number}: {}", question.text)?;
+        writeln!(self.out, "\nQuestion {asked}: {}", question.text)?;
         self.say_and_log(&question.text, "question_asked")?;
         let options = self.options_for(question);
         let wav_name = format!("answer-{number}.wav");
@@ -281,7 +283,7 @@ impl Session<'_> {
         options: &AnalysisOptions,
         earlier: &AnswerRecord,
     ) -> Result<(AnswerRecord, Option<SessionEnd>)> {
-        writeln!(self.out, "\nQuestion {number} (again): {}", question.text)?;
+        writeln!(self.out, "\nThe same question again: {}", question.text)?;
         self.say_and_log(
             &format!("Let's try that again. {}", question.text),
             "question_asked",
