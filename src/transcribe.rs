@@ -21,6 +21,11 @@ use crate::vad::{self, FrameClassifier, SpanRules};
 /// The longest chunk handed to whisper at once: under its 30 s window, with room for padding.
 const MAX_CHUNK_S: f64 = 25.0;
 
+/// The longest pause a chunk spans. After a long pause inside a chunk Whisper can end its
+/// transcript early and lose what follows (a 2.6 s pause before "Describe a time you failed."
+/// lost the question); a pause that long ends a thought anyway, so little context is lost.
+const MAX_PAUSE_IN_CHUNK_S: f64 = 1.5;
+
 /// whisper.cpp refuses clips under a second; shorter stretches are padded with silence.
 const MIN_CHUNK_SAMPLES: usize = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10;
 
@@ -371,12 +376,22 @@ fn is_special(bytes: &[u8]) -> bool {
 }
 
 /// Groups speech stretches into chunks no longer than `max_samples`, cutting only between
-/// stretches (at pauses); a single stretch longer than that is cut into equal pieces.
-pub fn group_into_chunks(spans: &[Range<usize>], max_samples: usize) -> Vec<Range<usize>> {
+/// stretches (at pauses), and always at a pause longer than `max_pause`; a single stretch
+/// longer than `max_samples` is cut into equal pieces.
+pub fn group_into_chunks(
+    spans: &[Range<usize>],
+    max_samples: usize,
+    max_pause: usize,
+) -> Vec<Range<usize>> {
     let mut chunks: Vec<Range<usize>> = Vec::new();
     for span in spans {
         match chunks.last_mut() {
-            Some(chunk) if span.end - chunk.start <= max_samples => chunk.end = span.end,
+            Some(chunk)
+                if span.end - chunk.start <= max_samples
+                    && span.start.saturating_sub(chunk.end) <= max_pause =>
+            {
+                chunk.end = span.end
+            }
             _ => {
                 let pieces = (span.end - span.start).div_ceil(max_samples).max(1);
                 let step = (span.end - span.start).div_ceil(pieces);
@@ -561,7 +576,11 @@ pub fn transcribe_blocks(
     let mut buffer_start = 0usize;
     let mut more = true;
     let mut words = Vec::new();
-    for chunk in group_into_chunks(&spans, (MAX_CHUNK_S * rate) as usize) {
+    for chunk in group_into_chunks(
+        &spans,
+        (MAX_CHUNK_S * rate) as usize,
+        (MAX_PAUSE_IN_CHUNK_S * rate) as usize,
+    ) {
         loop {
             let before_chunk = chunk.start.saturating_sub(buffer_start).min(buffer.len());
             buffer.drain(..before_chunk);
@@ -657,8 +676,11 @@ mod tests {
 
     #[test]
     fn chunks_cut_between_spans_and_split_overlong_stretches() {
-        let chunks = group_into_chunks(&[0..10, 12..18, 30..35, 40..100], 20);
+        let chunks = group_into_chunks(&[0..10, 12..18, 30..35, 40..100], 20, 100);
         assert_eq!(chunks, vec![0..18, 30..35, 40..60, 60..80, 80..100]);
+        // A pause longer than the longest a chunk spans cuts, however short the chunks.
+        let chunks = group_into_chunks(&[0..4, 6..9, 15..18], 20, 3);
+        assert_eq!(chunks, vec![0..9, 15..18]);
     }
 
     #[test]

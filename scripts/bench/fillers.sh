@@ -52,9 +52,8 @@ for prompt, name in [("0", "without the prompt"), ("1", "with the prompt")]:
             plain = lambda ws: [w for w in ws if w not in FILLERS]
             errors += distance(plain(ref), plain(hyp))
             total += len(plain(ref))
-    precision = heard / (heard + invented) if heard + invented else float("nan")
-    recall = heard / said if said else float("nan")
+    ratio = lambda a, b: f"{a / b:.2f}" if b else "n/a"
     print(f"{name:20} fillers said {said}, transcribed {heard}, invented {invented} "
-          f"(precision {precision:.2f}, recall {recall:.2f}); "
+          f"(precision {ratio(heard, heard + invented)}, recall {ratio(heard, said)}); "
           f"other words' error rate {100 * errors / total:.1f} %")
 PY
