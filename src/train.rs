@@ -70,9 +70,9 @@ pub const SETTINGS: Settings = Settings {
 /// training.
 pub const HEARD_ANSWERS: usize = 60;
 
-/// How Whisper decodes the heard training answers: the default's speed settings, without the
-/// disfluent prompt (the shipped weights were trained before it became the default; a retrain
-/// with it is an experiment to run, docs/experiments.md).
+/// How Whisper decodes the heard training answers, fixed here so that a variable set for a
+/// benchmark (`REHEARSE_WHISPER_TUNING`) cannot change what training hears: the default's
+/// settings, without the disfluent prompt.
 pub const HEARD_DECODING: WhisperTuning = WhisperTuning {
     flash_attn: false,
     fit_audio_ctx: true,

@@ -64,10 +64,11 @@ pub struct WhisperTuning {
     /// Re-decode at higher temperatures when a segment looks wrong (whisper's default).
     pub temperature_fallback: bool,
     /// Start decoding from a prompt written the way people speak (`DISFLUENT_PROMPT`): Whisper
-    /// leaves out "um" and "uh" unless its context shows them, so without it the delivery
-    /// section's filler count is nearly always zero. Measured (docs/experiments.md): fillers
-    /// read by espeak-ng voices 0 of 40 transcribed without, 40 of 40 with (none invented), the
-    /// other words' error rate 15.5 % -> 11.7 %; human speech 10.4 % -> 10.0 %.
+    /// leaves out "um" and "uh" unless its context shows them. Off by default, measured
+    /// (docs/experiments.md): on short clips it writes the fillers (40 of 40 against 0) at no
+    /// cost, but on whole answers it drops words: 84 corpus answers read by espeak-ng went
+    /// from 17.1 % to 26.0 % word error rate, whole sentences missing. A filler count is not
+    /// worth the candidate's words.
     pub disfluent_prompt: bool,
 }
 
@@ -81,7 +82,7 @@ impl Default for WhisperTuning {
             flash_attn: false,
             fit_audio_ctx: true,
             temperature_fallback: false,
-            disfluent_prompt: true,
+            disfluent_prompt: false,
         }
     }
 }
