@@ -500,10 +500,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn of(probabilities: &[f64], expected: &[bool], threshold: f64) -> Counts {
+    /// A finding raised where its probability is at least one half, as analysis raises it.
+    fn of(probabilities: &[f64], expected: &[bool]) -> Counts {
         let mut counts = Counts::default();
         for (&p, &e) in probabilities.iter().zip(expected) {
-            match (p >= threshold, e) {
+            match (p >= 0.5, e) {
                 (true, true) => counts.right += 1,
                 (true, false) => counts.wrong += 1,
                 (false, true) => counts.missed += 1,
@@ -697,7 +698,7 @@ fn fit_findings(
             let fitted: Vec<usize> = (0..rows.len()).filter(|&i| fold_of[i] != fold).collect();
             let (w, b) = fit_logistic(&rows, &expected, &fitted)?;
             for i in (0..rows.len()).filter(|&i| fold_of[i] == fold) {
-                held_out[i] = logistic(&w, b, &rows[i]);
+                held_out[i] = crate::analysis::logistic(&w, b, &rows[i]);
             }
         }
         let all: Vec<usize> = (0..rows.len()).collect();
@@ -706,7 +707,7 @@ fn fit_findings(
         models.bias.push(b);
         models.cv.push(FindingCv {
             code,
-            held_out: Counts::of(&held_out, &expected, 0.5),
+            held_out: Counts::of(&held_out, &expected),
         });
     }
     Ok(models)
@@ -751,17 +752,6 @@ fn fit_logistic(rows: &[Vec<f32>], expected: &[bool], fitted: &[usize]) -> Resul
         .copied()
         .unwrap_or(0.0);
     Ok((w.as_tensor().flatten_all()?.to_vec1::<f32>()?, bias))
-}
-
-/// The probability a fitted logistic model gives one row.
-fn logistic(weights: &[f32], bias: f32, row: &[f32]) -> f64 {
-    let z = f64::from(bias)
-        + weights
-            .iter()
-            .zip(row)
-            .map(|(w, x)| f64::from(*w) * f64::from(*x))
-            .sum::<f64>();
-    1.0 / (1.0 + (-z).exp())
 }
 
 /// Trains on the whole training split with the cross-validated choices.
@@ -911,7 +901,7 @@ mod tests {
     fn held_out_findings_are_counted_right_wrong_and_missed_at_one_half() {
         let expected = [true, true, true, false, false];
         let probabilities = [0.9, 0.35, 0.5, 0.6, 0.1];
-        let counts = Counts::of(&probabilities, &expected, 0.5);
+        let counts = Counts::of(&probabilities, &expected);
         assert_eq!(
             counts,
             Counts {

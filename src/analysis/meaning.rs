@@ -360,14 +360,20 @@ impl Judge {
     /// features (`answer_features`).
     pub(crate) fn finding_probability(&self, code: usize, features: &[f32]) -> f64 {
         let weights = &self.finding_weights[code * ANSWER_FEATURES..(code + 1) * ANSWER_FEATURES];
-        let z = f64::from(self.finding_bias[code])
-            + weights
-                .iter()
-                .zip(features)
-                .map(|(w, x)| f64::from(*w) * f64::from(*x))
-                .sum::<f64>();
-        1.0 / (1.0 + (-z).exp())
+        logistic(weights, self.finding_bias[code], features)
     }
+}
+
+/// The probability a logistic model (`weights`, `bias`) gives one row of features: what the
+/// answer-level finding models compute, at run time and in training.
+pub(crate) fn logistic(weights: &[f32], bias: f32, row: &[f32]) -> f64 {
+    let z = f64::from(bias)
+        + weights
+            .iter()
+            .zip(row)
+            .map(|(w, x)| f64::from(*w) * f64::from(*x))
+            .sum::<f64>();
+    1.0 / (1.0 + (-z).exp())
 }
 
 /// Each judged part's share of the answer's time, from each sentence's part (`JUDGE_PARTS`

@@ -45,6 +45,7 @@ pub use framework::{
     check_seconds, AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin,
     PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,
 };
+pub(crate) use meaning::logistic;
 pub use meaning::{
     answer_features, part_shares, settled_part, Judge, Meaning, Property, Provenance,
     ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
