@@ -10,12 +10,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn rehearse() -> Command {
-    let mut cmd = Command::cargo_bin("rehearse").unwrap();
-    cmd.env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
-        .env("NO_COLOR", "1");
-    cmd
+    let mut cmd = speech::rehearse(&std::env::temp_dir().join("rehearse-test-data"));
+    cmd.env("NO_COLOR", "1");
+    Command::from_std(cmd)
 }
 
 /// A corpus answer written out as `transcribe --json` would print it.

@@ -31,14 +31,7 @@ const PCM16: hound::WavSpec = hound::WavSpec {
 };
 
 /// The binary with the real model, a private data dir and no config file.
-fn rehearse(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
-    cmd.env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_DATA_DIR", data)
-        .env("REHEARSE_CONFIG", data.join("no-config.toml"));
-    cmd
-}
+use speech::rehearse;
 
 /// Speech as a 16 kHz mono 16-bit WAV.
 fn spoken_wav(dir: &Path, name: &str, text: &str) -> PathBuf {

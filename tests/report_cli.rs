@@ -29,14 +29,7 @@ const PART_RGB: &[(&str, [u8; 3])] = &[
 ];
 
 fn rehearse(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rehearse"))
-        .args(args)
-        .env("REHEARSE_DATA_DIR", data)
-        .env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_CONFIG", data.join("no-config.toml"))
-        .output()
-        .unwrap()
+    speech::rehearse(data).args(args).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {

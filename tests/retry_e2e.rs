@@ -12,25 +12,13 @@ mod session;
 #[path = "support/speech.rs"]
 mod speech;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use audio_server::spoken;
 use session::{wait_until_listening, ANSWER};
-
-/// Speech as the microphone delivers it, sentences separated by half-second pauses.
-fn spoken(dir: &Path, name: &str, sentences: &[&str]) -> Vec<i16> {
-    let mut samples = Vec::new();
-    for (i, sentence) in sentences.iter().enumerate() {
-        let raw = dir.join(format!("{name}-{i}.wav"));
-        speech::espeak(sentence, &raw);
-        samples.extend(audio_server::microphone_samples(&raw));
-        samples.extend(std::iter::repeat_n(0, 8_000));
-    }
-    samples
-}
 
 #[test]
 fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {

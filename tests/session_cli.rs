@@ -17,14 +17,7 @@ const ANSWER: &str = "The failure I chose is a data migration I ran last spring.
     Since then I write a rollback plan and do a dry run before every migration, \
     and the three migrations since have gone through cleanly.";
 
-fn rehearse(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
-    cmd.env("REHEARSE_DATA_DIR", data)
-        .env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_CONFIG", data.join("no-config.toml"));
-    cmd
-}
+use speech::rehearse;
 
 /// Speech followed by silence, as the microphone would hear it.
 fn answer_wav(dir: &Path) -> std::path::PathBuf {

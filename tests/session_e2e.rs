@@ -11,33 +11,21 @@ mod session;
 #[path = "support/speech.rs"]
 mod speech;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use audio_server::spoken;
 use session::{events, wait_until_listening, ANSWER, FOLLOWUP_ANSWER};
-
-/// Speech as the microphone delivers it, sentences separated by half-second pauses.
-fn spoken(dir: &Path, sentences: &[&str]) -> Vec<i16> {
-    let mut samples = Vec::new();
-    for (i, sentence) in sentences.iter().enumerate() {
-        let raw = dir.join(format!("s{i}.wav"));
-        speech::espeak(sentence, &raw);
-        samples.extend(audio_server::microphone_samples(&raw));
-        samples.extend(std::iter::repeat_n(0, 8_000));
-    }
-    samples
-}
 
 #[test]
 fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     let server = audio_server::AudioServer::start();
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let answer = spoken(work.path(), ANSWER);
-    let followup = spoken(work.path(), &[FOLLOWUP_ANSWER]);
+    let answer = spoken(work.path(), "answer", ANSWER);
+    let followup = spoken(work.path(), "followup", &[FOLLOWUP_ANSWER]);
     let speaker_wav = work.path().join("speaker.wav");
     let mut speaker = server.record_speaker(&speaker_wav);
     // parecord needs a moment to connect before the first question is spoken.

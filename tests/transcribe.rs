@@ -15,15 +15,9 @@ const SECOND: &str = "Since then I share a written plan with my manager every Mo
 const GAP_S: f64 = 2.5;
 
 fn rehearse() -> Command {
-    let mut cmd = Command::cargo_bin("rehearse").unwrap();
-    cmd.env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env(
-            "REHEARSE_DATA_DIR",
-            std::env::temp_dir().join("rehearse-test-data"),
-        )
-        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml");
-    cmd
+    Command::from_std(speech::rehearse(
+        &std::env::temp_dir().join("rehearse-test-data"),
+    ))
 }
 
 /// Two spoken sentences with a known silent gap between them; returns the path and the gap's

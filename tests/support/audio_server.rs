@@ -82,6 +82,20 @@ pub fn microphone_samples(wav: &Path) -> Vec<i16> {
         .collect()
 }
 
+/// Sentences spoken by espeak-ng as the microphone delivers them, each followed by half a second
+/// of silence; the WAVs go in `dir` as `NAME-I.wav`. (Uses the `speech` support module, which
+/// every test of the audio server includes.)
+pub fn spoken(dir: &Path, name: &str, sentences: &[&str]) -> Vec<i16> {
+    let mut samples = Vec::new();
+    for (i, sentence) in sentences.iter().enumerate() {
+        let raw = dir.join(format!("{name}-{i}.wav"));
+        crate::speech::espeak(sentence, &raw);
+        samples.extend(microphone_samples(&raw));
+        samples.extend(std::iter::repeat_n(0, 8_000));
+    }
+    samples
+}
+
 /// The virtual microphone: 16 kHz mono s16le written in real time.
 pub struct Microphone {
     fifo: File,

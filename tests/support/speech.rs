@@ -1,4 +1,5 @@
-//! Real speech for tests: espeak-ng voices, WAV plumbing, the real model, word error rate.
+//! Real speech for tests: the binary with the real models, espeak-ng voices, WAV plumbing,
+//! word error rate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,6 +29,17 @@ pub fn model_path() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The rehearse binary with the real models, keeping its saved sessions in `data` and reading
+/// no config file (there is none at `data/no-config.toml`), so no test touches the user's own.
+pub fn rehearse(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
+    cmd.env("REHEARSE_DATA_DIR", data)
+        .env("REHEARSE_MODEL", model_path())
+        .env("REHEARSE_SENTENCE_MODEL", sentence_model_path())
+        .env("REHEARSE_CONFIG", data.join("no-config.toml"));
+    cmd
 }
 
 /// Speaks `text` with espeak-ng into a 22.05 kHz mono 16-bit WAV.
