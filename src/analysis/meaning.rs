@@ -575,6 +575,40 @@ mod tests {
         (texts, readings.properties)
     }
 
+    /// The same kind of answer as Whisper hears it: a misheard word ("let" for "led"), a run-on
+    /// joined by "and", no capital after a stop, the evidence in words the corpus rarely uses
+    /// ("in the six months after ... went in without a single complaint").
+    const HEARD: &str = "So the failure I'd pick is from last year when I let the move of our \
+        payroll system at the council to a new supplier. I booked the cutover for the last \
+        Friday of the month and I didn't check it against the pay run. that was on me, I never \
+        asked payroll when their busy days were and I didn't think to. Two hundred people were \
+        paid three days late and some of them had rent due. Now before I set any date I walk it \
+        past the team that owns the data and their busy days go into the plan. In the six \
+        months after that, both cutovers I ran went in without a single complaint from payroll.";
+
+    #[test]
+    fn ownership_and_evidence_are_read_in_misheard_run_on_wording() {
+        let (texts, properties) = read_answer(HEARD);
+        assert_eq!(texts.len(), 6, "{texts:?}");
+        // "I didn't check it" owns a part too, so ownership is pinned without a margin.
+        read_most_in(&texts, &properties, Property::Change, 4);
+        read_most_in(&texts, &properties, Property::Evidence, 5);
+        for (sentence, property) in [(2, Property::Owns), (5, Property::Evidence)] {
+            assert!(
+                properties[sentence][property.index()] >= SURE,
+                "{property:?} in {:?}: {:?}",
+                texts[sentence],
+                properties[sentence]
+            );
+        }
+        // The failure itself is not evidence that a change worked.
+        assert!(
+            properties[3][Property::Evidence.index()] < 0.5,
+            "{:?}",
+            properties[3]
+        );
+    }
+
     #[test]
     fn a_sure_change_or_evidence_settles_the_part_as_learning() {
         assert_eq!(JUDGE_PARTS[LEARN], "learn");
