@@ -418,7 +418,7 @@ fn hear_answers(
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the transcript cache {}", cache.display()))?;
     let mut stt = load_whisper_tuned(whisper, tuning)?;
-    let prompt = stt.prompt();
+    let decoding = stt.decoding();
     let mut heard = Vec::with_capacity(answers.len());
     // Word errors and written words for each voice.
     let mut by_voice = [(0usize, 0usize); spoken_corpus::VOICES.len()];
@@ -429,7 +429,7 @@ fn hear_answers(
             spoken_corpus::VOICES[voice],
             &mut stt,
             &model_id,
-            prompt,
+            &decoding,
             &cache,
         )?;
         let (errors, words) = spoken_corpus::word_errors(

@@ -89,14 +89,14 @@ pub fn word_errors(written: &[&str], heard: &[&str]) -> (usize, usize) {
 
 /// The answer as Whisper heard it: the transcript of `voice` reading its words, with the
 /// written labels carried onto the heard words. Transcripts are kept in `cache` (named by the
-/// model, the prompt `stt` decodes after, voice, pace and words), so scoring a retrained judge
+/// model, how `stt` cuts and prompts the audio, voice, pace and words), so scoring a retrained judge
 /// does not transcribe again.
 pub fn hear(
     answer: &CorpusAnswer,
     voice: &str,
     stt: &mut dyn SpeechToText,
     model_id: &str,
-    prompt: &str,
+    decoding: &str,
     cache: &Path,
 ) -> Result<CorpusAnswer> {
     // The author's sentences, punctuated: read without their stops, the voice would run every
@@ -104,8 +104,9 @@ pub fn hear(
     let text = &answer.said;
     let pace = words_per_minute(&answer.transcript).clamp(SLOWEST_WPM, FASTEST_WPM);
     let mut key = Sha256::new();
-    // The decoding prompt changes what Whisper writes, so it names the transcript too.
-    for part in [model_id, prompt, voice, &format!("{pace:.0}"), text] {
+    // How the audio is cut and prompted changes what Whisper writes, so it names the
+    // transcript too.
+    for part in [model_id, decoding, voice, &format!("{pace:.0}"), text] {
         key.update(part.as_bytes());
         key.update([0]);
     }

@@ -26,6 +26,13 @@ const MAX_CHUNK_S: f64 = 25.0;
 /// lost the question); a pause that long ends a thought anyway, so little context is lost.
 const MAX_PAUSE_IN_CHUNK_S: f64 = 1.5;
 
+/// The longest chunk decoded after the disfluent prompt (`WhisperTuning::disfluent_prompt`);
+/// longer ones are decoded without it. After the prompt Whisper drops stretches of long chunks:
+/// on 84 corpus answers read by espeak-ng, prompting every chunk (up to 25 s) took the word
+/// error rate from 17.1 % to 26.0 %, prompting those up to 20 s to 17.8 %, up to 15 s to 17.2 %
+/// (docs/experiments.md). Most things said between two pauses are shorter.
+const PROMPT_MAX_CHUNK_S: f64 = 15.0;
+
 /// whisper.cpp refuses clips under a second; shorter stretches are padded with silence.
 const MIN_CHUNK_SAMPLES: usize = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10;
 
@@ -63,12 +70,11 @@ pub struct WhisperTuning {
     pub fit_audio_ctx: bool,
     /// Re-decode at higher temperatures when a segment looks wrong (whisper's default).
     pub temperature_fallback: bool,
-    /// Start decoding from a prompt written the way people speak (`DISFLUENT_PROMPT`): Whisper
-    /// leaves out "um" and "uh" unless its context shows them. Off by default, measured
-    /// (docs/experiments.md): on short clips it writes the fillers (40 of 40 against 0) at no
-    /// cost, but on whole answers it drops words: 84 corpus answers read by espeak-ng went
-    /// from 17.1 % to 26.0 % word error rate, whole sentences missing. A filler count is not
-    /// worth the candidate's words.
+    /// Decode chunks up to `PROMPT_MAX_CHUNK_S` after a prompt written the way people speak
+    /// (`DISFLUENT_PROMPT`): Whisper leaves out "um" and "uh" unless its context shows them,
+    /// so without it the delivery section could never count a filler. Measured
+    /// (docs/experiments.md): 40 of 40 fillers written against none; on whole answers the
+    /// prompt on every chunk dropped words, on the chunks up to 15 s it does not.
     pub disfluent_prompt: bool,
 }
 
@@ -82,7 +88,7 @@ impl Default for WhisperTuning {
             flash_attn: false,
             fit_audio_ctx: true,
             temperature_fallback: false,
-            disfluent_prompt: false,
+            disfluent_prompt: true,
         }
     }
 }
@@ -225,14 +231,17 @@ impl WhisperSpeechToText {
         })
     }
 
-    /// The prompt each chunk is decoded after ("" for none): it names what this transcriber
-    /// writes as much as the model does.
-    pub fn prompt(&self) -> &'static str {
-        if self.tuning.disfluent_prompt {
-            DISFLUENT_PROMPT
+    /// How this transcriber cuts and prompts the audio, in words: with the model, it names
+    /// what the transcriber writes (transcripts cached for evaluation are keyed by it).
+    pub fn decoding(&self) -> String {
+        let prompt = if self.tuning.disfluent_prompt {
+            format!(", chunks up to {PROMPT_MAX_CHUNK_S} s after {DISFLUENT_PROMPT:?}")
         } else {
-            ""
-        }
+            String::new()
+        };
+        format!(
+            "chunks up to {MAX_CHUNK_S} s spanning pauses up to {MAX_PAUSE_IN_CHUNK_S} s{prompt}"
+        )
     }
 
     /// Settings for speech with long pauses: greedy decoding, no carried-over context (a pause
@@ -249,9 +258,10 @@ impl WhisperSpeechToText {
         params.set_language(Some("en"));
         params.set_translate(false);
         params.set_no_context(true);
-        let prompt = self.prompt();
-        if !prompt.is_empty() {
-            params.set_initial_prompt(prompt);
+        if self.tuning.disfluent_prompt
+            && samples as f64 <= PROMPT_MAX_CHUNK_S * f64::from(SAMPLE_RATE)
+        {
+            params.set_initial_prompt(DISFLUENT_PROMPT);
         }
         params.set_token_timestamps(true);
         params.set_suppress_blank(true);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Fillers heard: five answers written for this check (20 "um"/"uh" between them), each read by
-# two espeak-ng voices, transcribed by `rehearse transcribe` with and without the disfluent
-# prompt (src/transcribe.rs, DISFLUENT_PROMPT). Prints the fillers said and transcribed (and any
-# invented), their precision and recall, and the word error rate on the other words.
+# Fillers heard: six answers written for this check (26 "um"/"uh" between them; five short, one
+# of about 27 s said without a pause long enough to end a chunk), each read by two espeak-ng
+# voices, transcribed by `rehearse transcribe` with and without the disfluent prompt
+# (src/transcribe.rs, DISFLUENT_PROMPT, PROMPT_MAX_CHUNK_S). Prints the fillers said and
+# transcribed (and any invented), their precision and recall, and the word error rate on the
+# other words.
 #   scripts/bench/fillers.sh [MODEL]   (default models/ggml-tiny.en-q8_0.bin)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,6 +19,7 @@ Uh, I was the shift lead that night, and, um, I signed off the handover without 
 Um, so, last spring I, uh, promised a client the report by Friday. I, um, knew the data was late, and I, uh, didn't tell anyone until Thursday night.
 I think, um, the biggest thing I learned is to, uh, check in every week. Since then, um, every project I've run has, uh, finished on time.
 Well, uh, I ran the migration without a, um, rollback plan, and two hundred accounts, uh, lost their history. Now I, um, always do a dry run first.
+So, um, the one I'd pick is the warehouse move I ran two years ago, and, uh, I planned it around the lorries but not around the, um, pickers' shifts, so on the Monday half the team turned up at the old site. That was, uh, my plan and my miss. Now I, um, walk every plan past the shift leads first, and, uh, the last two moves went without a single lost shift.
 TEXTS
 i=0
 while IFS= read -r line; do
