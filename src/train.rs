@@ -22,10 +22,10 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use sha2::{Digest, Sha256};
 
 use crate::analysis::{
-    answer_features, checked_codes, forward, part_shares, sentence_inputs, sentence_texts,
-    sentence_word_ranges, settled_part, understand, AnalysisOptions, AnswerPart, Batch, Framework,
-    Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES, FINDING_CODES,
-    JUDGE_PARTS,
+    answer_features, checked_codes, forward, logistic, part_shares, sentence_inputs,
+    sentence_texts, sentence_word_ranges, settled_part, understand, AnalysisOptions, AnswerPart,
+    Batch, Framework, Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES,
+    FINDING_CODES, JUDGE_PARTS,
 };
 use crate::corpus::{split_authors, unit, CorpusAnswer, Split};
 use crate::eval::word_slots;
@@ -698,7 +698,7 @@ fn fit_findings(
             let fitted: Vec<usize> = (0..rows.len()).filter(|&i| fold_of[i] != fold).collect();
             let (w, b) = fit_logistic(&rows, &expected, &fitted)?;
             for i in (0..rows.len()).filter(|&i| fold_of[i] == fold) {
-                held_out[i] = crate::analysis::logistic(&w, b, &rows[i]);
+                held_out[i] = logistic(&w, b, &rows[i]);
             }
         }
         let all: Vec<usize> = (0..rows.len()).collect();
