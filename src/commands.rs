@@ -19,6 +19,7 @@ use crate::corpus::{CorpusAnswer, Split};
 use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::models::{self, convert, fetch};
 use crate::session::endpoint::EndpointRules;
+use crate::session::keys::RetryKeyWatcher;
 use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
 use crate::session::nudge::NudgeMode;
@@ -702,6 +703,9 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let retry_pressed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let key_watcher = RetryKeyWatcher::start(std::sync::Arc::clone(&retry_pressed));
+    let restore_terminal = key_watcher.as_ref().map(RetryKeyWatcher::restorer);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -732,6 +736,9 @@ pub fn session(args: &SessionArgs) -> Result<()> {
                 _ = interrupt.recv() => 130,
                 _ = terminate.recv() => 143,
             };
+            if let Some(restore) = &restore_terminal {
+                restore();
+            }
             std::process::exit(code);
         });
     });
@@ -768,6 +775,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         out: &mut stdout,
         live,
         stop: &stop,
+        retry_key: key_watcher.as_ref().map(|_| &*retry_pressed),
         new_vad: || Box::new(VoiceDetector::default()),
     };
     let dir = session.record.dir().to_path_buf();

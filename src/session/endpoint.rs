@@ -65,6 +65,8 @@ pub enum AnswerEnd {
     DiskFull,
     /// rehearse stopped mid-answer; the answer was recovered from its recording later.
     Recovered,
+    /// The candidate pressed `r` to answer the question again instead.
+    RetryKey,
 }
 
 /// What a frame changed.

@@ -138,6 +138,9 @@ pub struct Listener<'a> {
     pub rules: EndpointRules,
     pub live: &'a mut LiveView,
     pub stop: &'a AtomicBool,
+    /// Set when the candidate presses `r` to try the question again: the listening ends at
+    /// once. `None` where a key press does not end this listening (the answer itself).
+    pub retry_key: Option<&'a AtomicBool>,
     /// Called with the words heard so far whenever they change (for the live part estimate).
     pub on_words: &'a mut dyn FnMut(&Transcript) -> LivePart,
 }
@@ -235,6 +238,12 @@ impl Listener<'_> {
                         end.get_or_insert((reason, Instant::now()));
                     }
                 }
+            }
+            if self
+                .retry_key
+                .is_some_and(|key| key.load(Ordering::Relaxed))
+            {
+                end.get_or_insert((AnswerEnd::RetryKey, Instant::now()));
             }
             self.live.update(&LiveStatus {
                 elapsed_s: audio.len() as f64 / f64::from(SAMPLE_RATE),

@@ -5,6 +5,7 @@
 //! the same with a microphone, a WAV file, or fakes in unit tests.
 
 pub mod endpoint;
+pub mod keys;
 pub mod listen;
 pub mod live;
 pub mod nudge;
@@ -16,7 +17,7 @@ pub mod summary;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -76,6 +77,9 @@ pub struct Session<'a> {
     pub out: &'a mut dyn Write,
     pub live: LiveView,
     pub stop: &'a AtomicBool,
+    /// Set when the candidate presses `r` at a terminal (`keys::RetryKeyWatcher`); `None`
+    /// where there is no keyboard to watch.
+    pub retry_key: Option<&'a AtomicBool>,
     /// Makes a fresh voice-activity detector for each answer.
     pub new_vad: fn() -> Box<dyn VoiceActivity>,
 }
@@ -211,6 +215,11 @@ impl Session<'_> {
             return Ok((vec![record], next));
         }
         let report = self.report(number, &heard, &options)?;
+        if let Some(key) = self.retry_key {
+            // A press before this report was not about it.
+            key.store(false, Ordering::Relaxed);
+            writeln!(self.out, "(Press r to try this question again.)")?;
+        }
         let mut summary = summary::spoken(&report);
         if let Some(retry) = self.settings.retry.clone().filter(|_| number == 1) {
             summary = self.compare(&mut record, &retry.report, retry.of, &report)?;
@@ -226,6 +235,9 @@ impl Session<'_> {
             return Ok((vec![record], Some(next)));
         }
         self.say(&summary)?;
+        if self.retry_key_pressed() {
+            return self.retry_requested(number, question, &options, record, "key");
+        }
         if let Some(followup) = followup {
             writeln!(self.out, "\nFollow-up: {}", followup.question)?;
             self.say_and_log(&followup.question, "followup_asked")?;
@@ -238,13 +250,14 @@ impl Session<'_> {
             if !reply.transcript.words.is_empty() {
                 writeln!(self.out, "You said: {}", reply.transcript.text())?;
             }
-            if requests::heard(&reply.transcript.text()) == Some(Request::TryAgain)
-                && self.session_end(&reply).is_none()
-            {
-                self.record
-                    .log_event("retry_requested", json!({ "answer": number }))?;
-                let (again, next) = self.try_again(number + 1, question, &options, &record)?;
-                return Ok((vec![record, again], next));
+            let asked = if reply.end == AnswerEnd::RetryKey {
+                Some("key")
+            } else {
+                (requests::heard(&reply.transcript.text()) == Some(Request::TryAgain))
+                    .then_some("voice")
+            };
+            if let Some(by) = asked.filter(|_| self.session_end(&reply).is_none()) {
+                return self.retry_requested(number, question, &options, record, by);
             }
             let verdict = match &followup.gap {
                 Some(gap) => analysis::judge_reply_with(
@@ -272,6 +285,28 @@ impl Session<'_> {
             }
         }
         Ok((vec![record], None))
+    }
+
+    /// Whether `r` was pressed since the last report.
+    fn retry_key_pressed(&self) -> bool {
+        self.retry_key
+            .is_some_and(|key| key.load(Ordering::Relaxed))
+    }
+
+    /// The candidate asked to try the question again (`by` voice or key): logs it, asks the
+    /// question once more and returns both attempts.
+    fn retry_requested(
+        &mut self,
+        number: usize,
+        question: &Question,
+        options: &AnalysisOptions,
+        record: AnswerRecord,
+        by: &str,
+    ) -> Result<(Vec<AnswerRecord>, Option<SessionEnd>)> {
+        self.record
+            .log_event("retry_requested", json!({ "answer": number, "by": by }))?;
+        let (again, next) = self.try_again(number + 1, question, options, &record)?;
+        Ok((vec![record, again], next))
     }
 
     /// "Try again" after a follow-up: the same question once more, as answer `number`, reported
@@ -436,6 +471,8 @@ impl Session<'_> {
             rules: self.settings.endpoint,
             live: &mut self.live,
             stop: self.stop,
+            // The key tries the question again only once there is a report to try again.
+            retry_key: self.retry_key.filter(|_| what == "followup"),
             on_words: &mut on_words,
         }
         .listen(&mut recorder);
@@ -562,12 +599,21 @@ mod tests {
         }
     }
 
-    /// Records what it is asked to say; with `broken`, fails like a speech service that died.
+    /// Records what it is asked to say; with `broken`, fails like a speech service that died;
+    /// with `key`, the candidate presses `r` while it asks a follow-up (a question ending "?").
     #[derive(Clone, Default)]
-    struct RecordingVoice(Arc<Mutex<Vec<String>>>, bool);
+    struct RecordingVoice(Arc<Mutex<Vec<String>>>, bool, Option<Arc<AtomicBool>>);
+    impl RecordingVoice {
+        fn pressing_r_at_the_followup() -> RecordingVoice {
+            RecordingVoice(Arc::default(), false, Some(Arc::default()))
+        }
+    }
     impl Voice for RecordingVoice {
         fn say(&mut self, text: &str) -> Result<(), SpeakError> {
             self.0.lock().unwrap().push(text.to_string());
+            if let Some(key) = self.2.as_ref().filter(|_| text.ends_with('?')) {
+                key.store(true, Ordering::Relaxed);
+            }
             if self.1 {
                 return Err(SpeakError::Failed("the speaker was unplugged".into()));
             }
@@ -653,6 +699,7 @@ mod tests {
             out: &mut out,
             live: LiveView::new(Box::new(std::io::sink()), false, nudge::NudgeMode::Off),
             stop: &stop,
+            retry_key: voice.2.as_deref(),
             new_vad: || Box::new(EnergyVad),
         };
         let (end, answers) = session.run(&[question(), question()]).unwrap();
@@ -817,6 +864,48 @@ mod tests {
     }
 
     #[test]
+    fn pressing_r_at_the_followup_asks_the_question_again_at_once() {
+        let audio = ScriptedAudio::new(&[
+            (SPEECH, 3.0),
+            (0.0, 3.5),
+            (0.0, 0.5),
+            (SPEECH, 3.0),
+            (0.0, 3.5),
+        ]);
+        let outcome = run_with_voice(
+            audio,
+            &[
+                "I missed the launch date because I never told my manager the plan was slipping.",
+                "Since then I send a weekly risk note every Friday.",
+            ],
+            1,
+            RecordingVoice::pressing_r_at_the_followup(),
+        );
+        assert_eq!(outcome.end, SessionEnd::Completed);
+        assert!(outcome
+            .printed
+            .contains("(Press r to try this question again.)"));
+        let followup = outcome.said.iter().position(|s| s.ends_with('?'));
+        let again = outcome
+            .said
+            .iter()
+            .position(|s| s == "Let's try that again. Describe a time you failed.");
+        assert!(followup.is_some() && again > followup, "{:?}", outcome.said);
+        assert_eq!(outcome.answers.len(), 2, "{}", outcome.printed);
+        let (first, second) = (&outcome.answers[0], &outcome.answers[1]);
+        assert!(first.followup.is_none(), "the key press is not a reply");
+        assert!(second.retry_of.is_some() && second.comparison.is_some());
+        assert!(second
+            .report
+            .as_ref()
+            .unwrap()
+            .transcript
+            .contains("weekly risk note"));
+        let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
+        assert!(events.contains(r#""by":"key""#), "{events}");
+    }
+
+    #[test]
     fn nobody_answering_repeats_the_question_once_then_moves_on() {
         let audio = ScriptedAudio::new(&[(0.0, 3.5), (0.0, 3.5), (0.0, 10.0)]);
         let outcome = run(audio, &[], 1);
@@ -862,7 +951,7 @@ mod tests {
     #[test]
     fn a_failing_speech_service_prints_every_line_and_the_session_goes_on() {
         let audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 3.5), (SPEECH, 2.0), (0.0, 3.5)]);
-        let broken = RecordingVoice(Arc::default(), true);
+        let broken = RecordingVoice(Arc::default(), true, None);
         let outcome = run_with_voice(
             audio,
             &["I shipped the wrong build.", "I would test first."],
