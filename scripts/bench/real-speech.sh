@@ -14,6 +14,8 @@
 #                    default $REHEARSE_BENCH_MODEL, else models/ggml-tiny.en-q8_0.bin
 #     --only SOURCE  librivox, cards, call or jfk (repeat); default all four
 #     --threads N    whisper threads (default: rehearse's own choice; faster-whisper: nproc)
+#     --max-wer P    fail (exit 1) when the first model's word error rate over all the clips is
+#                    above P percent, or a clip failed: the regression check scripts/test.sh runs
 # Cache: ${REHEARSE_REAL_SPEECH_DIR:-target/real-speech}; a second run fetches nothing. The
 # transcripts of the last run are left in its last-run/ folder.
 # A faster-whisper int8 column is added when target/bench-venv has faster_whisper and
@@ -36,11 +38,13 @@ abs_model() {
 models=()
 only=()
 threads=""
+max_wer=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) [ $# -ge 2 ] || die "--model needs a path"; models+=("$(abs_model "$2")"); shift 2 ;;
     --only) [ $# -ge 2 ] || die "--only needs a source"; only+=("$2"); shift 2 ;;
     --threads) [ $# -ge 2 ] || die "--threads needs a number"; threads="$2"; shift 2 ;;
+    --max-wer) [ $# -ge 2 ] || die "--max-wer needs a percentage"; max_wer="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -273,8 +277,9 @@ done
 labels=()
 for col in "${columns[@]}"; do labels+=("${col%%$'\t'*}"); done
 echo
-python3 - "$results" "$audio_s" "${labels[@]}" <<'EOF'
-import sys
+verdict=0
+MAX_WER="$max_wer" python3 - "$results" "$audio_s" "${labels[@]}" <<'EOF' || verdict=$?
+import os, sys
 results, audio_s, labels = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 names = {"librivox": "librivox", "cards": "cards", "call": "telephone call", "jfk": "jfk"}
 rows = [line.rstrip("\n").split("\t") for line in open(results) if line.strip()]
@@ -306,6 +311,18 @@ for l in labels:
         continue  # a failed clip: its time means nothing
     print(f"{l}: {seconds[l]:.1f} s to transcribe {audio_s:.1f} s of audio "
           f"({seconds[l] / audio_s:.2f}x real time, model load included)")
+bound = os.environ.get("MAX_WER")
+if bound:
+    e = errors.get(("all", labels[0]))
+    if e is None:
+        print(f"FAILED: {labels[0]} failed on a clip (see above)")
+        sys.exit(1)
+    wer = 100 * e / max(words["all"], 1)
+    if wer > float(bound):
+        print(f"FAILED: {labels[0]} misses {wer:.1f}% of the words, above the bound of {bound}%")
+        sys.exit(1)
+    print(f"{labels[0]}: {wer:.1f}% is within the bound of {bound}%")
 EOF
 [ -z "$fw_note" ] || echo "$fw_note"
 echo "transcripts: $last_run; took $(python3 -c "import time; print(round(time.time() - $started_s))") s in all"
+exit "$verdict"
