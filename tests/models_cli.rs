@@ -206,3 +206,47 @@ fn list_and_check_know_the_sentence_model() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_converted_model_is_chosen_by_the_name_list_gives_it() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let models = data.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    // Any valid ggml file stands in for a conversion that setup.sh made.
+    let converted = models.join("ggml-base-q8_0.bin");
+    std::fs::copy(repo.join("models/ggml-tiny.en-q8_0.bin"), &converted).unwrap();
+    let out = rehearse(data.path())
+        .args(["models", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "base-q8_0")
+        .cloned()
+        .expect("the converted model is listed by its name");
+    assert_eq!(listed["installed"], true);
+    let checked = rehearse(data.path())
+        .env(
+            "REHEARSE_SENTENCE_MODEL",
+            repo.join("models/all-MiniLM-L6-v2"),
+        )
+        .args(["models", "check", "--model", "base-q8_0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && stdout.contains(&converted.display().to_string()),
+        "{stdout}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    // A name nothing answers to is still read as a path, and the error says so.
+    let missing = rehearse(data.path())
+        .args(["models", "check", "--model", "base-q5_1"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+}

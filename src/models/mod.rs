@@ -55,12 +55,23 @@ pub fn choose_model(flag: Option<&str>, config: &Config) -> Result<(PathBuf, Mod
     Ok((model_path(&value)?, source))
 }
 
-/// A known name ("tiny.en") means the file in the models directory; anything else is a path.
+/// A known name ("tiny.en") means the file in the models directory, and so does the name
+/// `models list` gives a converted model there ("base-q8_0" for `ggml-base-q8_0.bin`);
+/// anything else is a path.
 fn model_path(value: &str) -> Result<PathBuf> {
-    match fetch::find_known_model(value) {
-        Some(known) if !Path::new(value).exists() => Ok(paths::models_dir()?.join(known.file_name)),
-        _ => Ok(PathBuf::from(value)),
+    if Path::new(value).exists() {
+        return Ok(PathBuf::from(value));
     }
+    if let Some(known) = fetch::find_known_model(value) {
+        return Ok(paths::models_dir()?.join(known.file_name));
+    }
+    let is_name = !value.is_empty() && !value.contains(['/', '\\']) && !value.ends_with(".bin");
+    let converted = paths::models_dir()?.join(format!("ggml-{value}.bin"));
+    Ok(if is_name && converted.is_file() {
+        converted
+    } else {
+        PathBuf::from(value)
+    })
 }
 
 /// Checks a model file before whisper.cpp sees it, so a bad file is one clear line, not a crash.
