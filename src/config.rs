@@ -14,7 +14,7 @@ use crate::session::nudge::NudgeMode;
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Whisper model: a known name (tiny.en) or a path to a ggml file.
+    /// Whisper model: a name `models list` shows (base-q8_0, tiny.en) or a path to a ggml file.
     pub model: Option<String>,
     /// Text-to-speech voice, by (part of) its name.
     pub voice: Option<String>,
@@ -351,8 +351,9 @@ impl Config {
 pub const TEMPLATE: &str = r##"# rehearse configuration. Every key is optional: remove the leading "#" to set one.
 # Command-line flags override these; `rehearse config show` prints what is in effect.
 
-# Whisper model: a known name (tiny.en-q8_0, tiny.en, base.en, small.en) or a path to a ggml file.
-#model = "tiny.en-q8_0"
+# Whisper model: a name `rehearse models list` shows (base-q8_0, tiny.en-q8_0, tiny.en, base.en,
+# small.en) or a path to a ggml file. tiny.en-q8_0 is faster on a slow machine.
+#model = "base-q8_0"
 
 # Text-to-speech voice of the speech service, by (part of) its name; unset, the service picks
 # one. With `output_device`, espeak-ng's default voice speaks instead.

@@ -54,9 +54,9 @@ fn converts_the_real_model_into_a_file_whisper_loads() {
         .args(["models", "check", "--model", "tiny.en"])
         .assert()
         .success();
-    // The 8-bit conversion is named like the official file, and is the default from now on.
+    // The 8-bit conversion is named like the official file, and its name finds it.
     rehearse(data.path())
-        .args(["models", "check"])
+        .args(["models", "check", "--model", "tiny.en-q8_0"])
         .assert()
         .failure();
     rehearse(data.path())
@@ -66,9 +66,15 @@ fn converts_the_real_model_into_a_file_whisper_loads() {
         .success();
     assert!(data.path().join("models/ggml-tiny.en-q8_0.bin").is_file());
     rehearse(data.path())
-        .args(["models", "check"])
+        .args(["models", "check", "--model", "tiny.en-q8_0"])
         .assert()
         .success();
+    // The default (base) is provisioned by setup.sh, and the error says so.
+    let missing = one_line_error(rehearse(data.path()).args(["models", "check"]));
+    assert!(
+        missing.contains("ggml-base-q8_0.bin") && missing.contains("scripts/setup.sh"),
+        "{missing}"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(data.path().join("models"))
         .unwrap()
         .filter_map(|e| e.ok())
