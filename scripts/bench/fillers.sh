@@ -5,10 +5,10 @@
 # (src/transcribe.rs, DISFLUENT_PROMPT, PROMPT_MAX_CHUNK_S). Prints the fillers said and
 # transcribed (and any invented), their precision and recall, and the word error rate on the
 # other words.
-#   scripts/bench/fillers.sh [MODEL]   (default models/ggml-tiny.en-q8_0.bin)
+#   scripts/bench/fillers.sh [MODEL]   (default models/ggml-base-q8_0.bin, the default model)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-model="${1:-$repo/models/ggml-tiny.en-q8_0.bin}"
+model="${1:-$repo/models/ggml-base-q8_0.bin}"
 bin="${CARGO_TARGET_DIR:-$repo/target}/release/rehearse"
 [ -x "$bin" ] || (cd "$repo" && cargo build --release --locked --quiet)
 work="$(mktemp -d)"

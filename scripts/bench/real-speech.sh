@@ -11,15 +11,15 @@
 #
 #   scripts/bench/real-speech.sh [--model PATH]... [--only SOURCE]... [--threads N]
 #     --model PATH   a ggml model to measure (repeat for a column each; missing files are skipped);
-#                    default $REHEARSE_BENCH_MODEL, else models/ggml-tiny.en-q8_0.bin
+#                    default $REHEARSE_BENCH_MODEL, else models/ggml-base-q8_0.bin (the default model)
 #     --only SOURCE  librivox, cards, call or jfk (repeat); default all four
 #     --threads N    whisper threads (default: rehearse's own choice; faster-whisper: nproc)
 #     --max-wer P    fail (exit 1) when the first model's word error rate over all the clips is
 #                    above P percent, or a clip failed: the regression check scripts/test.sh runs
 # Cache: ${REHEARSE_REAL_SPEECH_DIR:-target/real-speech}; a second run fetches nothing. The
 # transcripts of the last run are left in its last-run/ folder.
-# A faster-whisper int8 column is added when target/bench-venv has faster_whisper and
-# models/cache/tiny.en-ct2 exists.
+# A faster-whisper int8 column is added for each of models/cache/tiny.en-ct2 and base-ct2
+# (scripts/setup.sh) when target/bench-venv has faster_whisper.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 started_s="$(date +%s.%N)"
@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
-[ ${#models[@]} -gt 0 ] || models=("$(abs_model "${REHEARSE_BENCH_MODEL:-models/ggml-tiny.en-q8_0.bin}")")
+[ ${#models[@]} -gt 0 ] || models=("$(abs_model "${REHEARSE_BENCH_MODEL:-models/ggml-base-q8_0.bin}")")
 all_sources=(librivox cards call jfk)
 [ ${#only[@]} -gt 0 ] || only=("${all_sources[@]}")
 for s in "${only[@]}"; do
@@ -215,14 +215,17 @@ for m in "${models[@]}"; do
   fi
 done
 venv_py="$repo/target/bench-venv/bin/python"
-ct2="$repo/models/cache/tiny.en-ct2"
 fw_note=""
-if [ -x "$venv_py" ] && "$venv_py" -c "import faster_whisper" 2>/dev/null && [ -f "$ct2/model.bin" ]; then
-  columns+=("faster-whisper int8"$'\t'faster-whisper$'\t'"$ct2")
+if [ -x "$venv_py" ] && "$venv_py" -c "import faster_whisper" 2>/dev/null; then
+  # One column per CTranslate2 model setup.sh keeps: the same weights rehearse converts.
+  for family in tiny.en base; do
+    ct2="$repo/models/cache/$family-ct2"
+    [ -f "$ct2/model.bin" ] && columns+=("faster-whisper $family int8"$'\t'faster-whisper$'\t'"$ct2")
+  done
 else
-  fw_note="faster-whisper int8 column left out: it needs target/bench-venv with faster_whisper \
+  fw_note="faster-whisper columns left out: they need target/bench-venv with faster_whisper \
 (python3 -m venv target/bench-venv && target/bench-venv/bin/pip install faster-whisper==1.2.1, \
-as scripts/bench.sh does) and models/cache/tiny.en-ct2 (scripts/setup.sh)"
+as scripts/bench.sh does) and models/cache/*-ct2 (scripts/setup.sh)"
 fi
 [ ${#columns[@]} -gt 0 ] || die "none of the models given exists"
 
