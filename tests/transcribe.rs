@@ -269,3 +269,38 @@ fn a_chunk_transcribes_the_same_whatever_the_state_heard_before() {
     assert!(long_words.len() > 2 * fresh.len(), "{long_words:?}");
     assert_eq!(stt.words(&short).unwrap(), fresh);
 }
+
+/// The disfluent prompt is for the English-only models: after it the multilingual base (the
+/// default) invented fillers and lost words (docs/experiments.md), so base decodes without it,
+/// tiny.en with it; and base, language fixed to English, transcribes real speech.
+#[test]
+fn base_decodes_without_the_disfluent_prompt_and_tiny_en_with_it() {
+    use rehearse::transcribe::{
+        SpeechToText, WhisperSpeechToText, WhisperTuning, DISFLUENT_PROMPT,
+    };
+    let tuning = WhisperTuning {
+        disfluent_prompt: true,
+        ..WhisperTuning::default()
+    };
+    let tiny = WhisperSpeechToText::load_tuned(&speech::model_path(), Some(2), tuning).unwrap();
+    assert!(
+        tiny.decoding().contains(DISFLUENT_PROMPT),
+        "{}",
+        tiny.decoding()
+    );
+    let mut base =
+        WhisperSpeechToText::load_tuned(&speech::base_model_path(), Some(2), tuning).unwrap();
+    assert!(
+        !base.decoding().contains(DISFLUENT_PROMPT),
+        "{}",
+        base.decoding()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let said = [FIRST, SECOND].join(" ");
+    let words = base
+        .words(&spoken(&said, &dir.path().join("base.wav")))
+        .unwrap();
+    let heard: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    let heard = heard.join(" ");
+    assert!(speech::word_error_rate(&said, &heard) <= 0.15, "{heard:?}");
+}

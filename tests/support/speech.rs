@@ -31,6 +31,18 @@ pub fn model_path() -> PathBuf {
     path
 }
 
+/// The real Whisper base (q8_0, the default model) that `scripts/setup.sh` provisions. Missing
+/// is a failure, not a skip.
+pub fn base_model_path() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base-q8_0.bin");
+    assert!(
+        path.is_file(),
+        "the base model {} is missing: run scripts/setup.sh",
+        path.display()
+    );
+    path
+}
+
 /// The rehearse binary with the real models, keeping its saved sessions in `data` and reading
 /// no config file (there is none at `data/no-config.toml`), so no test touches the user's own.
 pub fn rehearse(data: &Path) -> Command {
