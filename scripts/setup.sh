@@ -85,15 +85,20 @@ provision_model() {
     "$bin" models convert "$ct2_dir" --quantize q8_0 --out "$model_out"
     "$bin" models convert "$ct2_dir" --out "$model_f16"
   fi
-  # Install it as the user's default model too, unless they already have one.
-  local data_models
+  install_model "$bin" "$model_out"
+}
+
+# Copies a converted model into the user's models directory, where `--model NAME` finds it,
+# unless a copy is already there.
+install_model() {
+  local bin="$1" model="$2" data_models installed
   data_models="$("$bin" models dir)"
-  local installed="$data_models/$(basename "$model_out")"
+  installed="$data_models/$(basename "$model")"
   if [ ! -f "$installed" ]; then
     mkdir -p "$data_models"
-    cp "$model_out" "$installed.tmp"
+    cp "$model" "$installed.tmp"
     mv "$installed.tmp" "$installed"
-    log "model: installed as the default in $data_models"
+    log "model: $(basename "$model") installed in $data_models"
   fi
 }
 
@@ -162,13 +167,7 @@ provision_base_model() {
     "$bin" models convert "$ct2" --quantize q8_0 --out "$base_out"
     "$bin" models convert "$ct2" --out "$base_f16"
   fi
-  local installed
-  installed="$("$bin" models dir)/$(basename "$base_out")"
-  if [ ! -f "$installed" ]; then
-    cp "$base_out" "$installed.tmp"
-    mv "$installed.tmp" "$installed"
-    log "model: base installed in $(dirname "$installed") (rehearse --model base-q8_0)"
-  fi
+  install_model "$bin" "$base_out"
 }
 
 install_packages

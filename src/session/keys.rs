@@ -67,9 +67,7 @@ impl RetryKeyWatcher {
     /// that cannot wait for the watcher to drop (a second Ctrl-C ends the process at once).
     pub fn restorer(&self) -> impl Fn() + Send + 'static {
         let saved = self.saved.clone();
-        move || {
-            let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &saved);
-        }
+        move || restore(&saved)
     }
 }
 
@@ -98,7 +96,12 @@ impl Drop for RetryKeyWatcher {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        // Best effort: if the terminal is gone there is nothing to restore.
-        let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &self.saved);
+        restore(&self.saved);
     }
+}
+
+/// Puts the terminal's `saved` settings back; best effort: if the terminal is gone there is
+/// nothing to restore.
+fn restore(saved: &Termios) {
+    let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
 }
