@@ -513,7 +513,7 @@ fn espeak_words_per_minute(rate: Option<f32>) -> u32 {
 }
 
 pub fn sessions_list() -> Result<()> {
-    let sessions = recover::list_sessions(&paths::data_dir()?.join("sessions"))?;
+    let sessions = recover::list_sessions(&paths::sessions_dir()?)?;
     if sessions.is_empty() {
         outln!("no saved sessions")?;
     }
@@ -533,7 +533,7 @@ pub fn sessions_list() -> Result<()> {
 }
 
 pub fn sessions_recover(level: Option<LevelArg>, whisper: &WhisperArgs) -> Result<()> {
-    let sessions_dir = paths::data_dir()?.join("sessions");
+    let sessions_dir = paths::sessions_dir()?;
     if recover::unfinished_sessions(&sessions_dir)?.is_empty() {
         outln!("no unfinished sessions to recover")?;
         return Ok(());
@@ -674,7 +674,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         }
     };
     // The record is created last, so a session that cannot start leaves nothing behind.
-    let sessions_dir = paths::data_dir()?.join("sessions");
+    let sessions_dir = paths::sessions_dir()?;
     let record = SessionRecord::create(&sessions_dir).map_err(|e| {
         anyhow::anyhow!(
             "{e:#}: rehearse keeps your sessions there; set {} to a folder you can write",
@@ -798,7 +798,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
 /// `session --retry SESSION[:N]`: the earlier answer's question, asked again under the framework
 /// it was measured against, and its report to compare the new answer with.
 fn earlier_attempt(spec: &str, bank: &[Question]) -> Result<(Question, Retry)> {
-    let selection = saved_sessions::select(spec, &sessions_dir()?)?;
+    let selection = saved_sessions::select(spec, &paths::sessions_dir()?)?;
     let (answer, report) = selection
         .answers()
         .filter_map(|a| a.report.clone().map(|report| (a, report)))
@@ -830,12 +830,8 @@ fn earlier_attempt(spec: &str, bank: &[Question]) -> Result<(Question, Retry)> {
     Ok((question, retry))
 }
 
-fn sessions_dir() -> Result<std::path::PathBuf> {
-    Ok(paths::data_dir()?.join("sessions"))
-}
-
 pub fn history(json: bool) -> Result<()> {
-    let list = saved_sessions::read_all(&sessions_dir()?)?;
+    let list = saved_sessions::read_all(&paths::sessions_dir()?)?;
     for problem in &list.unreadable {
         eprintln!("skipped: {problem}");
     }
@@ -852,7 +848,7 @@ pub fn history(json: bool) -> Result<()> {
 }
 
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let selection = saved_sessions::select(&args.selection, &sessions_dir()?)?;
+    let selection = saved_sessions::select(&args.selection, &paths::sessions_dir()?)?;
     if selection.answers().next().is_none() {
         bail!(
             "session {} has no answers: it ended before a question was answered",

@@ -25,6 +25,11 @@ pub fn data_dir() -> Result<PathBuf> {
     }
 }
 
+/// Where the session directories live, one per session (`session::record::SessionRecord`).
+pub fn sessions_dir() -> Result<PathBuf> {
+    Ok(data_dir()?.join("sessions"))
+}
+
 /// Where fetched and converted models live.
 pub fn models_dir() -> Result<PathBuf> {
     Ok(data_dir()?.join("models"))

@@ -120,7 +120,7 @@ impl SavedSession {
         })?;
         let mut answers = Vec::new();
         for answer in index.answers {
-            let report_path = dir.join(format!("answer-{}.report.json", answer.number));
+            let report_path = dir.join(SessionRecord::report_name(answer.number));
             let (report, from) = match std::fs::read_to_string(&report_path) {
                 Ok(text) => (
                     Some(serde_json::from_str::<AnswerReport>(&text).map_err(|e| {
@@ -143,13 +143,13 @@ impl SavedSession {
             let followup = answer.followup.map(|f| SavedFollowup {
                 question: f.question,
                 answer: f.transcript.text(),
-                wav: existing(dir.join(format!("answer-{}-followup.wav", answer.number))),
+                wav: existing(dir.join(SessionRecord::wav_name(answer.number, true))),
                 verdict: f.verdict,
             });
             answers.push(SavedAnswer {
                 number: answer.number,
                 question: answer.question,
-                wav: existing(dir.join(format!("answer-{}.wav", answer.number))),
+                wav: existing(dir.join(SessionRecord::wav_name(answer.number, false))),
                 report,
                 followup,
                 note: answer.note,

@@ -150,7 +150,7 @@ impl Session<'_> {
         }
         self.save_index(&answers, Some(how))?;
         let summary = summary::markdown(&answers, how);
-        self.record.write_text("session.md", &summary)?;
+        self.record.write_text(SessionRecord::SUMMARY, &summary)?;
         if how == SessionEnd::Completed {
             self.say("That's the end of the session. Well done for practising.")?;
         }
@@ -175,7 +175,7 @@ impl Session<'_> {
         writeln!(self.out, "\nQuestion {asked}: {}", question.text)?;
         self.say_and_log(&question.text, "question_asked")?;
         let options = self.options_for(question);
-        let wav_name = format!("answer-{number}.wav");
+        let wav_name = SessionRecord::wav_name(number, false);
         let mut heard = self.listen(&wav_name, "answer", &options)?;
         if heard.end == AnswerEnd::NoSpeech && !heard.input_over && !self.stopped() {
             let again = format!("Take your time. {}", question.text);
@@ -241,10 +241,10 @@ impl Session<'_> {
         if let Some(followup) = followup {
             writeln!(self.out, "\nFollow-up: {}", followup.question)?;
             self.say_and_log(&followup.question, "followup_asked")?;
-            let wav_name = format!("answer-{number}-followup.wav");
+            let wav_name = SessionRecord::wav_name(number, true);
             let reply = self.listen(&wav_name, "followup", &options)?;
             self.record.write_json(
-                &format!("answer-{number}-followup.transcript.json"),
+                &SessionRecord::transcript_name(number, true),
                 &reply.transcript,
             )?;
             if !reply.transcript.words.is_empty() {
@@ -323,7 +323,7 @@ impl Session<'_> {
             &format!("Let's try that again. {}", question.text),
             "question_asked",
         )?;
-        let wav_name = format!("answer-{number}.wav");
+        let wav_name = SessionRecord::wav_name(number, false);
         let heard = self.listen(&wav_name, "answer", options)?;
         let session = self
             .record
@@ -433,11 +433,11 @@ impl Session<'_> {
         )?;
         self.out.flush()?;
         self.record.write_json(
-            &format!("answer-{number}.transcript.json"),
+            &SessionRecord::transcript_name(number, false),
             &heard.transcript,
         )?;
         self.record
-            .write_json(&format!("answer-{number}.report.json"), &report)?;
+            .write_json(&SessionRecord::report_name(number), &report)?;
         self.record.log_event(
             "report_written",
             json!({

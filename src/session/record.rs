@@ -27,6 +27,35 @@ impl SessionRecord {
     /// The session's index: its answers, their reports and how the session ended.
     pub const INDEX: &'static str = "session.json";
 
+    /// The Markdown summary of the session.
+    pub const SUMMARY: &'static str = "session.md";
+
+    /// The recording of answer `number` (`followup`: of the reply to its follow-up).
+    pub fn wav_name(number: usize, followup: bool) -> String {
+        format!("answer-{number}{}.wav", Self::followup_suffix(followup))
+    }
+
+    /// The transcript of answer `number` (`followup`: of the reply to its follow-up).
+    pub fn transcript_name(number: usize, followup: bool) -> String {
+        format!(
+            "answer-{number}{}.transcript.json",
+            Self::followup_suffix(followup)
+        )
+    }
+
+    /// The report of answer `number`.
+    pub fn report_name(number: usize) -> String {
+        format!("answer-{number}.report.json")
+    }
+
+    fn followup_suffix(followup: bool) -> &'static str {
+        if followup {
+            "-followup"
+        } else {
+            ""
+        }
+    }
+
     /// Creates `sessions_dir/<local date and time>/`, private to the user.
     pub fn create(sessions_dir: &Path) -> Result<SessionRecord> {
         files::create_private_dir(sessions_dir)?;

@@ -130,13 +130,13 @@ pub fn recover_session(
     let mut recovered = Vec::new();
     let mut new_records = Vec::new();
     for (number, is_followup) in recordings_in(dir)? {
-        let name = recording_name(number, is_followup);
+        let name = SessionRecord::wav_name(number, is_followup);
         let wav = dir.join(&name);
         let known = answers
             .iter()
             .any(|a| a["number"].as_u64() == Some(number as u64));
         let has_result = if is_followup {
-            dir.join(format!("answer-{number}-followup.transcript.json"))
+            dir.join(SessionRecord::transcript_name(number, true))
                 .is_file()
         } else {
             known
@@ -147,7 +147,7 @@ pub fn recover_session(
         let question = question_for(&events, &name).unwrap_or_default();
         // Killed during a follow-up, the main answer's transcript is already saved but the
         // index not yet written: that transcript is used rather than transcribing again.
-        let saved = dir.join(format!("answer-{number}.transcript.json"));
+        let saved = dir.join(SessionRecord::transcript_name(number, false));
         let (seconds, transcript) = match Transcript::read_json(&saved) {
             Ok(transcript) if !is_followup => (transcript.duration_s, Ok(transcript)),
             _ => transcribe_recording(&wav, stt),
@@ -159,7 +159,7 @@ pub fn recover_session(
             });
             let path = write_json(
                 dir,
-                &format!("answer-{number}-followup.transcript.json"),
+                &SessionRecord::transcript_name(number, true),
                 &transcript,
             )?;
             let answer = answers
@@ -226,10 +226,10 @@ pub fn recover_session(
                     let report = analysis::analyze_with(encoder, &transcript, &options)?;
                     write_json(
                         dir,
-                        &format!("answer-{number}.transcript.json"),
+                        &SessionRecord::transcript_name(number, false),
                         &transcript,
                     )?;
-                    let path = write_json(dir, &format!("answer-{number}.report.json"), &report)?;
+                    let path = write_json(dir, &SessionRecord::report_name(number), &report)?;
                     record.report = Some(report);
                     RecoveryOutcome::Saved(path)
                 }
@@ -249,7 +249,7 @@ pub fn recover_session(
     index = json!({ "answers": answers, "end": SessionEnd::Recovered });
     write_json(dir, SessionRecord::INDEX, &index)?;
     crate::files::write_atomic(
-        &dir.join("session.md"),
+        &dir.join(SessionRecord::SUMMARY),
         recovered_markdown(&index).as_bytes(),
     )?;
     let line = json!({
@@ -311,14 +311,6 @@ fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<P
     let path = dir.join(name);
     crate::files::write_atomic(&path, &serde_json::to_vec_pretty(value)?)?;
     Ok(path)
-}
-
-fn recording_name(number: usize, is_followup: bool) -> String {
-    if is_followup {
-        format!("answer-{number}-followup.wav")
-    } else {
-        format!("answer-{number}.wav")
-    }
 }
 
 /// The answer recordings in a session directory: (answer number, is a follow-up), in order.
