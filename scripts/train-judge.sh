@@ -5,14 +5,15 @@
 #      scripts/train/finetune_adapter.py, Debian's python3-torch on the CPU);
 #   2. the context model and finding models (models/judge-failure.safetensors): `rehearse
 #      train` over the adapted sentence vectors, which the binary embeds once rebuilt.
-# About 8 + 9 minutes on 2 cores. Development only: the suite checks the recorded hashes
+# About 8 + 17 minutes on 2 cores, after hearing the heard answers once (about 30 minutes;
+# cached). Development only: the suite checks the recorded hashes
 # (tests/corpus_eval.rs) instead of retraining.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 export REHEARSE_SENTENCE_MODEL="$repo/models/all-MiniLM-L6-v2"
-# The Whisper model setup.sh provisions hears the training answers read aloud (train::HEARD_ANSWERS).
-whisper="$repo/models/ggml-tiny.en-q8_0.bin"
+# The default Whisper model hears the training answers read aloud (train::HEARD_MODEL).
+whisper="$repo/models/ggml-base-q8_0.bin"
 
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "==> installing PyTorch (Debian's python3-torch) and OpenBLAS" >&2

@@ -176,7 +176,7 @@ pub struct TrainArgs {
     /// (`scripts/train-judge.sh`).
     #[arg(long, value_name = "FILE")]
     pub export_sentences: Option<PathBuf>,
-    /// Where the heard training answers' transcripts are kept (`train::HEARD_ANSWERS`;
+    /// Where the heard training answers' transcripts are kept (`train::heard_voice`;
     /// default: a folder in the platform's cache directory).
     #[arg(long, value_name = "DIR")]
     pub audio_cache: Option<PathBuf>,

@@ -339,8 +339,13 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         answers = spread_sample(answers, n);
     }
     if args.through_audio {
+        // The voices take turns, so any sample is read by all three.
+        let voices: Vec<usize> = (0..answers.len())
+            .map(|i| i % spoken_corpus::VOICES.len())
+            .collect();
         let (heard, description) = hear_answers(
             &answers,
+            &voices,
             &args.whisper,
             WhisperTuning::from_env(),
             args.audio_cache.as_deref(),
@@ -402,11 +407,12 @@ fn spread_sample(answers: Vec<CorpusAnswer>, n: usize) -> Vec<CorpusAnswer> {
         .collect()
 }
 
-/// Every answer read aloud by the espeak-ng voices in turn and transcribed by the chosen
-/// Whisper model, with its labels carried onto the heard words; and a line saying how, with the
-/// word error rate.
+/// Every answer read aloud by its espeak-ng voice (`voices[i]` indexes `spoken_corpus::VOICES`)
+/// and transcribed by the chosen Whisper model, with its labels carried onto the heard words;
+/// and a line saying how, with the word error rate.
 fn hear_answers(
     answers: &[CorpusAnswer],
+    voices: &[usize],
     whisper: &WhisperArgs,
     tuning: WhisperTuning,
     audio_cache: Option<&Path>,
@@ -424,7 +430,7 @@ fn hear_answers(
     // Word errors and written words for each voice.
     let mut by_voice = [(0usize, 0usize); spoken_corpus::VOICES.len()];
     for (i, answer) in answers.iter().enumerate() {
-        let voice = i % spoken_corpus::VOICES.len();
+        let voice = voices[i];
         let answer = spoken_corpus::hear(
             answer,
             spoken_corpus::VOICES[voice],
@@ -473,17 +479,27 @@ fn hear_answers(
 
 pub fn train(args: &TrainArgs) -> Result<()> {
     let mut answers = crate::corpus::load_split(&args.corpus, Split::Train)?;
-    if crate::train::HEARD_ANSWERS > 0 {
-        let sample = spread_sample(answers.clone(), crate::train::HEARD_ANSWERS);
-        let (heard, description) = hear_answers(
-            &sample,
-            &args.whisper,
-            crate::train::HEARD_DECODING,
-            args.audio_cache.as_deref(),
-        )?;
-        outln!("{} training answers also {description}", heard.len())?;
-        answers.extend(heard);
+    let heard_model = format!("ggml-{}.bin", crate::train::HEARD_MODEL);
+    if model_name(&args.whisper)? != heard_model {
+        bail!(
+            "rehearse train hears its training answers with {} (train::HEARD_MODEL), which the \
+             recorded settings name; drop --model and $REHEARSE_MODEL, or change that constant",
+            crate::train::HEARD_MODEL
+        );
     }
+    let (sample, voices): (Vec<CorpusAnswer>, Vec<usize>) = answers
+        .iter()
+        .filter_map(|a| crate::train::heard_voice(&a.id).map(|v| (a.clone(), v)))
+        .unzip();
+    let (heard, description) = hear_answers(
+        &sample,
+        &voices,
+        &args.whisper,
+        crate::train::HEARD_DECODING,
+        args.audio_cache.as_deref(),
+    )?;
+    outln!("{} training answers also {description}", heard.len())?;
+    answers.extend(heard);
     if let Some(file) = &args.export_sentences {
         let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
         return crate::train::export_sentences(&answers, file, &|text| model.word_pieces(text));

@@ -294,8 +294,9 @@ fn parse_level(s: &str) -> Option<Level> {
     }
 }
 
-/// FNV-1a: a stable hash (std's hasher may change between releases) to seed timing variation.
-fn fnv1a(s: &str) -> u64 {
+/// FNV-1a: a stable hash (std's hasher may change between releases) to seed timing variation
+/// and to pick the heard training answers.
+pub(crate) fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);

@@ -64,11 +64,24 @@ pub const SETTINGS: Settings = Settings {
     folds: 6,
 };
 
-/// How many training answers (spread evenly over the split) are also trained on as Whisper hears
-/// them: read aloud by the espeak-ng voices, transcribed by the default model, labels carried onto
-/// the heard words (`spoken_corpus`), so misheard words and run-on sentences are seen in
-/// training.
-pub const HEARD_ANSWERS: usize = 60;
+/// One training answer in this many is also trained on as Whisper hears it: read aloud by the
+/// espeak-ng voices, transcribed by `HEARD_MODEL`, labels carried onto the heard words
+/// (`spoken_corpus`), so misheard words and run-on sentences are seen in training. Which answers
+/// are heard, and by which voice, follows from each answer's id alone (`heard_voice`), so adding
+/// answers to the corpus leaves the transcripts already heard (and cached) as they were.
+pub const HEARD_ONE_IN: u64 = 6;
+
+/// The Whisper model that hears the training answers: the default one, whose mistakes are the
+/// ones a candidate's answer meets.
+pub const HEARD_MODEL: &str = crate::models::DEFAULT_MODEL;
+
+/// Which voice (an index into `spoken_corpus::VOICES`) reads the training answer `id`, or `None`
+/// when it is trained on as text only.
+pub fn heard_voice(id: &str) -> Option<usize> {
+    let hash = crate::corpus::fnv1a(id);
+    hash.is_multiple_of(HEARD_ONE_IN)
+        .then(|| ((hash / HEARD_ONE_IN) % crate::spoken_corpus::VOICES.len() as u64) as usize)
+}
 
 /// How Whisper decodes the heard training answers, fixed here so that a variable set for a
 /// benchmark (`REHEARSE_WHISPER_TUNING`) cannot change what training hears: the default's
@@ -808,25 +821,21 @@ pub fn settings_record(settings: &Settings) -> String {
         Judge::shape(),
         crate::models::sentence::adapter_sha256()
     );
-    // Text-only training keeps the record it always had.
-    if HEARD_ANSWERS == 0 {
-        record
+    // What Whisper was prompted with changes what the heard answers say.
+    let prompted = if HEARD_DECODING.disfluent_prompt {
+        " after the disfluent prompt"
     } else {
-        // What Whisper was prompted with changes what the heard answers say.
-        let prompted = if HEARD_DECODING.disfluent_prompt {
-            " after the disfluent prompt"
-        } else {
-            ""
-        };
-        format!(
-            "{record} heard {HEARD_ANSWERS} answers read by {:?}{prompted}",
-            crate::spoken_corpus::VOICES
-        )
-    }
+        ""
+    };
+    format!(
+        "{record} heard one answer in {HEARD_ONE_IN} (by id) read by {:?}, transcribed by \
+         {HEARD_MODEL}{prompted}",
+        crate::spoken_corpus::VOICES
+    )
 }
 
 /// `rehearse train`: on the training split of the corpus at `root` (`answers`, with the heard
-/// copies of `HEARD_ANSWERS` of them), cross-validates, trains and writes the weights to `out`;
+/// copies of the answers `heard_voice` picks), cross-validates, trains and writes the weights to `out`;
 /// prints what it did.
 pub fn run(
     root: &Path,
