@@ -211,19 +211,31 @@ fn play(
     for s in samples {
         let _ = producer.push(s);
     }
-    let (done_tx, done) = mpsc::channel();
+    let rate = f64::from(config.sample_rate.0);
+    // Sent once, when the last sample is handed over: how long until the device has played it
+    // (its buffer's latency, and the samples of this last callback).
+    let (done_tx, done) = mpsc::channel::<Duration>();
     let done_tx = Mutex::new(done_tx);
+    let mut told = false;
     let stream = device
         .build_output_stream(
             config,
-            move |out: &mut [f32], _: &cpal::OutputCallbackInfo| {
+            move |out: &mut [f32], info: &cpal::OutputCallbackInfo| {
+                let mut frames = 0usize;
                 for frame in out.chunks_mut(channels) {
                     let value = consumer.pop().unwrap_or(0.0);
                     frame.fill(value);
+                    frames += 1;
                 }
-                if consumer.is_empty() {
+                if consumer.is_empty() && !told {
+                    told = true;
+                    let when = info.timestamp();
+                    let latency = when
+                        .playback
+                        .duration_since(&when.callback)
+                        .unwrap_or_default();
                     if let Ok(tx) = done_tx.lock() {
-                        let _ = tx.send(());
+                        let _ = tx.send(latency + Duration::from_secs_f64(frames as f64 / rate));
                     }
                 }
             },
@@ -235,10 +247,12 @@ fn play(
         .play()
         .map_err(|e| SpeakError::Failed(e.to_string()))?;
     let length = Duration::from_secs_f64(total as f64 / f64::from(ESPEAK_RATE));
-    done.recv_timeout(length + Duration::from_secs(5))
+    let still_playing = done
+        .recv_timeout(length + Duration::from_secs(5))
         .map_err(|_| SpeakError::Failed("the output device stopped playing".to_string()))?;
-    // Let the device drain its own buffer before the stream is dropped.
-    std::thread::sleep(Duration::from_millis(300));
+    // Dropping the stream throws away what the device has not played yet: wait until the last
+    // sample has left its buffer (a buffer of half a second cut a quarter-second tone short).
+    std::thread::sleep(still_playing.max(Duration::from_millis(200)) + Duration::from_millis(100));
     Ok(())
 }
 
