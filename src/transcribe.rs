@@ -613,11 +613,16 @@ pub fn transcribe_blocks(
         let end = chunk.end.saturating_sub(buffer_start).min(buffer.len());
         let offset_s = chunk.start as f64 / rate;
         let chunk_end_s = chunk.end as f64 / rate;
+        let heard_before = words.len();
         for mut word in stt.words(&buffer[..end])? {
             word.start_s = (word.start_s + offset_s).min(chunk_end_s);
             word.end_s = (word.end_s + offset_s).min(chunk_end_s);
             words.push(word);
         }
+        tracing::debug!(
+            "chunk {offset_s:.2}-{chunk_end_s:.2} s: {} words",
+            words.len() - heard_before
+        );
     }
     fit_words_to_spans(&mut words, &spans_s);
     if words.is_empty() {
