@@ -48,6 +48,16 @@ impl SessionRecord {
         format!("answer-{number}.report.json")
     }
 
+    /// The answer number a recording's file name stands for, and whether it is the follow-up's
+    /// reply: `wav_name` read backwards, for recovery to find what a session left behind.
+    pub fn recording_of(name: &str) -> Option<(usize, bool)> {
+        let stem = name.strip_prefix("answer-")?.strip_suffix(".wav")?;
+        match stem.strip_suffix("-followup") {
+            Some(number) => Some((number.parse().ok()?, true)),
+            None => Some((stem.parse().ok()?, false)),
+        }
+    }
+
     fn followup_suffix(followup: bool) -> &'static str {
         if followup {
             "-followup"
@@ -99,10 +109,7 @@ impl SessionRecord {
 
     /// Writes a JSON file atomically.
     pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf> {
-        let path = self.dir.join(name);
-        let json = serde_json::to_vec_pretty(value)?;
-        files::write_atomic(&path, &json)?;
-        Ok(path)
+        write_json(&self.dir, name, value)
     }
 
     /// Writes a text file atomically.
@@ -111,6 +118,14 @@ impl SessionRecord {
         files::write_atomic(&path, text.as_bytes())?;
         Ok(path)
     }
+}
+
+/// Writes `name` in the session directory `dir` as pretty JSON, atomically: also for recovery,
+/// which works on a directory no running session holds.
+pub fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<PathBuf> {
+    let path = dir.join(name);
+    files::write_atomic(&path, &serde_json::to_vec_pretty(value)?)?;
+    Ok(path)
 }
 
 /// A 16 kHz mono 16-bit WAV written while the candidate speaks; its header is brought up to date
@@ -202,6 +217,22 @@ impl WavRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recording_name_reads_back_as_its_answer() {
+        for (number, followup) in [(1, false), (1, true), (12, false), (12, true)] {
+            let name = SessionRecord::wav_name(number, followup);
+            assert_eq!(SessionRecord::recording_of(&name), Some((number, followup)));
+        }
+        for other in [
+            "answer-1.transcript.json",
+            "answer-x.wav",
+            "events.jsonl",
+            "answer-.wav",
+        ] {
+            assert_eq!(SessionRecord::recording_of(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn a_recording_is_readable_while_it_is_still_being_written() {

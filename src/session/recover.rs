@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
 use crate::saved_sessions;
 use crate::session::endpoint::AnswerEnd;
-use crate::session::record::SessionRecord;
+use crate::session::record::{write_json, SessionRecord};
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
 use crate::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
 use crate::transcript::Transcript;
@@ -307,25 +307,12 @@ fn transcribe_recording(
     (seconds, transcript)
 }
 
-fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<PathBuf> {
-    let path = dir.join(name);
-    crate::files::write_atomic(&path, &serde_json::to_vec_pretty(value)?)?;
-    Ok(path)
-}
-
 /// The answer recordings in a session directory: (answer number, is a follow-up), in order.
 fn recordings_in(dir: &Path) -> Result<Vec<(usize, bool)>> {
     let mut found: Vec<(usize, bool)> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_prefix("answer-")?.strip_suffix(".wav")?;
-            match stem.strip_suffix("-followup") {
-                Some(n) => Some((n.parse().ok()?, true)),
-                None => Some((stem.parse().ok()?, false)),
-            }
-        })
+        .filter_map(|e| SessionRecord::recording_of(&e.file_name().to_string_lossy()))
         .collect();
     found.sort();
     Ok(found)
