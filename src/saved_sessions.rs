@@ -6,11 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
 use crate::analysis::{AnswerReport, ReplyVerdict};
-use crate::session::record::SessionRecord;
-use crate::transcript::Transcript;
+use crate::session::record::{IndexedAnswer, SessionIndex, SessionRecord};
 
 /// One session directory, read back.
 #[derive(Debug, Clone)]
@@ -50,37 +48,6 @@ pub struct SavedFollowup {
     pub verdict: Option<ReplyVerdict>,
 }
 
-/// `session.json` as the session writes it; only the fields read back here.
-#[derive(Deserialize)]
-struct SessionJson {
-    #[serde(default)]
-    answers: Vec<AnswerJson>,
-    #[serde(default)]
-    end: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct AnswerJson {
-    number: usize,
-    question: String,
-    #[serde(default)]
-    report: Option<AnswerReport>,
-    #[serde(default)]
-    followup: Option<FollowupJson>,
-    #[serde(default)]
-    note: Option<String>,
-    #[serde(default)]
-    retry_of: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct FollowupJson {
-    question: String,
-    transcript: Transcript,
-    #[serde(default)]
-    verdict: Option<ReplyVerdict>,
-}
-
 /// `2026-11-25_14-03-00` (optionally `_2`) as "2026-11-25 14:03"; None if it is not a session name.
 fn started_from_name(name: &str) -> Option<String> {
     let stamp = name.get(..19)?;
@@ -106,20 +73,23 @@ impl SavedSession {
             )
         })?;
         let index_path = dir.join(SessionRecord::INDEX);
-        let bytes = std::fs::read(&index_path).with_context(|| {
+        let index = SessionIndex::read(dir)?.with_context(|| {
             format!(
                 "cannot read {}: the session has no index",
                 index_path.display()
             )
         })?;
-        let index: SessionJson = serde_json::from_slice(&bytes).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is damaged ({e}); `rehearse sessions recover` analyses the session's recordings again",
-                index_path.display()
-            )
-        })?;
         let mut answers = Vec::new();
-        for answer in index.answers {
+        for (position, entry) in index.answers.into_iter().enumerate() {
+            let answer = match entry {
+                IndexedAnswer::Read(answer) => *answer,
+                IndexedAnswer::Unread(_) => bail!(
+                    "{} is damaged: its answer entry {} is not one rehearse wrote; `rehearse \
+                     sessions recover` analyses the session's recordings again",
+                    index_path.display(),
+                    position + 1
+                ),
+            };
             let report_path = dir.join(SessionRecord::report_name(answer.number));
             let (report, from) = match std::fs::read_to_string(&report_path) {
                 Ok(text) => (
@@ -160,7 +130,7 @@ impl SavedSession {
             id,
             dir: dir.to_path_buf(),
             started,
-            end: index.end,
+            end: index.end.map(|e| e.name().to_string()),
             answers,
         })
     }
@@ -296,9 +266,10 @@ mod tests {
     }
 
     const TWO_ANSWERS: &str = r#"{"answers": [
-        {"number": 1, "question": "Describe a time you failed.", "report": null,
-         "followup": null, "note": null},
-        {"number": 2, "question": "Tell me about a mistake.", "report": null,
+        {"number": 1, "question": "Describe a time you failed.", "wav": "answer-1.wav",
+         "end": "silence", "report": null, "followup": null, "note": null},
+        {"number": 2, "question": "Tell me about a mistake.", "wav": "answer-2.wav",
+         "end": "silence", "report": null,
          "followup": {"question": "Who did you tell?", "wav": "x.wav",
                       "transcript": {"duration_s": 2.0, "words": [
                         {"text": "My", "start_s": 0.1, "end_s": 0.3, "probability": 0.9},

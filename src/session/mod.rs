@@ -37,7 +37,7 @@ use endpoint::{AnswerEnd, EndpointRules};
 use listen::{HeardAnswer, Listener, LivePart, TranscriptionWorker};
 use live::LiveView;
 use questions::Question;
-use record::SessionRecord;
+use record::{IndexedAnswer, SessionIndex, SessionRecord};
 use requests::Request;
 
 /// How a session runs.
@@ -119,7 +119,7 @@ pub struct FollowupRecord {
 }
 
 /// How the session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionEnd {
     Completed,
@@ -127,6 +127,18 @@ pub enum SessionEnd {
     InputEnded,
     /// rehearse stopped unexpectedly; its recordings were analysed afterwards.
     Recovered,
+}
+
+impl SessionEnd {
+    /// The end as `session.json` spells it, for listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionEnd::Completed => "completed",
+            SessionEnd::Interrupted => "interrupted",
+            SessionEnd::InputEnded => "input_ended",
+            SessionEnd::Recovered => "recovered",
+        }
+    }
 }
 
 impl Session<'_> {
@@ -507,10 +519,14 @@ impl Session<'_> {
     }
 
     fn save_index(&self, answers: &[AnswerRecord], end: Option<SessionEnd>) -> Result<()> {
-        self.record.write_json(
-            SessionRecord::INDEX,
-            &json!({ "answers": answers, "end": end }),
-        )?;
+        let index = SessionIndex {
+            answers: answers
+                .iter()
+                .map(|a| IndexedAnswer::Read(Box::new(a.clone())))
+                .collect(),
+            end,
+        };
+        index.write(self.record.dir())?;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
 use crate::saved_sessions;
 use crate::session::endpoint::AnswerEnd;
-use crate::session::record::{write_json, SessionRecord};
+use crate::session::record::{write_json, IndexedAnswer, SessionIndex, SessionRecord};
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
 use crate::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
 use crate::transcript::Transcript;
@@ -56,8 +56,8 @@ pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>> {
         .into_iter()
         .map(|dir| {
             let index = read_index(&dir);
-            let answers = index["answers"].as_array().map_or(0, Vec::len);
-            let end = index["end"].as_str().map(str::to_string);
+            let answers = index.answers.len();
+            let end = index.end.map(|e| e.name().to_string());
             let running = end.is_none() && held_by_running(&dir);
             SessionSummary {
                 dir,
@@ -78,12 +78,10 @@ pub fn unfinished_sessions(sessions_dir: &Path) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// `session.json`, or an empty index when the session died before writing one.
-fn read_index(dir: &Path) -> Value {
-    std::fs::read(dir.join(SessionRecord::INDEX))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_else(|| json!({ "answers": [], "end": null }))
+/// `session.json`, or an empty index when the session died before writing one (or left it
+/// unreadable: its recordings are what recovery works from).
+fn read_index(dir: &Path) -> SessionIndex {
+    SessionIndex::read(dir).ok().flatten().unwrap_or_default()
 }
 
 fn open_events(dir: &Path) -> std::io::Result<File> {
@@ -125,16 +123,13 @@ pub fn recover_session(
 ) -> Result<Vec<RecoveredRecording>> {
     let mut events_file = lock_session(dir)?;
     let events = read_events(dir);
-    let mut index = read_index(dir);
-    let mut answers: Vec<Value> = index["answers"].as_array().cloned().unwrap_or_default();
+    let mut answers = read_index(dir).answers;
     let mut recovered = Vec::new();
     let mut new_records = Vec::new();
     for (number, is_followup) in recordings_in(dir)? {
         let name = SessionRecord::wav_name(number, is_followup);
         let wav = dir.join(&name);
-        let known = answers
-            .iter()
-            .any(|a| a["number"].as_u64() == Some(number as u64));
+        let known = answers.iter().any(|a| a.number() == Some(number));
         let has_result = if is_followup {
             dir.join(SessionRecord::transcript_name(number, true))
                 .is_file()
@@ -165,16 +160,17 @@ pub fn recover_session(
             let answer = answers
                 .iter_mut()
                 .chain(new_records.iter_mut())
-                .find(|a| a["number"].as_u64() == Some(number as u64));
+                .find(|a| a.number() == Some(number));
             // The gap the question asked about is in the saved report's follow-ups.
-            let gap = answer
-                .as_ref()
-                .and_then(|a| a["report"]["followups"].as_array())
-                .into_iter()
-                .flatten()
-                .find(|f| f["question"].as_str() == Some(question.as_str()))
-                .and_then(|f| f["gap"].as_str())
-                .map(str::to_string);
+            let gap = match answer.as_deref() {
+                Some(IndexedAnswer::Read(answer)) => answer
+                    .report
+                    .iter()
+                    .flat_map(|r| &r.followups)
+                    .find(|f| f.question == question)
+                    .and_then(|f| f.gap.clone()),
+                _ => None,
+            };
             let verdict = match &gap {
                 Some(gap) => {
                     let framework = framework_for(&events, &name)
@@ -197,8 +193,12 @@ pub fn recover_session(
                 transcript,
                 verdict,
             };
-            if let Some(answer) = answer {
-                answer["followup"] = serde_json::to_value(&followup)?;
+            match answer {
+                Some(IndexedAnswer::Read(answer)) => answer.followup = Some(followup),
+                Some(IndexedAnswer::Unread(entry)) => {
+                    entry["followup"] = serde_json::to_value(&followup)?;
+                }
+                None => {}
             }
             RecoveryOutcome::Saved(path)
         } else {
@@ -235,7 +235,7 @@ pub fn recover_session(
                 }
                 Err(outcome) => outcome,
             };
-            new_records.push(serde_json::to_value(&record)?);
+            new_records.push(IndexedAnswer::Read(Box::new(record)));
             outcome
         };
         recovered.push(RecoveredRecording {
@@ -245,9 +245,12 @@ pub fn recover_session(
         });
     }
     answers.extend(new_records);
-    answers.sort_by_key(|a| a["number"].as_u64());
-    index = json!({ "answers": answers, "end": SessionEnd::Recovered });
-    write_json(dir, SessionRecord::INDEX, &index)?;
+    answers.sort_by_key(IndexedAnswer::number);
+    let index = SessionIndex {
+        answers,
+        end: Some(SessionEnd::Recovered),
+    };
+    index.write(dir)?;
     crate::files::write_atomic(
         &dir.join(SessionRecord::SUMMARY),
         recovered_markdown(&index).as_bytes(),
@@ -264,23 +267,23 @@ pub fn recover_session(
 /// The session summary rebuilt from the index by the writer a session uses (answers analysed
 /// before the stop keep their saved reports); an entry too damaged to read keeps its number and
 /// question.
-fn recovered_markdown(index: &Value) -> String {
-    let records: Vec<AnswerRecord> = index["answers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|answer| {
-            serde_json::from_value(answer.clone()).unwrap_or_else(|_| AnswerRecord {
-                number: answer["number"].as_u64().unwrap_or(0) as usize,
-                question: answer["question"].as_str().unwrap_or("").to_string(),
+fn recovered_markdown(index: &SessionIndex) -> String {
+    let records: Vec<AnswerRecord> = index
+        .answers
+        .iter()
+        .map(|answer| match answer {
+            IndexedAnswer::Read(answer) => (**answer).clone(),
+            IndexedAnswer::Unread(entry) => AnswerRecord {
+                number: answer.number().unwrap_or(0),
+                question: entry["question"].as_str().unwrap_or("").to_string(),
                 wav: PathBuf::new(),
                 end: AnswerEnd::Recovered,
-                report: serde_json::from_value(answer["report"].clone()).ok(),
+                report: serde_json::from_value(entry["report"].clone()).ok(),
                 followup: None,
-                note: answer["note"].as_str().map(str::to_string),
+                note: entry["note"].as_str().map(str::to_string),
                 retry_of: None,
                 comparison: None,
-            })
+            },
         })
         .collect();
     summary::markdown(&records, SessionEnd::Recovered)
@@ -412,6 +415,12 @@ mod tests {
     use super::*;
     use crate::transcript::Word;
 
+    /// `session.json` as written, for asserting on what is on disk.
+    fn index_json(dir: &Path) -> Value {
+        let bytes = std::fs::read(dir.join(SessionRecord::INDEX)).expect("session.json");
+        serde_json::from_slice(&bytes).expect("session.json is JSON")
+    }
+
     #[test]
     fn a_recording_cut_off_mid_write_is_repaired_to_what_is_on_disk() {
         let dir = tempfile::tempdir().unwrap();
@@ -479,7 +488,7 @@ mod tests {
             &|_| None,
         );
         assert!(recovered.unwrap().is_empty());
-        assert_eq!(read_index(&session)["end"], "recovered");
+        assert_eq!(index_json(&session)["end"], "recovered");
         assert!(unfinished_sessions(dir.path()).unwrap().is_empty());
     }
 
@@ -540,7 +549,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(recovered.len(), 2);
-        let index = read_index(&session);
+        let index = index_json(&session);
         let answer = &index["answers"][0];
         assert_eq!(answer["question"], "Describe a time you failed.");
         // The silent recording would have given no words: the saved transcript was used.
