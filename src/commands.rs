@@ -24,18 +24,17 @@ use crate::session::listen::TranscriptionWorker;
 use crate::session::live::LiveView;
 use crate::session::nudge::NudgeMode;
 use crate::session::questions::Question;
-use crate::session::record::SessionRecord;
 use crate::session::recover;
 use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
 use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
 use crate::stdout::Forgiving;
+use crate::store::{saved, SessionRecord};
 use crate::train::{FoldEncoder, TrainingEncoders};
 use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText, WhisperTuning};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
 use crate::{
-    eval as corpus_eval, files, history as answer_history, paths, report_html, saved_sessions,
-    spoken_corpus,
+    eval as corpus_eval, files, history as answer_history, paths, report_html, spoken_corpus,
 };
 use crate::{out, outln};
 
@@ -860,7 +859,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
 /// `session --retry SESSION[:N]`: the earlier answer's question, asked again under the framework
 /// it was measured against, and its report to compare the new answer with.
 fn earlier_attempt(spec: &str, bank: &[Question]) -> Result<(Question, Retry)> {
-    let selection = saved_sessions::select(spec, &paths::sessions_dir()?)?;
+    let selection = saved::select(spec, &paths::sessions_dir()?)?;
     let (answer, report) = selection
         .answers()
         .filter_map(|a| a.report.clone().map(|report| (a, report)))
@@ -893,7 +892,7 @@ fn earlier_attempt(spec: &str, bank: &[Question]) -> Result<(Question, Retry)> {
 }
 
 pub fn history(json: bool) -> Result<()> {
-    let list = saved_sessions::read_all(&paths::sessions_dir()?)?;
+    let list = saved::read_all(&paths::sessions_dir()?)?;
     for problem in &list.unreadable {
         eprintln!("skipped: {problem}");
     }
@@ -910,7 +909,7 @@ pub fn history(json: bool) -> Result<()> {
 }
 
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let selection = saved_sessions::select(&args.selection, &paths::sessions_dir()?)?;
+    let selection = saved::select(&args.selection, &paths::sessions_dir()?)?;
     if selection.answers().next().is_none() {
         bail!(
             "session {} has no answers: it ended before a question was answered",

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::analysis::{AnswerPart, AnswerReport, Verdict};
-use crate::saved_sessions::SavedSession;
+use crate::store::saved::SavedSession;
 
 /// Levels of a terminal sparkline, lowest first.
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -444,7 +444,7 @@ mod tests {
     use super::*;
     use crate::analysis::{analyze_by_cues, AnalysisOptions};
     use crate::corpus::timed_transcript;
-    use crate::saved_sessions::SavedAnswer;
+    use crate::store::saved::SavedAnswer;
 
     fn answer(number: usize, text: &str, words_per_minute: f64) -> SavedAnswer {
         SavedAnswer {

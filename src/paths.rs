@@ -25,7 +25,7 @@ pub fn data_dir() -> Result<PathBuf> {
     }
 }
 
-/// Where the session directories live, one per session (`session::record::SessionRecord`).
+/// Where the session directories live, one per session (`store::SessionRecord`).
 pub fn sessions_dir() -> Result<PathBuf> {
     Ok(data_dir()?.join("sessions"))
 }

@@ -11,7 +11,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity};
 use crate::files;
-use crate::saved_sessions::{SavedAnswer, Selection};
+use crate::store::saved::{SavedAnswer, Selection};
 
 /// Width of every SVG picture, in CSS pixels.
 const PICTURE_W: f64 = 760.0;

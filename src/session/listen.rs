@@ -17,7 +17,7 @@ use crate::session::endpoint::{
     ends_with_done_phrase, AnswerEnd, EndOfAnswerDetector, EndpointEvent, EndpointRules,
 };
 use crate::session::live::{LiveStatus, LiveView};
-use crate::session::record::WavRecorder;
+use crate::store::WavRecorder;
 use crate::transcribe::{fit_words_to_spans, SpeechToText, TranscribeError};
 use crate::transcript::{Transcript, Word};
 use crate::vad::{frames_to_spans, SpanRules, VoiceActivity, FRAME_S, FRAME_SAMPLES};

@@ -10,7 +10,6 @@ pub mod listen;
 pub mod live;
 pub mod nudge;
 pub mod questions;
-pub mod record;
 pub mod recover;
 pub mod requests;
 pub mod summary;
@@ -31,13 +30,13 @@ use crate::analysis::{
 use crate::capture::AudioSource;
 use crate::hint;
 use crate::speak::Voice;
+use crate::store::{IndexedAnswer, SessionIndex, SessionRecord};
 use crate::transcript::Transcript;
 use crate::vad::VoiceActivity;
 use endpoint::{AnswerEnd, EndpointRules};
 use listen::{HeardAnswer, Listener, LivePart, TranscriptionWorker};
 use live::LiveView;
 use questions::Question;
-use record::{IndexedAnswer, SessionIndex, SessionRecord};
 use requests::Request;
 
 /// How a session runs.

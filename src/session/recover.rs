@@ -14,10 +14,9 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
-use crate::saved_sessions;
 use crate::session::endpoint::AnswerEnd;
-use crate::session::record::{write_json, IndexedAnswer, SessionIndex, SessionRecord};
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
+use crate::store::{saved, write_json, IndexedAnswer, SessionIndex, SessionRecord};
 use crate::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
 use crate::transcript::Transcript;
 
@@ -52,7 +51,7 @@ pub enum RecoveryOutcome {
 
 /// Every session directory under `sessions_dir`, oldest first.
 pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>> {
-    Ok(saved_sessions::session_dirs(sessions_dir)?
+    Ok(saved::session_dirs(sessions_dir)?
         .into_iter()
         .map(|dir| {
             let index = read_index(&dir);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::{AnswerReport, ReplyVerdict};
-use crate::session::record::{IndexedAnswer, SessionIndex, SessionRecord};
+use crate::store::{IndexedAnswer, SessionIndex, SessionRecord};
 
 /// One session directory, read back.
 #[derive(Debug, Clone)]

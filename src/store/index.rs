@@ -1,0 +1,114 @@
+//! `session.json`, the session's index: one type that the session writes, recovery rewrites,
+//! and `history` and `report` read back.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::session::{AnswerRecord, SessionEnd};
+use crate::store::{write_json, SessionRecord};
+
+/// `session.json`: the session's answers and how it ended. The session writes it after each
+/// answer, recovery rewrites it, `history` and `report` read it back: one type for all three, so
+/// they cannot disagree about what it holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SessionIndex {
+    #[serde(default)]
+    pub answers: Vec<IndexedAnswer>,
+    /// None while the session runs (or when it died).
+    #[serde(default)]
+    pub end: Option<SessionEnd>,
+}
+
+/// One answer of the index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IndexedAnswer {
+    Read(Box<AnswerRecord>),
+    /// An entry that does not read as an answer (hand-edited or damaged), kept as it was
+    /// written, so that recovery rewriting the index loses nothing.
+    Unread(serde_json::Value),
+}
+
+impl IndexedAnswer {
+    /// The answer's number, where the entry still has one.
+    pub fn number(&self) -> Option<usize> {
+        match self {
+            IndexedAnswer::Read(answer) => Some(answer.number),
+            IndexedAnswer::Unread(value) => value["number"].as_u64().map(|n| n as usize),
+        }
+    }
+}
+
+impl SessionIndex {
+    /// The index of the session in `dir`; Ok(None) when the session wrote none (it died before
+    /// its first answer).
+    pub fn read(dir: &Path) -> Result<Option<SessionIndex>> {
+        let path = dir.join(SessionRecord::INDEX);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is damaged ({e}); `rehearse sessions recover` analyses the session's \
+                 recordings again",
+                path.display()
+            )
+        })
+    }
+
+    /// Writes the index into the session directory `dir`, atomically.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        write_json(dir, SessionRecord::INDEX, self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::endpoint::AnswerEnd;
+
+    #[test]
+    fn the_index_reads_back_what_it_wrote_and_keeps_an_entry_it_cannot_read() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(SessionIndex::read(dir.path()).unwrap().is_none());
+        let answer = AnswerRecord {
+            number: 1,
+            question: "Describe a time you failed.".into(),
+            wav: dir.path().join(SessionRecord::wav_name(1, false)),
+            end: AnswerEnd::Silence,
+            report: None,
+            followup: None,
+            note: None,
+            retry_of: None,
+            comparison: None,
+        };
+        let hand_edited = serde_json::json!({ "number": 2, "question": "Why?" });
+        SessionIndex {
+            answers: vec![
+                IndexedAnswer::Read(Box::new(answer)),
+                IndexedAnswer::Unread(hand_edited.clone()),
+            ],
+            end: Some(SessionEnd::Completed),
+        }
+        .write(dir.path())
+        .unwrap();
+        let index = SessionIndex::read(dir.path()).unwrap().unwrap();
+        assert_eq!(index.end, Some(SessionEnd::Completed));
+        assert!(
+            matches!(&index.answers[0], IndexedAnswer::Read(a) if a.question.starts_with("Describe"))
+        );
+        assert!(matches!(&index.answers[1], IndexedAnswer::Unread(v) if *v == hand_edited));
+        let numbers: Vec<_> = index.answers.iter().map(IndexedAnswer::number).collect();
+        assert_eq!(numbers, [Some(1), Some(2)]);
+        std::fs::write(dir.path().join(SessionRecord::INDEX), "{").unwrap();
+        let error = SessionIndex::read(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("is damaged") && error.contains("sessions recover"),
+            "{error}"
+        );
+    }
+}
