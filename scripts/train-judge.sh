@@ -3,14 +3,10 @@
 #   1. the sentence adapter (models/sentence-adapter.safetensors): MiniLM fine-tuned with
 #      low-rank adapters on the training split's sentence parts and properties (PyTorch,
 #      scripts/train/finetune_adapter.py, Debian's python3-torch on the CPU);
-#   2. three cross-fitted adapters, each fine-tuned the same way without every third training
-#      author (kept only while this runs);
-#   3. the context model and finding models (models/judge-failure.safetensors): `rehearse
-#      train` over sentence vectors cross-fitted by those adapters (each author's answers read
-#      by the adapter that never saw them, as the shipped adapter reads a candidate's), which
-#      the binary embeds once rebuilt.
-# About 8 + 17 + 17 minutes on 2 cores, after hearing the heard answers once (about 30
-# minutes; cached). Development only: the suite checks the recorded hashes
+#   2. the context model and finding models (models/judge-failure.safetensors): `rehearse
+#      train` over the adapted sentence vectors, which the binary embeds once rebuilt.
+# About 8 + 17 minutes on 2 cores, after hearing the heard answers once (about 30 minutes;
+# cached). Development only: the suite checks the recorded hashes
 # (tests/corpus_eval.rs) instead of retraining.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,18 +29,8 @@ cargo build --release --locked --quiet
 echo "==> fine-tuning the sentence adapter" >&2
 OPENBLAS_NUM_THREADS=2 /usr/bin/python3 scripts/train/finetune_adapter.py \
   "$work/sentences.jsonl" "$REHEARSE_SENTENCE_MODEL" models/sentence-adapter.safetensors
-echo "==> fine-tuning three cross-fitted adapters, two at a time" >&2
-mkdir "$work/folds"
-fold() {
-  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/train/finetune_adapter.py \
-    "$work/sentences.jsonl" "$REHEARSE_SENTENCE_MODEL" "$work/folds/fold-$1.safetensors" --fold "$1/3"
-}
-fold 0 & first=$!
-fold 1
-wait "$first"
-fold 2
-echo "==> training the context and finding models on the cross-fitted vectors" >&2
+echo "==> training the context and finding models on the adapted vectors" >&2
 cargo build --release --locked --quiet
-"$bin" train tests/corpus --model "$whisper" --fold-adapters "$work/folds" "$@"
+"$bin" train tests/corpus --model "$whisper" "$@"
 # The binary embeds the new weights from here on.
 cargo build --release --locked --quiet

@@ -176,11 +176,6 @@ pub struct TrainArgs {
     /// (`scripts/train-judge.sh`).
     #[arg(long, value_name = "FILE")]
     pub export_sentences: Option<PathBuf>,
-    /// Read each author's answers with the adapter in DIR fine-tuned without them
-    /// (`NAME.safetensors` beside `NAME.held-out`, from `finetune_adapter.py --fold`), so the
-    /// context model learns from vectors of unseen sentences (`scripts/train-judge.sh`).
-    #[arg(long, value_name = "DIR")]
-    pub fold_adapters: Option<PathBuf>,
     /// Where the heard training answers' transcripts are kept (`train::heard_voice`;
     /// default: a folder in the platform's cache directory).
     #[arg(long, value_name = "DIR")]

@@ -2,7 +2,7 @@
 //! prints. Errors go back to `main` as one line that says what to do.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -29,7 +29,6 @@ use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
 use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
 use crate::stdout::Forgiving;
 use crate::store::{saved, SessionRecord};
-use crate::train::{FoldEncoder, TrainingEncoders};
 use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText, WhisperTuning};
 use crate::transcript::Transcript;
 use crate::vad::VoiceDetector;
@@ -504,53 +503,8 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
         return crate::train::export_sentences(&answers, file, &|text| model.word_pieces(text));
     }
-    let mut encoder;
-    let mut encoders = match &args.fold_adapters {
-        Some(dir) => TrainingEncoders::ByAuthor(load_fold_adapters(dir)?),
-        None => {
-            encoder = load_sentence_model()?;
-            TrainingEncoders::One(&mut encoder)
-        }
-    };
-    crate::train::run(&args.corpus, &answers, &args.out, &mut encoders)
-}
-
-/// The cross-fitted adapters in `dir`, each with the authors it was fine-tuned without.
-fn load_fold_adapters(dir: &Path) -> Result<Vec<FoldEncoder>> {
-    let model_dir = sentence::sentence_model_dir()?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the fold adapters in {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!(
-            "{} holds no fold adapters (NAME.safetensors from finetune_adapter.py --fold)",
-            dir.display()
-        );
-    }
-    files
-        .iter()
-        .map(|file| {
-            let list = file.with_extension("held-out");
-            let held_out = std::fs::read_to_string(&list)
-                .with_context(|| format!("cannot read {}", list.display()))?
-                .lines()
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(String::from)
-                .collect();
-            let adapter =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let model = MiniLm::load_with_adapter(&model_dir, &adapter)
-                .with_context(|| format!("cannot load the fold adapter {}", file.display()))?;
-            Ok(FoldEncoder {
-                held_out,
-                encoder: Box::new(CachedEncoder::new(model)),
-            })
-        })
-        .collect()
+    let mut encoder = load_sentence_model()?;
+    crate::train::run(&args.corpus, &answers, &args.out, &mut encoder)
 }
 
 pub fn devices() -> Result<()> {

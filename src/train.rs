@@ -134,71 +134,21 @@ impl TrainingSet {
     }
 }
 
-/// Which sentence encoder reads each training answer.
-pub enum TrainingEncoders<'a> {
-    /// The shipped adapter reads every answer.
-    One(&'a mut dyn SentenceEncoder),
-    /// Cross-fitted: each author's answers are read by an adapter fine-tuned without them
-    /// (`finetune_adapter.py --fold`), so the context and finding models learn from vectors of
-    /// sentences the adapter never saw, which is how it meets every candidate's sentences.
-    ByAuthor(Vec<FoldEncoder>),
-}
-
-/// The sentence model with an adapter fine-tuned without some training authors.
-pub struct FoldEncoder {
-    /// The authors its adapter never saw: the answers it reads.
-    pub held_out: BTreeSet<String>,
-    pub encoder: Box<dyn SentenceEncoder>,
-}
-
-impl TrainingEncoders<'_> {
-    /// How many adapters read the answers (0: the shipped one alone).
-    pub fn folds(&self) -> usize {
-        match self {
-            TrainingEncoders::One(_) => 0,
-            TrainingEncoders::ByAuthor(folds) => folds.len(),
-        }
-    }
-
-    /// The encoder that reads `author`'s answers.
-    fn for_author(&mut self, author: &str) -> Result<&mut dyn SentenceEncoder> {
-        match self {
-            TrainingEncoders::One(encoder) => Ok(&mut **encoder),
-            TrainingEncoders::ByAuthor(folds) => folds
-                .iter_mut()
-                .find(|fold| fold.held_out.contains(author))
-                .map(|fold| &mut *fold.encoder as &mut dyn SentenceEncoder)
-                .with_context(|| {
-                    format!(
-                        "no fold adapter was fine-tuned without {author}: fine-tune the folds \
-                         again on this training split (scripts/train-judge.sh)"
-                    )
-                }),
-        }
-    }
-}
-
 /// Encodes every training answer and labels its sentences.
 pub fn training_set(
     answers: &[CorpusAnswer],
-    encoders: &mut TrainingEncoders,
+    encoder: &mut dyn SentenceEncoder,
 ) -> Result<TrainingSet> {
-    // Every sentence of an encoder's answers in one call first: the encoder sorts them by
-    // length into batches, far faster than an answer at a time.
-    let authors: BTreeSet<String> = answers.iter().map(|a| a.author.clone()).collect();
-    for author in &authors {
-        let texts: Vec<String> = answers
-            .iter()
-            .filter(|a| &a.author == author)
-            .flat_map(|a| sentence_texts(&a.transcript))
-            .collect();
-        encoders
-            .for_author(author)?
-            .encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-    }
+    // Every sentence in one call first: the encoder sorts them by length into batches, far
+    // faster than an answer at a time.
+    let texts: Vec<String> = answers
+        .iter()
+        .flat_map(|a| sentence_texts(&a.transcript))
+        .collect();
+    encoder.encode(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
     let mut sequences = Vec::new();
     for answer in answers {
-        let meaning = understand(encoders.for_author(&answer.author)?, &answer.transcript)?;
+        let meaning = understand(encoder, &answer.transcript)?;
         let slots = word_slots(&answer.transcript);
         let ranges = sentence_word_ranges(&answer.transcript);
         let (parts, properties) = sentence_labels(answer);
@@ -212,6 +162,7 @@ pub fn training_set(
             properties,
         });
     }
+    let authors: BTreeSet<String> = answers.iter().map(|a| a.author.clone()).collect();
     Ok(TrainingSet {
         sequences,
         authors: authors.into_iter().collect(),
@@ -864,18 +815,12 @@ pub fn corpus_sha256(root: &Path) -> Result<String> {
 }
 
 /// The settings as recorded with the weights: the model's shape and how it was trained.
-pub fn settings_record(settings: &Settings, adapter_folds: usize) -> String {
-    let mut record = format!(
+pub fn settings_record(settings: &Settings) -> String {
+    let record = format!(
         "{:?} {settings:?} answer features {ANSWER_FEATURES} sentence adapter {}",
         Judge::shape(),
         crate::models::sentence::adapter_sha256()
     );
-    if adapter_folds > 0 {
-        record.push_str(&format!(
-            " trained on vectors cross-fitted by {adapter_folds} adapters, each fine-tuned \
-             without every {adapter_folds}th training author"
-        ));
-    }
     // What Whisper was prompted with changes what the heard answers say.
     let prompted = if HEARD_DECODING.disfluent_prompt {
         " after the disfluent prompt"
@@ -896,10 +841,10 @@ pub fn run(
     root: &Path,
     answers: &[CorpusAnswer],
     out: &Path,
-    encoders: &mut TrainingEncoders,
+    encoder: &mut dyn SentenceEncoder,
 ) -> Result<()> {
     let started = std::time::Instant::now();
-    let set = training_set(answers, encoders)?;
+    let set = training_set(answers, encoder)?;
     outln!(
         "training split: {} answers by {} authors ({}), {} sentences, encoded in {:.1} s",
         set.answers(),
@@ -942,7 +887,7 @@ pub fn run(
     )?;
     let provenance = Provenance {
         corpus_sha256: corpus_sha256(root)?,
-        settings: settings_record(&settings, encoders.folds()),
+        settings: settings_record(&settings),
     };
     let judge = train(&set, &choices, &settings, provenance)?;
     let bytes = judge.to_bytes().map_err(anyhow::Error::msg)?;

@@ -4,15 +4,10 @@ properties from its mean-pooled unit vector. Writes the adapter that rehearse ad
 weights at load time (src/models/sentence.rs): for each adapted matrix W, A [rank, in] and
 B [out, rank] (scale folded in), so W' = W + B A.
 
-    finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--fold K/N] [--vectors FILE]
-                        [--context]
+    finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE] [--context]
 
 SENTENCES comes from `rehearse train CORPUS --export-sentences FILE` (training authors only).
 --hold-out leaves authors out of the fine-tune (to measure what it buys on unseen writers);
---fold K/N holds out every Nth author (in sorted order, from the Kth, counting from 0) and writes
-their names to OUT with `.held-out` in place of `.safetensors`: one of the N cross-fitted
-adapters that `rehearse train --fold-adapters` encodes each author's answers with, so the context
-model learns from vectors of sentences the adapter never saw, as it meets them in use.
 --vectors writes each exported sentence's new vector, one JSON list per line.
 --context trains the encoder through a small bidirectional GRU over each whole answer (the
 shape of rehearse's context model), so the vectors are shaped by how a sentence reads in its
@@ -239,7 +234,6 @@ def main():
     parser.add_argument("model_dir")
     parser.add_argument("out")
     parser.add_argument("--hold-out", nargs="*", default=[])
-    parser.add_argument("--fold")
     parser.add_argument("--vectors")
     parser.add_argument("--context", action="store_true")
     args = parser.parse_args()
@@ -248,13 +242,6 @@ def main():
     rng = random.Random(SEED)
 
     sentences = [json.loads(line) for line in open(args.sentences)]
-    if args.fold:
-        k, n = (int(x) for x in args.fold.split("/"))
-        authors = sorted({s["author"] for s in sentences})
-        args.hold_out = list(args.hold_out) + authors[k::n]
-        assert args.out.endswith(".safetensors"), "--fold needs OUT ending in .safetensors"
-        with open(args.out[: -len(".safetensors")] + ".held-out", "w") as f:
-            f.write("".join(a + "\n" for a in authors[k::n]))
     train = [s for s in sentences if s["author"] not in set(args.hold_out)]
     print(f"fine-tuning on {len(train)} sentences ({len(sentences) - len(train)} held out)", flush=True)
     tagged_rows = [s["properties"] for s in train if s["properties"] is not None]

@@ -181,11 +181,6 @@ impl MiniLm {
         MiniLm::load_adapted(dir, ADAPTER)
     }
 
-    /// Loads the model with another adapter than the shipped one (cross-fitted training).
-    pub fn load_with_adapter(dir: &Path, adapter: &[u8]) -> Result<MiniLm> {
-        MiniLm::load_adapted(dir, adapter)
-    }
-
     /// Loads the model from a checked directory with `adapter`'s updates added to its weights.
     fn load_adapted(dir: &Path, adapter: &[u8]) -> Result<MiniLm> {
         check_sentence_model(dir, false)?;
