@@ -72,6 +72,18 @@ mod tests {
     use crate::session::endpoint::AnswerEnd;
 
     #[test]
+    fn each_end_is_listed_as_the_index_spells_it() {
+        for end in [
+            SessionEnd::Completed,
+            SessionEnd::Interrupted,
+            SessionEnd::InputEnded,
+            SessionEnd::Recovered,
+        ] {
+            assert_eq!(serde_json::to_value(end).unwrap(), end.name());
+        }
+    }
+
+    #[test]
     fn the_index_reads_back_what_it_wrote_and_keeps_an_entry_it_cannot_read() {
         let dir = tempfile::tempdir().unwrap();
         assert!(SessionIndex::read(dir.path()).unwrap().is_none());
