@@ -9,7 +9,8 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::analysis::{self, AnalysisOptions, Framework, FrameworkLibrary, FrameworkOrigin, Level};
-use crate::capture::{self, AudioSource, Microphone, WavFileSource};
+use crate::audio::capture::{self, AudioSource, Microphone, WavFileSource};
+use crate::audio::vad::VoiceDetector;
 use crate::cli::{
     AnalyzeArgs, EvalArgs, HintArgs, LevelArg, ReportArgs, SessionArgs, TrainArgs, TranscribeArgs,
     WhisperArgs,
@@ -18,6 +19,7 @@ use crate::config::{self, Config, Settings};
 use crate::corpus::{CorpusAnswer, Split};
 use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::models::{self, convert, fetch};
+use crate::report::{history as answer_history, html as report_html};
 use crate::session::endpoint::EndpointRules;
 use crate::session::keys::RetryKeyWatcher;
 use crate::session::listen::TranscriptionWorker;
@@ -26,15 +28,12 @@ use crate::session::nudge::NudgeMode;
 use crate::session::questions::Question;
 use crate::session::recover;
 use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
-use crate::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
+use crate::speech::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
+use crate::speech::transcribe::{self, WavFileBlocks, WhisperSpeechToText, WhisperTuning};
 use crate::stdout::Forgiving;
 use crate::store::{saved, SessionRecord};
-use crate::transcribe::{self, WavFileBlocks, WhisperSpeechToText, WhisperTuning};
 use crate::transcript::Transcript;
-use crate::vad::VoiceDetector;
-use crate::{
-    eval as corpus_eval, files, history as answer_history, paths, report_html, spoken_corpus,
-};
+use crate::{eval as corpus_eval, files, paths, spoken_corpus};
 use crate::{out, outln};
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.

@@ -6,7 +6,6 @@
 
 pub mod analysis;
 pub mod audio;
-pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,16 +13,13 @@ pub mod corpus;
 pub mod eval;
 pub mod files;
 pub mod hint;
-pub mod history;
 pub mod models;
 pub mod paths;
-pub mod report_html;
+pub mod report;
 pub mod session;
-pub mod speak;
+pub mod speech;
 pub mod spoken_corpus;
 pub mod stdout;
 pub mod store;
 pub mod train;
-pub mod transcribe;
 pub mod transcript;
-pub mod vad;

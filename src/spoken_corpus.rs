@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 
 use crate::corpus::CorpusAnswer;
-use crate::transcribe::{self, SpeechToText, WavFileBlocks};
+use crate::speech::transcribe::{self, SpeechToText, WavFileBlocks};
 use crate::transcript::Transcript;
 
 /// espeak-ng voices the answers are read by, in turn: an American and an English accent, and

@@ -30,7 +30,7 @@ use crate::analysis::{
 use crate::corpus::{split_authors, unit, CorpusAnswer, Split};
 use crate::eval::word_slots;
 use crate::outln;
-use crate::transcribe::WhisperTuning;
+use crate::speech::transcribe::WhisperTuning;
 
 /// How the context model is trained. Recorded with the weights (`Provenance::settings`).
 #[derive(Debug, Clone, Copy)]

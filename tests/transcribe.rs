@@ -255,7 +255,7 @@ fn spoken(text: &str, path: &Path) -> Vec<f32> {
 /// (and differently from run to run). This is why flash attention is off.
 #[test]
 fn a_chunk_transcribes_the_same_whatever_the_state_heard_before() {
-    use rehearse::transcribe::{SpeechToText, WhisperSpeechToText};
+    use rehearse::speech::transcribe::{SpeechToText, WhisperSpeechToText};
     let dir = tempfile::tempdir().unwrap();
     let short = spoken(FIRST, &dir.path().join("short.wav"));
     let long = spoken(
@@ -275,7 +275,7 @@ fn a_chunk_transcribes_the_same_whatever_the_state_heard_before() {
 /// tiny.en with it; and base, language fixed to English, transcribes real speech.
 #[test]
 fn base_decodes_without_the_disfluent_prompt_and_tiny_en_with_it() {
-    use rehearse::transcribe::{
+    use rehearse::speech::transcribe::{
         SpeechToText, WhisperSpeechToText, WhisperTuning, DISFLUENT_PROMPT,
     };
     let tuning = WhisperTuning {

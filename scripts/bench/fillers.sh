@@ -2,7 +2,7 @@
 # Fillers heard: six answers written for this check (26 "um"/"uh" between them; five short, one
 # of about 27 s said without a pause long enough to end a chunk), each read by two espeak-ng
 # voices, transcribed by `rehearse transcribe` with and without the disfluent prompt
-# (src/transcribe.rs, DISFLUENT_PROMPT, PROMPT_MAX_CHUNK_S). Prints the fillers said and
+# (src/speech/transcribe.rs, DISFLUENT_PROMPT, PROMPT_MAX_CHUNK_S). Prints the fillers said and
 # transcribed (and any invented), their precision and recall, and the word error rate on the
 # other words.
 #   scripts/bench/fillers.sh [MODEL]   (default models/ggml-base-q8_0.bin, the default model)

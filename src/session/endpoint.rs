@@ -6,7 +6,7 @@
 //! nobody has spoken at all for a while. Between those, every pause of about half a second closes
 //! a *stretch* of speech, which the session transcribes while the candidate goes on talking.
 
-use crate::vad::FRAME_S;
+use crate::audio::vad::FRAME_S;
 
 /// Timing rules for one answer, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]

@@ -10,17 +10,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::audio::capture::AudioSource;
+use crate::audio::vad::{frames_to_spans, SpanRules, VoiceActivity, FRAME_S, FRAME_SAMPLES};
 use crate::audio::SAMPLE_RATE;
-use crate::capture::AudioSource;
 use crate::files;
 use crate::session::endpoint::{
     ends_with_done_phrase, AnswerEnd, EndOfAnswerDetector, EndpointEvent, EndpointRules,
 };
 use crate::session::live::{LiveStatus, LiveView};
+use crate::speech::transcribe::{fit_words_to_spans, SpeechToText, TranscribeError};
 use crate::store::WavRecorder;
-use crate::transcribe::{fit_words_to_spans, SpeechToText, TranscribeError};
 use crate::transcript::{Transcript, Word};
-use crate::vad::{frames_to_spans, SpanRules, VoiceActivity, FRAME_S, FRAME_SAMPLES};
 
 /// How long one read from the audio source may wait: the live view's refresh period.
 const READ_TIMEOUT: Duration = Duration::from_millis(50);

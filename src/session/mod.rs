@@ -27,12 +27,12 @@ use crate::analysis::{
     self, AnalysisOptions, AnswerReport, Comparison, FollowUp, Framework, ReplyVerdict,
     SentenceEncoder,
 };
-use crate::capture::AudioSource;
+use crate::audio::capture::AudioSource;
+use crate::audio::vad::VoiceActivity;
 use crate::hint;
-use crate::speak::Voice;
+use crate::speech::speak::Voice;
 use crate::store::{IndexedAnswer, SessionIndex, SessionRecord};
 use crate::transcript::Transcript;
-use crate::vad::VoiceActivity;
 use endpoint::{AnswerEnd, EndpointRules};
 use listen::{HeardAnswer, Listener, LivePart, TranscriptionWorker};
 use live::LiveView;
@@ -558,9 +558,9 @@ fn live_part(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::CaptureError;
-    use crate::speak::SpeakError;
-    use crate::transcribe::{SpeechToText, TranscribeError};
+    use crate::audio::capture::CaptureError;
+    use crate::speech::speak::SpeakError;
+    use crate::speech::transcribe::{SpeechToText, TranscribeError};
     use crate::transcript::Word;
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
 use crate::session::endpoint::AnswerEnd;
 use crate::session::{summary, AnswerRecord, FollowupRecord, SessionEnd};
+use crate::speech::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
 use crate::store::{saved, write_json, IndexedAnswer, SessionIndex, SessionRecord};
-use crate::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
 use crate::transcript::Transcript;
 
 /// One session directory, as `rehearse sessions list` shows it.

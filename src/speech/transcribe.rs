@@ -14,9 +14,9 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
+use crate::audio::vad::{self, FrameClassifier, SpanRules};
 use crate::audio::{self, AudioError, WavStream, SAMPLE_RATE};
 use crate::transcript::{Transcript, Word};
-use crate::vad::{self, FrameClassifier, SpanRules};
 
 /// The longest chunk handed to whisper at once: under its 30 s window, with room for padding.
 const MAX_CHUNK_S: f64 = 25.0;

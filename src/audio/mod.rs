@@ -1,0 +1,8 @@
+//! Audio: the first steps of the pipeline, before any words. WAV files in and out (`wav`), the
+//! microphone or a file played in its place (`capture`), and which frames hold speech (`vad`).
+
+pub mod capture;
+pub mod vad;
+mod wav;
+
+pub use wav::*;
