@@ -38,10 +38,13 @@ if [ "$smoke" = 1 ]; then
 else
   lengths=(1 3 5); speed=2; session_minutes=10; repeats="${REHEARSE_BENCH_REPEATS:-3}"
   venv="$repo/target/bench-venv"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import faster_whisper" 2>/dev/null; then
-    echo "==> installing faster-whisper into $venv" >&2
+  pins="$repo/scripts/bench/peer-requirements.txt"
+  # The peer's whole environment is pinned: (re)installed whenever it differs from the pins.
+  if [ ! -x "$venv/bin/python" ] \
+    || ! diff -q <(grep -v '^#' "$pins" | sort -f) <("$venv/bin/pip" freeze 2>/dev/null | sort -f) >/dev/null; then
+    echo "==> installing faster-whisper and its pinned dependencies into $venv" >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "faster-whisper==1.2.1"
+    "$venv/bin/pip" install --quiet -r "$pins"
   fi
 fi
 
@@ -73,6 +76,13 @@ session_run() {
 }
 
 echo "rehearse benchmark: $(nproc) cores, $threads whisper threads, model $(basename "$model"), incremental input at ${speed}x real time, throughput the median of $repeats runs"
+# What the int8 kernels of either engine can use on this processor.
+features="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' \
+  | grep -x -E 'avx2|avx512f|avx512_vnni|avx_vnni|amx_int8|amx_tile' | tr '\n' ' ' || true)"
+echo "processor: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1); int8 features: ${features:-none of avx2, avx512f, avx512_vnni, avx_vnni, amx_int8}"
+if [ "$smoke" = 0 ]; then
+  echo "peer: $("$venv/bin/python" -c 'import importlib.metadata as m; print(", ".join(f"{p} {m.version(p)}" for p in ("faster-whisper", "ctranslate2", "numpy", "onnxruntime")))')"
+fi
 echo
 printf '%-7s | %-26s | %-15s | %-47s\n' "answer" "wait after the answer ends" "word error rate" "throughput (real-time factor, lower is faster)"
 printf '%-7s | %8s %8s %8s | %7s %7s | %8s %8s %8s %8s %8s\n' "" "session" "batch" "" "session" "batch" "rehearse" "f16" "fw int8" "fw f32" "vs int8"

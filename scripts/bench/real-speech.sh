@@ -224,7 +224,7 @@ if [ -x "$venv_py" ] && "$venv_py" -c "import faster_whisper" 2>/dev/null; then
   done
 else
   fw_note="faster-whisper columns left out: they need target/bench-venv with faster_whisper \
-(python3 -m venv target/bench-venv && target/bench-venv/bin/pip install faster-whisper==1.2.1, \
+(python3 -m venv target/bench-venv && target/bench-venv/bin/pip install -r scripts/bench/peer-requirements.txt, \
 as scripts/bench.sh does) and models/cache/*-ct2 (scripts/setup.sh)"
 fi
 [ ${#columns[@]} -gt 0 ] || die "none of the models given exists"
