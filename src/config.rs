@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::analysis::{check_seconds, Budget, Framework, Level, DEFAULT_FRAMEWORK};
+use crate::analysis::{
+    check_seconds, toml_error_place, Budget, Framework, Level, DEFAULT_FRAMEWORK,
+};
 use crate::session::endpoint::EndpointRules;
 use crate::session::nudge::NudgeMode;
 
@@ -76,19 +78,6 @@ pub struct Settings {
     pub nudge: NudgeMode,
     /// Budget overrides by part id, and `total`.
     pub budgets: BTreeMap<String, Budget>,
-}
-
-/// Where a TOML error is, as ", line N (`text`)" so the key shows (empty when it has no place).
-/// Shared by every TOML file rehearse reads: config, frameworks, questions.
-pub fn toml_error_place(text: &str, error: &toml::de::Error) -> String {
-    let Some(span) = error.span() else {
-        return String::new();
-    };
-    let line_no = text[..span.start.min(text.len())].matches('\n').count();
-    match text.lines().nth(line_no) {
-        Some(line) => format!(", line {} (`{}`)", line_no + 1, line.trim()),
-        None => String::new(),
-    }
 }
 
 impl Config {

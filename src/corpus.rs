@@ -160,6 +160,12 @@ pub fn timed_transcript(text: &str, words_per_minute: f64) -> Transcript {
     }])
 }
 
+/// The parts the corpus is labelled with, the built-in failure framework's, in table order;
+/// `other` is small talk.
+pub fn parts() -> [AnswerPart; 5] {
+    ["choose", "describe", "own", "learn", "other"].map(AnswerPart::new)
+}
+
 /// One answer of the corpus, ready to be analysed and scored.
 #[derive(Debug, Clone)]
 pub struct CorpusAnswer {
@@ -282,7 +288,7 @@ fn default_true() -> bool {
 
 /// A part label of the corpus: one of the failure framework's parts, or `other`.
 fn parse_part(s: &str) -> Option<AnswerPart> {
-    crate::eval::parts().into_iter().find(|p| p.name() == s)
+    parts().into_iter().find(|p| p.name() == s)
 }
 
 fn parse_level(s: &str) -> Option<Level> {

@@ -17,15 +17,9 @@ use crate::analysis::{
     SentenceEncoder,
 };
 use crate::corpus::{
-    load_dir, load_split, timed_transcript, CorpusAnswer, Split, CONTENT_CODES, SPLIT_FILE,
+    load_dir, load_split, parts, timed_transcript, CorpusAnswer, Split, CONTENT_CODES, SPLIT_FILE,
 };
 use crate::transcript::Transcript;
-
-/// The parts the corpus is labelled with, the built-in failure framework's, in table order;
-/// `other` is small talk.
-pub fn parts() -> [AnswerPart; 5] {
-    ["choose", "describe", "own", "learn", "other"].map(AnswerPart::new)
-}
 
 /// The four budgeted parts and the middle of each one's budget in the failure framework
 /// (30, 60, 30 and 75 s): where the positional baseline cuts the answer.

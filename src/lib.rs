@@ -5,9 +5,8 @@
 //! `Transcript` alone.
 
 pub mod analysis;
+pub mod app;
 pub mod audio;
-pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod corpus;
 pub mod eval;

@@ -2,50 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use rehearse::cli::{
-    Cli, Command, ConfigCommand, FrameworksCommand, ModelsCommand, QuestionsCommand,
-    SessionsCommand,
-};
-use rehearse::{commands, stdout};
+use rehearse::app::{self, cli::Cli};
+use rehearse::stdout;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    commands::init_logging(cli.verbose);
-    let result = match cli.command {
-        Command::Transcribe(args) => commands::transcribe(&args),
-        Command::Analyze(args) => commands::analyze(&args),
-        Command::Session(args) => commands::session(&args),
-        Command::Devices => commands::devices(),
-        Command::Eval(args) => commands::eval(&args),
-        Command::Train(args) => commands::train(&args),
-        Command::Models(ModelsCommand::List { json }) => commands::models_list(json),
-        Command::Models(ModelsCommand::Check { model }) => commands::models_check(model.as_deref()),
-        Command::Models(ModelsCommand::Dir) => commands::models_dir(),
-        Command::Models(ModelsCommand::Fetch { name, url, sha1 }) => {
-            commands::models_fetch(&name, url.as_deref(), sha1.as_deref())
-        }
-        Command::Models(ModelsCommand::Convert { dir, out, quantize }) => {
-            commands::models_convert(&dir, out.as_deref(), &quantize)
-        }
-        Command::History { json } => commands::history(json),
-        Command::Report(args) => commands::report(&args),
-        Command::Hint(args) => commands::hint(&args),
-        Command::Questions(QuestionsCommand::List {
-            level,
-            questions,
-            json,
-        }) => commands::questions_list(level, questions.as_deref(), json),
-        Command::Frameworks(FrameworksCommand::List) => commands::frameworks_list(),
-        Command::Frameworks(FrameworksCommand::Show { name }) => commands::frameworks_show(&name),
-        Command::Frameworks(FrameworksCommand::Dir) => commands::frameworks_dir(),
-        Command::Config(ConfigCommand::Show) => commands::config_show(),
-        Command::Config(ConfigCommand::Path) => commands::config_path(),
-        Command::Config(ConfigCommand::Init { force }) => commands::config_init(force),
-        Command::Sessions(SessionsCommand::List) => commands::sessions_list(),
-        Command::Sessions(SessionsCommand::Recover { level, whisper }) => {
-            commands::sessions_recover(level, &whisper)
-        }
-    };
+    let result = app::run(Cli::parse());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if stdout::is_closed_pipe(&error) => ExitCode::SUCCESS,

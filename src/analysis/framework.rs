@@ -461,6 +461,19 @@ fn check_row(key: &str, row: &[f64], parts: usize) -> Result<(), String> {
 
 /// The order a framework gets when its file has no `[order]`: the parts in sequence, each step
 /// forward cheap, skipping ahead dearer, going back dearest, any part may open at a cost.
+/// Where a TOML error is, as ", line N (`text`)" so the key shows (empty when it has no place).
+/// Shared by every TOML file rehearse reads: config, frameworks, questions.
+pub fn toml_error_place(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else {
+        return String::new();
+    };
+    let line_no = text[..span.start.min(text.len())].matches('\n').count();
+    match text.lines().nth(line_no) {
+        Some(line) => format!(", line {} (`{}`)", line_no + 1, line.trim()),
+        None => String::new(),
+    }
+}
+
 fn default_order(parts: usize) -> Order {
     let score = |from: usize, to: usize| -> f64 {
         if to == from {
@@ -491,7 +504,7 @@ impl Framework {
     pub fn parse(text: &str, origin: &str) -> Result<Framework, FrameworkError> {
         let file: FrameworkFile = toml::from_str(text).map_err(|e| FrameworkError::Syntax {
             origin: origin.to_string(),
-            place: crate::config::toml_error_place(text, &e),
+            place: toml_error_place(text, &e),
             detail: e.message().trim().to_string(),
         })?;
         let invalid = |detail: String| FrameworkError::Invalid {

@@ -42,8 +42,8 @@ pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
 pub(crate) use framework::capitalised;
 pub use framework::{
-    check_seconds, AnswerPart, Framework, FrameworkError, FrameworkLibrary, FrameworkOrigin,
-    PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,
+    check_seconds, toml_error_place, AnswerPart, Framework, FrameworkError, FrameworkLibrary,
+    FrameworkOrigin, PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,
 };
 pub(crate) use meaning::logistic;
 pub use meaning::{

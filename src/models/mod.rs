@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::config::Config;
 use crate::paths;
 
 /// Overrides the model for one run, below `--model`.
@@ -45,15 +44,18 @@ impl std::fmt::Display for ModelSource {
     }
 }
 
-/// Picks the model: `--model`, then `$REHEARSE_MODEL`, then the config file, then base.
-pub fn choose_model(flag: Option<&str>, config: &Config) -> Result<(PathBuf, ModelSource)> {
+/// Picks the model: `--model`, then `$REHEARSE_MODEL`, then the config file's `model`, then base.
+pub fn choose_model(
+    flag: Option<&str>,
+    configured: Option<&str>,
+) -> Result<(PathBuf, ModelSource)> {
     let env = std::env::var(MODEL_ENV).ok().filter(|v| !v.is_empty());
     let (value, source) = if let Some(value) = flag {
         (value.to_string(), ModelSource::Flag)
     } else if let Some(value) = env {
         (value, ModelSource::Environment)
-    } else if let Some(value) = config.model.clone() {
-        (value, ModelSource::Config)
+    } else if let Some(value) = configured {
+        (value.to_string(), ModelSource::Config)
     } else {
         (DEFAULT_MODEL.to_string(), ModelSource::Default)
     };

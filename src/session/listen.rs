@@ -18,6 +18,7 @@ use crate::session::endpoint::{
     ends_with_done_phrase, AnswerEnd, EndOfAnswerDetector, EndpointEvent, EndpointRules,
 };
 use crate::session::live::{LiveStatus, LiveView};
+use crate::session::live_part::LivePart;
 use crate::speech::transcribe::{fit_words_to_spans, SpeechToText, TranscribeError};
 use crate::store::WavRecorder;
 use crate::transcript::{Transcript, Word};
@@ -143,16 +144,6 @@ pub struct Listener<'a> {
     pub retry_key: Option<&'a AtomicBool>,
     /// Called with the words heard so far whenever they change (for the live part estimate).
     pub on_words: &'a mut dyn FnMut(&Transcript) -> LivePart,
-}
-
-/// The live part estimate: which part, and seconds spent in it so far, against its budget.
-#[derive(Debug, Clone, Default)]
-pub struct LivePart {
-    pub label: Option<String>,
-    pub seconds: f64,
-    pub budget: Option<(f64, f64)>,
-    /// The whole answer's longest, seconds.
-    pub answer_max_s: Option<f64>,
 }
 
 impl Listener<'_> {

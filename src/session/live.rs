@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::{cursor, style, terminal, QueueableCommand};
 
-use crate::session::listen::LivePart;
+use crate::session::live_part::LivePart;
 use crate::session::nudge::{Chime, NudgeMode, Nudger};
 
 /// What the live view shows.

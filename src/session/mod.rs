@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod keys;
 pub mod listen;
 pub mod live;
+pub mod live_part;
 pub mod nudge;
 pub mod questions;
 pub mod recover;
@@ -34,8 +35,9 @@ use crate::speech::speak::Voice;
 use crate::store::{IndexedAnswer, SessionIndex, SessionRecord};
 use crate::transcript::Transcript;
 use endpoint::{AnswerEnd, EndpointRules};
-use listen::{HeardAnswer, Listener, LivePart, TranscriptionWorker};
+use listen::{HeardAnswer, Listener, TranscriptionWorker};
 use live::LiveView;
+use live_part::LivePart;
 use questions::Question;
 use requests::Request;
 

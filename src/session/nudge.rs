@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::session::listen::LivePart;
+use crate::session::live_part::LivePart;
 
 /// Whether the live view nudges (`--nudge`, config `nudge`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]

@@ -49,7 +49,7 @@ fn parse(text: &str, origin: &str) -> Result<QuestionFile> {
     let file: QuestionFile = toml::from_str(text).map_err(|e| {
         anyhow::anyhow!(
             "{origin} is not a valid question file{}: {}",
-            crate::config::toml_error_place(text, &e),
+            crate::analysis::toml_error_place(text, &e),
             e.message().trim()
         )
     })?;

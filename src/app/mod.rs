@@ -1,0 +1,162 @@
+//! The command-line application: its arguments (`cli`), one file per group of commands, and
+//! the helpers they share (the config file, the models each command loads, the analysis
+//! settings). `main` parses, calls `run`, and prints an error as the one line it is.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::analysis::{AnalysisOptions, Framework, FrameworkLibrary, Level};
+use crate::config::{Config, Settings};
+use crate::models::sentence::{self, CachedEncoder, MiniLm};
+use crate::paths;
+use crate::speech::transcribe::{WhisperSpeechToText, WhisperTuning};
+
+pub mod cli;
+mod develop;
+mod library;
+mod models;
+mod review;
+mod session;
+mod transcribe;
+
+use cli::{
+    Cli, Command, ConfigCommand, FrameworksCommand, LevelArg, ModelsCommand, QuestionsCommand,
+    SessionsCommand, WhisperArgs,
+};
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> Result<()> {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Transcribe(args) => transcribe::transcribe(&args),
+        Command::Analyze(args) => transcribe::analyze(&args),
+        Command::Session(args) => session::session(&args),
+        Command::Devices => session::devices(),
+        Command::Eval(args) => develop::eval(&args),
+        Command::Train(args) => develop::train(&args),
+        Command::Models(ModelsCommand::List { json }) => models::models_list(json),
+        Command::Models(ModelsCommand::Check { model }) => models::models_check(model.as_deref()),
+        Command::Models(ModelsCommand::Dir) => models::models_dir(),
+        Command::Models(ModelsCommand::Fetch { name, url, sha1 }) => {
+            models::models_fetch(&name, url.as_deref(), sha1.as_deref())
+        }
+        Command::Models(ModelsCommand::Convert { dir, out, quantize }) => {
+            models::models_convert(&dir, out.as_deref(), &quantize)
+        }
+        Command::History { json } => review::history(json),
+        Command::Report(args) => review::report(&args),
+        Command::Hint(args) => review::hint(&args),
+        Command::Questions(QuestionsCommand::List {
+            level,
+            questions,
+            json,
+        }) => library::questions_list(level, questions.as_deref(), json),
+        Command::Frameworks(FrameworksCommand::List) => library::frameworks_list(),
+        Command::Frameworks(FrameworksCommand::Show { name }) => library::frameworks_show(&name),
+        Command::Frameworks(FrameworksCommand::Dir) => library::frameworks_dir(),
+        Command::Config(ConfigCommand::Show) => library::config_show(),
+        Command::Config(ConfigCommand::Path) => library::config_path(),
+        Command::Config(ConfigCommand::Init { force }) => library::config_init(force),
+        Command::Sessions(SessionsCommand::List) => session::sessions_list(),
+        Command::Sessions(SessionsCommand::Recover { level, whisper }) => {
+            session::sessions_recover(level, &whisper)
+        }
+    }
+}
+
+/// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
+fn init_logging(verbose: u8) {
+    let filter = match verbose {
+        0 => "warn,whisper_rs=error",
+        1 => "info,whisper_rs=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REHEARSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+fn load_config() -> Result<Config> {
+    Config::load(&paths::config_file()?)
+}
+
+/// Chooses, checks and loads the Whisper model.
+fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
+    load_whisper_tuned(args, WhisperTuning::from_env())
+}
+
+/// Loads the chosen Whisper model decoding with `tuning`.
+fn load_whisper_tuned(args: &WhisperArgs, tuning: WhisperTuning) -> Result<WhisperSpeechToText> {
+    let config = load_config()?;
+    let (path, source) =
+        crate::models::choose_model(args.model.as_deref(), config.model.as_deref())?;
+    crate::models::check_model(&path, source)?;
+    tracing::info!(model = %path.display(), %source, "loading model");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.map(|asked| {
+        if asked > cores {
+            eprintln!("warning: --threads {asked} is more than the {cores} cores here; using {cores} (more threads than cores only wait on each other)");
+        }
+        asked.min(cores)
+    });
+    Ok(WhisperSpeechToText::load_tuned(&path, threads, tuning)?)
+}
+
+/// The sentence model, loaded once per command; sentences already encoded (while a session
+/// listens) are not encoded again.
+pub type Encoder = CachedEncoder<MiniLm>;
+
+/// Loads the sentence model the analysis reads meaning with.
+fn load_sentence_model() -> Result<Encoder> {
+    let dir = sentence::sentence_model_dir()?;
+    tracing::info!(model = %dir.display(), "loading the sentence model");
+    Ok(CachedEncoder::new(MiniLm::load(&dir)?))
+}
+
+impl From<LevelArg> for Level {
+    fn from(level: LevelArg) -> Level {
+        match level {
+            LevelArg::Early => Level::Early,
+            LevelArg::Mid => Level::Mid,
+            LevelArg::Senior => Level::Senior,
+        }
+    }
+}
+
+/// Columns of the terminal stdout is, or 80 when it is a file or a pipe.
+fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(80, |(terminal_size::Width(w), _)| usize::from(w))
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set.
+fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn framework_library() -> Result<FrameworkLibrary> {
+    Ok(FrameworkLibrary::new(paths::frameworks_dir()?))
+}
+
+/// A framework by name or file, with the config's budget overrides for its parts.
+fn load_framework(name: &str, settings: &Settings) -> Result<Arc<Framework>> {
+    let framework = framework_library()?.load(name)?;
+    Ok(Arc::new(framework.with_budgets(&settings.budgets)))
+}
+
+/// Analysis settings for today: the year lets "back in 2015" date a story (the analysis itself
+/// has no clock).
+fn analysis_options(settings: &Settings) -> Result<AnalysisOptions> {
+    Ok(AnalysisOptions {
+        level: settings.level,
+        framework: load_framework(&settings.framework, settings)?,
+        reference_year: Some(i32::from(jiff::Zoned::now().year())),
+    })
+}
