@@ -3,8 +3,8 @@
 //! candidate's level and one example sentence from another line of work. Guidance, not a
 //! script: the examples are whole other stories, so there is nothing to read out.
 
-use crate::analysis::render::wrap;
 use crate::analysis::{capitalised, Budget, Framework, Level};
+use crate::report::terminal::wrap;
 
 /// The hint as printed on the command line.
 pub fn printed(question: &str, framework: &Framework, level: Level) -> String {

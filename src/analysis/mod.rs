@@ -21,7 +21,6 @@ mod followups;
 mod framework;
 mod meaning;
 mod parts;
-pub(crate) mod render;
 mod sentences;
 mod strengths;
 mod text;
@@ -50,7 +49,6 @@ pub use meaning::{
     answer_features, part_shares, settled_part, Judge, Meaning, Property, Provenance,
     ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
 };
-pub use render::{render_comparison, render_terminal};
 pub use strengths::{spoken as spoken_strength, Strength};
 
 /// Turns sentences into meaning vectors: the port through which the sentence model (at the
@@ -545,6 +543,7 @@ pub struct FillerCount {
 mod tests {
     use super::*;
     use crate::corpus::timed_transcript;
+    use crate::report::terminal::render_terminal;
     use crate::transcript::Word;
     use proptest::prelude::*;
 

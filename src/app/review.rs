@@ -3,10 +3,11 @@
 
 use anyhow::{bail, Result};
 
-use crate::analysis::{self, Level};
+use crate::analysis::Level;
 use crate::app::cli::{HintArgs, ReportArgs};
 use crate::config::Config;
 use crate::paths;
+use crate::report::terminal;
 use crate::report::{history as answer_history, html as report_html};
 use crate::session::questions;
 use crate::store::saved;
@@ -50,7 +51,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             for answer in selection.answers() {
                 outln!("{}. {}\n", answer.number, answer.question)?;
                 match &answer.report {
-                    Some(report) => out!("{}", analysis::render_terminal(report, color))?,
+                    Some(report) => out!("{}", terminal::render_terminal(report, color))?,
                     None => outln!("No answer was heard.")?,
                 }
                 if let Some(followup) = &answer.followup {

@@ -20,10 +20,11 @@ use crate::session::live::LiveView;
 use crate::session::nudge::NudgeMode;
 use crate::session::questions::Question;
 use crate::session::recover;
-use crate::session::{questions, Retry, Session, SessionEnd, SessionSettings};
+use crate::session::{questions, Retry, Session, SessionSettings};
 use crate::speech::speak::{DeviceVoice, SpeakError, SystemVoice, Tone, Voice};
 use crate::speech::transcribe::WhisperSpeechToText;
 use crate::stdout::Forgiving;
+use crate::store::SessionEnd;
 use crate::store::{saved, SessionRecord};
 use crate::{files, paths};
 

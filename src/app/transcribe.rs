@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::analysis::{self, Level};
 use crate::app::cli::{AnalyzeArgs, TranscribeArgs, WhisperArgs};
 use crate::config::Config;
+use crate::report::terminal;
 use crate::speech::transcribe::{self, WavFileBlocks};
 use crate::transcript::Transcript;
 use crate::{out, outln};
@@ -80,7 +81,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        out!("{}", analysis::render_terminal(&report, stdout_color()))?;
+        out!("{}", terminal::render_terminal(&report, stdout_color()))?;
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Audio: the first steps of the pipeline, before any words. WAV files in and out (`wav`), the
-//! microphone or a file played in its place (`capture`), and which frames hold speech (`vad`).
+//! microphone or a file played in its place (`capture`), and which frames hold speech (`vad`);
+//! a recording whose writer died made whole again (`repair`).
 
 pub mod capture;
+pub mod repair;
 pub mod vad;
 mod wav;
 

@@ -3,3 +3,5 @@
 
 pub mod history;
 pub mod html;
+pub mod summary;
+pub mod terminal;

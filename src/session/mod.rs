@@ -13,26 +13,25 @@ pub mod nudge;
 pub mod questions;
 pub mod recover;
 pub mod requests;
-pub mod summary;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::analysis::{
-    self, AnalysisOptions, AnswerReport, Comparison, FollowUp, Framework, ReplyVerdict,
-    SentenceEncoder,
+    self, AnalysisOptions, AnswerReport, Comparison, FollowUp, Framework, SentenceEncoder,
 };
 use crate::audio::capture::AudioSource;
 use crate::audio::vad::VoiceActivity;
 use crate::hint;
+use crate::report::{summary, terminal};
 use crate::speech::speak::Voice;
-use crate::store::{IndexedAnswer, SessionIndex, SessionRecord};
+use crate::store::{
+    AnswerRecord, FollowupRecord, IndexedAnswer, SessionEnd, SessionIndex, SessionRecord,
+};
 use crate::transcript::Transcript;
 use endpoint::{AnswerEnd, EndpointRules};
 use listen::{HeardAnswer, Listener, TranscriptionWorker};
@@ -83,63 +82,6 @@ pub struct Session<'a> {
     pub retry_key: Option<&'a AtomicBool>,
     /// Makes a fresh voice-activity detector for each answer.
     pub new_vad: fn() -> Box<dyn VoiceActivity>,
-}
-
-/// One answered question, as stored in `session.json` (and read back by recovery, so that a
-/// recovered session's summary comes from the same writer).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AnswerRecord {
-    pub number: usize,
-    pub question: String,
-    pub wav: PathBuf,
-    pub end: AnswerEnd,
-    #[serde(default)]
-    pub report: Option<AnswerReport>,
-    #[serde(default)]
-    pub followup: Option<FollowupRecord>,
-    #[serde(default)]
-    pub note: Option<String>,
-    /// The earlier answer this one tries again (`SESSION:N`), and what changed since it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_of: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comparison: Option<Comparison>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FollowupRecord {
-    pub question: String,
-    /// The content gap the question asked the candidate to fill, if it was about one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gap: Option<String>,
-    pub wav: PathBuf,
-    pub transcript: Transcript,
-    /// Whether the reply filled the gap.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<ReplyVerdict>,
-}
-
-/// How the session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionEnd {
-    Completed,
-    Interrupted,
-    InputEnded,
-    /// rehearse stopped unexpectedly; its recordings were analysed afterwards.
-    Recovered,
-}
-
-impl SessionEnd {
-    /// The end as `session.json` spells it, for listings.
-    pub fn name(self) -> &'static str {
-        match self {
-            SessionEnd::Completed => "completed",
-            SessionEnd::Interrupted => "interrupted",
-            SessionEnd::InputEnded => "input_ended",
-            SessionEnd::Recovered => "recovered",
-        }
-    }
 }
 
 impl Session<'_> {
@@ -376,7 +318,7 @@ impl Session<'_> {
         writeln!(
             self.out,
             "\n{}",
-            analysis::render_comparison(&comparison, &of, self.settings.color)
+            terminal::render_comparison(&comparison, &of, self.settings.color)
         )?;
         let spoken = comparison.spoken();
         record.retry_of = Some(of);
@@ -442,7 +384,7 @@ impl Session<'_> {
         writeln!(
             self.out,
             "\n{}",
-            analysis::render_terminal(&report, self.settings.color)
+            terminal::render_terminal(&report, self.settings.color)
         )?;
         self.out.flush()?;
         self.record.write_json(
@@ -565,6 +507,7 @@ mod tests {
     use crate::speech::transcribe::{SpeechToText, TranscribeError};
     use crate::transcript::Word;
     use std::collections::VecDeque;
+    use std::path::PathBuf;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 

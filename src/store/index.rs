@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::session::{AnswerRecord, SessionEnd};
+use crate::analysis::{AnswerReport, Comparison, ReplyVerdict};
+use crate::session::endpoint::AnswerEnd;
 use crate::store::{write_json, SessionRecord};
+use crate::transcript::Transcript;
 
 /// `session.json`: the session's answers and how it ended. The session writes it after each
 /// answer, recovery rewrites it, `history` and `report` read it back: one type for all three, so
@@ -66,10 +68,66 @@ impl SessionIndex {
     }
 }
 
+/// One answered question, as stored in `session.json` (and read back by recovery, so that a
+/// recovered session's summary comes from the same writer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnswerRecord {
+    pub number: usize,
+    pub question: String,
+    pub wav: PathBuf,
+    pub end: AnswerEnd,
+    #[serde(default)]
+    pub report: Option<AnswerReport>,
+    #[serde(default)]
+    pub followup: Option<FollowupRecord>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The earlier answer this one tries again (`SESSION:N`), and what changed since it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowupRecord {
+    pub question: String,
+    /// The content gap the question asked the candidate to fill, if it was about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<String>,
+    pub wav: PathBuf,
+    pub transcript: Transcript,
+    /// Whether the reply filled the gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<ReplyVerdict>,
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    Completed,
+    Interrupted,
+    InputEnded,
+    /// rehearse stopped unexpectedly; its recordings were analysed afterwards.
+    Recovered,
+}
+
+impl SessionEnd {
+    /// The end as `session.json` spells it, for listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionEnd::Completed => "completed",
+            SessionEnd::Interrupted => "interrupted",
+            SessionEnd::InputEnded => "input_ended",
+            SessionEnd::Recovered => "recovered",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::endpoint::AnswerEnd;
 
     #[test]
     fn each_end_is_listed_as_the_index_spells_it() {

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::audio::repair::repair_wav_header;
 use crate::audio::SAMPLE_RATE;
 use crate::files;
-use crate::session::recover::repair_wav_header;
 
 /// Seconds of audio between header updates: a crash loses at most this much of a recording.
 const FLUSH_EVERY_S: usize = 1;

@@ -2,7 +2,7 @@
 //! session's Markdown summary.
 
 use crate::analysis::{spoken_strength, AnswerReport, Verdict};
-use crate::session::{AnswerRecord, SessionEnd};
+use crate::store::{AnswerRecord, SessionEnd};
 
 /// "2 minutes 40." style length, as text-to-speech reads it well.
 fn spoken_length(seconds: f64) -> String {

@@ -1,7 +1,7 @@
 //! The terminal report: something a person takes in within ten seconds. Plain text, aligned,
 //! at most 80 columns; colour only when asked for.
 
-use super::{AnswerReport, Comparison, PartReport, Severity, Verdict};
+use crate::analysis::{AnswerReport, Comparison, PartReport, Severity, Verdict};
 
 /// Page width the report stays within.
 const WIDTH: usize = 80;
