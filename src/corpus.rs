@@ -166,6 +166,11 @@ pub fn parts() -> [AnswerPart; 5] {
     ["choose", "describe", "own", "learn", "other"].map(AnswerPart::new)
 }
 
+/// The year the corpus's answers were written and labelled in. The labelling guide counts a
+/// named year ("back in 2015") back from the year of the interview, so training and scoring
+/// date the answers against it, as a session dates a live answer against today.
+pub const CORPUS_YEAR: i32 = 2026;
+
 /// One answer of the corpus, ready to be analysed and scored.
 #[derive(Debug, Clone)]
 pub struct CorpusAnswer {

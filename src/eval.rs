@@ -17,7 +17,8 @@ use crate::analysis::{
     SentenceEncoder,
 };
 use crate::corpus::{
-    load_dir, load_split, parts, timed_transcript, CorpusAnswer, Split, CONTENT_CODES, SPLIT_FILE,
+    load_dir, load_split, parts, timed_transcript, CorpusAnswer, Split, CONTENT_CODES, CORPUS_YEAR,
+    SPLIT_FILE,
 };
 use crate::transcript::Transcript;
 
@@ -516,7 +517,7 @@ pub fn evaluate(
         let options = AnalysisOptions {
             level: a.level,
             framework: framework.clone(),
-            ..Default::default()
+            reference_year: Some(CORPUS_YEAR),
         };
         let report = analyze_with(encoder, &a.transcript, &options)?;
         predictions.push(prediction_from_report(&a.transcript, &report));

@@ -27,7 +27,7 @@ use crate::analysis::{
     Batch, Framework, Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES,
     FINDING_CODES, JUDGE_PARTS,
 };
-use crate::corpus::{split_authors, unit, CorpusAnswer, Split};
+use crate::corpus::{split_authors, unit, CorpusAnswer, Split, CORPUS_YEAR};
 use crate::eval::word_slots;
 use crate::outln;
 use crate::speech::transcribe::WhisperTuning;
@@ -671,7 +671,7 @@ fn fit_findings(
         let options = AnalysisOptions {
             level: a.level,
             framework: failure.clone(),
-            reference_year: None,
+            reference_year: Some(CORPUS_YEAR),
         };
         checked.push(checked_codes(&a.transcript, &labels, &options));
     }

@@ -484,8 +484,12 @@ const RESULT: &[&str] = &[
 const LIFE_STAGE: &[&str] = &[
     "in college",
     "at college",
+    "of college",
+    "from college",
     "at university",
     "in university",
+    "of university",
+    "from university",
     "at uni",
     "in school",
     "in high school",
@@ -799,6 +803,48 @@ fn no_evidence(answer: &Answer) -> Option<Finding> {
     })
 }
 
+/// Words that date a story by the year after them: "in 2015", "back in two thousand sixteen".
+/// Not "from" or "like" ("laptops from, like, 2017" dates the laptops), nor "since" ("I have
+/// been there since 2015" dates a job), nor "about" ("about 2000 customers").
+const DATING_WORDS: &[&str] = &["in", "back"];
+
+/// The year the tokens from `k` say and how many tokens it takes: digits ("2016"), or spoken
+/// as people say years ("two thousand and sixteen", "twenty sixteen", "twenty twenty one").
+fn year_at(tokens: &[Token], k: usize) -> Option<(i32, usize)> {
+    let text = |i: usize| tokens.get(i).map(|t| t.text.as_str());
+    if let Some(year) = text(k).and_then(|t| t.parse::<i32>().ok()) {
+        return Some((year, 1));
+    }
+    // A number up to 99 at `i`: "sixteen", "twenty", "twenty one"; and its length in tokens.
+    let under_hundred = |i: usize| {
+        let n = text(i)
+            .and_then(small_number_value)
+            .filter(|n| (1..=20).contains(n))?;
+        match text(i + 1).and_then(small_number_value) {
+            Some(unit) if n == 20 && (1..=9).contains(&unit) => Some((n + unit, 2)),
+            _ => Some((n, 1)),
+        }
+    };
+    // "in twenty one days" counts days, not a year.
+    const COUNTED: &[&str] = &[
+        "seconds", "minutes", "hours", "days", "weeks", "months", "years", "times", "people",
+        "percent",
+    ];
+    let spoken = match (text(k), text(k + 1)) {
+        (Some("two"), Some("thousand")) => {
+            let skip_and = usize::from(text(k + 2) == Some("and"));
+            let (n, len) = under_hundred(k + 2 + skip_and)?;
+            Some((2000 + n as i32, 2 + skip_and + len))
+        }
+        (Some("twenty"), _) => {
+            let (n, len) = under_hundred(k + 1).filter(|(n, _)| *n >= 10)?;
+            Some((2000 + n as i32, 1 + len))
+        }
+        _ => None,
+    }?;
+    (!text(k + spoken.1).is_some_and(|t| COUNTED.contains(&t))).then_some(spoken)
+}
+
 /// A spoken age of the story, if it is old: "six years ago", "back in 2015", "in college".
 fn old_story(answer: &Answer, options: &AnalysisOptions) -> Option<String> {
     for s in answer.sentences {
@@ -814,15 +860,17 @@ fn old_story(answer: &Answer, options: &AnalysisOptions) -> Option<String> {
                     return Some(quote(answer.words, tokens, k - 2, 3));
                 }
             }
-            if let (Some(reference), Ok(year)) = (options.reference_year, t.text.parse::<i32>()) {
+            if let (Some(reference), Some((year, len))) =
+                (options.reference_year, year_at(tokens, k))
+            {
                 let dated = k
                     .checked_sub(1)
-                    .is_some_and(|p| matches!(tokens[p].text.as_str(), "in" | "back"));
+                    .is_some_and(|p| DATING_WORDS.contains(&tokens[p].text.as_str()));
                 if dated
                     && (1950..=reference).contains(&year)
                     && reference - year >= OLD_YEARS as i32
                 {
-                    return Some(quote(answer.words, tokens, k - 1, 2));
+                    return Some(quote(answer.words, tokens, k - 1, len + 1));
                 }
             }
         }
@@ -1381,6 +1429,49 @@ mod tests {
         };
         assert!(flagged(&with_year));
         assert!(!flagged(&AnalysisOptions::default()));
+    }
+
+    #[test]
+    fn old_failure_hears_a_year_as_people_say_it() {
+        let flagged = |opening: &str| {
+            let text = [opening, DESCRIBE, OWN, LEARN, EVIDENCE].join(" ");
+            let transcript = timed_transcript(&text, 150.0);
+            let options = AnalysisOptions {
+                reference_year: Some(2026),
+                ..Default::default()
+            };
+            analyze_by_cues(&transcript, &options)
+                .findings
+                .iter()
+                .any(|f| f.code == "old_failure")
+        };
+        let story = ", when a sale email I sent had a discount code that did not work.";
+        assert!(flagged(&format!(
+            "Honestly it goes way back, back in two thousand sixteen{story}"
+        )));
+        assert!(flagged(&format!(
+            "The one I'd pick is from back in two thousand and twelve{story}"
+        )));
+        assert!(flagged(&format!(
+            "I'd go with something that happened in twenty seventeen{story}"
+        )));
+        assert!(flagged(&format!(
+            "This was in twenty twenty one, at the garden centres{story}"
+        )));
+        // Three years back is recent, by the labelling guide's inclusive limit.
+        assert!(!flagged(&format!(
+            "This was in twenty twenty three, at the garden centres{story}"
+        )));
+        // Dating something else, or counting.
+        assert!(!flagged(&format!(
+            "Our laptops were from, like, 2017{story}"
+        )));
+        assert!(!flagged(&format!(
+            "The sale was planned in twenty one days{story}"
+        )));
+        assert!(!flagged(&format!(
+            "We sold about 2000 plants in the first week{story}"
+        )));
     }
 
     #[test]
