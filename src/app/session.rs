@@ -60,7 +60,7 @@ pub fn sessions_list() -> Result<()> {
     }
     for session in sessions {
         let state = match (&session.end, session.running) {
-            (Some(end), _) => end.replace('_', " "),
+            (Some(end), _) => end.words().to_string(),
             (None, true) => "running".to_string(),
             (None, false) => "unfinished: `rehearse sessions recover` analyses it".to_string(),
         };

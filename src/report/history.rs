@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::analysis::{AnswerPart, AnswerReport, Verdict};
 use crate::store::saved::SavedSession;
+use crate::store::SessionEnd;
 
 /// Levels of a terminal sparkline, lowest first.
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -35,7 +36,7 @@ pub struct Tries {
 pub struct SessionHistory {
     pub id: String,
     pub started: String,
-    pub end: Option<String>,
+    pub end: Option<SessionEnd>,
     pub answers: Vec<AnswerHistory>,
 }
 
@@ -111,7 +112,7 @@ pub fn build(sessions: &[SavedSession]) -> History {
         .map(|session| SessionHistory {
             id: session.id.clone(),
             started: session.started.clone(),
-            end: session.end.clone(),
+            end: session.end,
             answers: session
                 .answers
                 .iter()
@@ -325,9 +326,9 @@ pub fn render_terminal(history: &History, width: usize) -> String {
         return out;
     }
     for session in &history.sessions {
-        let end = match session.end.as_deref() {
-            Some("completed") | None => String::new(),
-            Some(other) => format!(" ({})", other.replace('_', " ")),
+        let end = match session.end {
+            Some(SessionEnd::Completed) | None => String::new(),
+            Some(other) => format!(" ({})", other.words()),
         };
         out.push_str(&format!("{}  {}{end}\n", session.started, session.id));
         if session.answers.is_empty() {
@@ -494,14 +495,14 @@ mod tests {
                 id: "2026-11-24_09-00-00".into(),
                 dir: "/x".into(),
                 started: "2026-11-24 09:00".into(),
-                end: Some("completed".into()),
+                end: Some(SessionEnd::Completed),
                 answers: vec![answer(1, SHORT, 150.0)],
             },
             SavedSession {
                 id: "2026-11-25_09-00-00".into(),
                 dir: "/y".into(),
                 started: "2026-11-25 09:00".into(),
-                end: Some("interrupted".into()),
+                end: Some(SessionEnd::Interrupted),
                 answers: vec![
                     answer(1, FULL, 20.0),
                     SavedAnswer {
@@ -548,7 +549,7 @@ mod tests {
             id: "2026-12-06_09-00-00".into(),
             dir: "/x".into(),
             started: "2026-12-06 09:00".into(),
-            end: Some("completed".into()),
+            end: Some(SessionEnd::Completed),
             answers: vec![
                 answer(1, SHORT, 150.0),
                 SavedAnswer {
@@ -580,7 +581,7 @@ mod tests {
                 id: first.into(),
                 dir: "/x".into(),
                 started: "2026-12-06 09:00".into(),
-                end: Some("completed".into()),
+                end: Some(SessionEnd::Completed),
                 answers: vec![
                     answer(1, SHORT, 150.0),
                     SavedAnswer {
@@ -593,7 +594,7 @@ mod tests {
                 id: second.into(),
                 dir: "/y".into(),
                 started: "2026-12-07 09:00".into(),
-                end: Some("completed".into()),
+                end: Some(SessionEnd::Completed),
                 answers: vec![
                     SavedAnswer {
                         retry_of: Some(format!("{first}:2")),
@@ -641,7 +642,7 @@ mod tests {
                 id: format!("s{i}"),
                 dir: "/x".into(),
                 started: "2026-11-24 09:00".into(),
-                end: Some("completed".into()),
+                end: Some(SessionEnd::Completed),
                 answers: vec![answer(1, if i < 250 { SHORT } else { FULL }, 150.0)],
             })
             .collect();

@@ -29,8 +29,8 @@ use crate::transcript::Transcript;
 pub struct SessionSummary {
     pub dir: PathBuf,
     pub answers: usize,
-    /// `completed`, `interrupted`, `input_ended`, `recovered`, or None while unfinished.
-    pub end: Option<String>,
+    /// How it ended, or None while unfinished.
+    pub end: Option<SessionEnd>,
     /// Whether a running rehearse holds it.
     pub running: bool,
 }
@@ -60,7 +60,7 @@ pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>> {
         .map(|dir| {
             let index = read_index(&dir);
             let answers = index.answers.len();
-            let end = index.end.map(|e| e.name().to_string());
+            let end = index.end;
             let running = end.is_none() && held_by_running(&dir);
             SessionSummary {
                 dir,

@@ -114,7 +114,15 @@ pub enum SessionEnd {
 }
 
 impl SessionEnd {
-    /// The end as `session.json` spells it, for listings.
+    /// The end in words, for listings ("input ended").
+    pub fn words(self) -> &'static str {
+        match self {
+            SessionEnd::InputEnded => "input ended",
+            other => other.name(),
+        }
+    }
+
+    /// The end as `session.json` spells it.
     pub fn name(self) -> &'static str {
         match self {
             SessionEnd::Completed => "completed",
@@ -138,6 +146,7 @@ mod tests {
             SessionEnd::Recovered,
         ] {
             assert_eq!(serde_json::to_value(end).unwrap(), end.name());
+            assert_eq!(end.words(), end.name().replace('_', " "));
         }
     }
 

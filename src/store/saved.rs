@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::{AnswerReport, ReplyVerdict};
-use crate::store::{IndexedAnswer, SessionIndex, SessionRecord};
+use crate::store::{IndexedAnswer, SessionEnd, SessionIndex, SessionRecord};
 
 /// One session directory, read back.
 #[derive(Debug, Clone)]
@@ -18,8 +18,8 @@ pub struct SavedSession {
     pub dir: PathBuf,
     /// When it started, from the directory name ("2026-11-25 14:03").
     pub started: String,
-    /// How it ended (`completed`, `interrupted`, `input_ended`), or None while unfinished.
-    pub end: Option<String>,
+    /// How it ended, or None while unfinished.
+    pub end: Option<SessionEnd>,
     pub answers: Vec<SavedAnswer>,
 }
 
@@ -130,7 +130,7 @@ impl SavedSession {
             id,
             dir: dir.to_path_buf(),
             started,
-            end: index.end.map(|e| e.name().to_string()),
+            end: index.end,
             answers,
         })
     }
@@ -291,7 +291,7 @@ mod tests {
         let ids: Vec<&str> = list.sessions.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["2026-11-24_09-00-00", "2026-11-25_14-03-00"]);
         assert_eq!(list.sessions[1].started, "2026-11-25 14:03");
-        assert_eq!(list.sessions[1].end.as_deref(), Some("completed"));
+        assert_eq!(list.sessions[1].end, Some(SessionEnd::Completed));
         let followup = list.sessions[1].answers[1].followup.as_ref().unwrap();
         assert_eq!(followup.answer, "My manager.");
         assert_eq!(list.unreadable.len(), 1);
