@@ -12,7 +12,8 @@ use super::meaning::{answer_features, part_shares, Property, Reading, FINDING_CO
 use super::parts::{is_first_person, is_past_tense, present_habits};
 use super::sentences::Sentence;
 use super::text::{
-    is_number, is_participle, negated_before, phrases, quote, small_number_value, Phrase, Token,
+    is_number, is_participle, negated_before, phrases, quote, small_number_value, year_at, Phrase,
+    Token,
 };
 use super::timing::verdict;
 use super::{
@@ -807,43 +808,6 @@ fn no_evidence(answer: &Answer) -> Option<Finding> {
 /// Not "from" or "like" ("laptops from, like, 2017" dates the laptops), nor "since" ("I have
 /// been there since 2015" dates a job), nor "about" ("about 2000 customers").
 const DATING_WORDS: &[&str] = &["in", "back"];
-
-/// The year the tokens from `k` say and how many tokens it takes: digits ("2016"), or spoken
-/// as people say years ("two thousand and sixteen", "twenty sixteen", "twenty twenty one").
-fn year_at(tokens: &[Token], k: usize) -> Option<(i32, usize)> {
-    let text = |i: usize| tokens.get(i).map(|t| t.text.as_str());
-    if let Some(year) = text(k).and_then(|t| t.parse::<i32>().ok()) {
-        return Some((year, 1));
-    }
-    // A number up to 99 at `i`: "sixteen", "twenty", "twenty one"; and its length in tokens.
-    let under_hundred = |i: usize| {
-        let n = text(i)
-            .and_then(small_number_value)
-            .filter(|n| (1..=20).contains(n))?;
-        match text(i + 1).and_then(small_number_value) {
-            Some(unit) if n == 20 && (1..=9).contains(&unit) => Some((n + unit, 2)),
-            _ => Some((n, 1)),
-        }
-    };
-    // "in twenty one days" counts days, not a year.
-    const COUNTED: &[&str] = &[
-        "seconds", "minutes", "hours", "days", "weeks", "months", "years", "times", "people",
-        "percent",
-    ];
-    let spoken = match (text(k), text(k + 1)) {
-        (Some("two"), Some("thousand")) => {
-            let skip_and = usize::from(text(k + 2) == Some("and"));
-            let (n, len) = under_hundred(k + 2 + skip_and)?;
-            Some((2000 + n as i32, 2 + skip_and + len))
-        }
-        (Some("twenty"), _) => {
-            let (n, len) = under_hundred(k + 1).filter(|(n, _)| *n >= 10)?;
-            Some((2000 + n as i32, 1 + len))
-        }
-        _ => None,
-    }?;
-    (!text(k + spoken.1).is_some_and(|t| COUNTED.contains(&t))).then_some(spoken)
-}
 
 /// A spoken age of the story, if it is old: "six years ago", "back in 2015", "in college".
 fn old_story(answer: &Answer, options: &AnalysisOptions) -> Option<String> {

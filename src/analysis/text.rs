@@ -372,6 +372,43 @@ pub(crate) fn small_number_value(token: &str) -> Option<u32> {
     }
 }
 
+/// The year the tokens from `k` say and how many tokens it takes: digits ("2016"), or spoken
+/// as people say years ("two thousand and sixteen", "twenty sixteen", "twenty twenty one").
+pub(crate) fn year_at(tokens: &[Token], k: usize) -> Option<(i32, usize)> {
+    let text = |i: usize| tokens.get(i).map(|t| t.text.as_str());
+    if let Some(year) = text(k).and_then(|t| t.parse::<i32>().ok()) {
+        return Some((year, 1));
+    }
+    // A number up to 99 at `i`: "sixteen", "twenty", "twenty one"; and its length in tokens.
+    let under_hundred = |i: usize| {
+        let n = text(i)
+            .and_then(small_number_value)
+            .filter(|n| (1..=20).contains(n))?;
+        match text(i + 1).and_then(small_number_value) {
+            Some(unit) if n == 20 && (1..=9).contains(&unit) => Some((n + unit, 2)),
+            _ => Some((n, 1)),
+        }
+    };
+    // "in twenty one days" counts days, not a year.
+    const COUNTED: &[&str] = &[
+        "seconds", "minutes", "hours", "days", "weeks", "months", "years", "times", "people",
+        "percent",
+    ];
+    let spoken = match (text(k), text(k + 1)) {
+        (Some("two"), Some("thousand")) => {
+            let skip_and = usize::from(text(k + 2) == Some("and"));
+            let (n, len) = under_hundred(k + 2 + skip_and)?;
+            Some((2000 + n as i32, 2 + skip_and + len))
+        }
+        (Some("twenty"), _) => {
+            let (n, len) = under_hundred(k + 1).filter(|(n, _)| *n >= 10)?;
+            Some((2000 + n as i32, 1 + len))
+        }
+        _ => None,
+    }?;
+    (!text(k + spoken.1).is_some_and(|t| COUNTED.contains(&t))).then_some(spoken)
+}
+
 /// A short quote of the words `tokens[start..start + len]` came from, as spoken.
 pub(crate) fn quote(
     words: &[crate::transcript::Word],
