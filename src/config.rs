@@ -273,7 +273,7 @@ impl Config {
             ),
             (
                 "level".to_string(),
-                format!("\"{}\"", format!("{:?}", settings.level).to_lowercase()),
+                format!("\"{}\"", settings.level.name()),
                 from(self.level.is_some()),
             ),
         ];

@@ -36,14 +36,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Devices => session::devices(),
         Command::Eval(args) => develop::eval(&args),
         Command::Train(args) => develop::train(&args),
-        Command::Models(ModelsCommand::List { json }) => models::models_list(json),
-        Command::Models(ModelsCommand::Check { model }) => models::models_check(model.as_deref()),
-        Command::Models(ModelsCommand::Dir) => models::models_dir(),
+        Command::Models(ModelsCommand::List { json }) => models::list(json),
+        Command::Models(ModelsCommand::Check { model }) => models::check(model.as_deref()),
+        Command::Models(ModelsCommand::Dir) => models::dir(),
         Command::Models(ModelsCommand::Fetch { name, url, sha1 }) => {
-            models::models_fetch(&name, url.as_deref(), sha1.as_deref())
+            models::fetch(&name, url.as_deref(), sha1.as_deref())
         }
         Command::Models(ModelsCommand::Convert { dir, out, quantize }) => {
-            models::models_convert(&dir, out.as_deref(), &quantize)
+            models::convert(&dir, out.as_deref(), &quantize)
         }
         Command::History { json } => review::history(json),
         Command::Report(args) => review::report(&args),

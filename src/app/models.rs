@@ -13,7 +13,7 @@ use crate::paths;
 
 use super::load_config;
 
-pub fn models_list(json: bool) -> Result<()> {
+pub fn list(json: bool) -> Result<()> {
     let entries = models::list_models()?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&entries)?)?;
@@ -47,7 +47,7 @@ pub fn models_list(json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn models_check(model: Option<&str>) -> Result<()> {
+pub fn check(model: Option<&str>) -> Result<()> {
     let (path, source) = models::choose_model(model, load_config()?.model.as_deref())?;
     models::check_model(&path, source)?;
     let info = convert::inspect_ggml(&path)?;
@@ -68,12 +68,12 @@ pub fn models_check(model: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-pub fn models_dir() -> Result<()> {
+pub fn dir() -> Result<()> {
     outln!("{}", paths::models_dir()?.display())?;
     Ok(())
 }
 
-pub fn models_fetch(name: &str, url: Option<&str>, sha1: Option<&str>) -> Result<()> {
+pub fn fetch(name: &str, url: Option<&str>, sha1: Option<&str>) -> Result<()> {
     let model = fetch::find_known_model(name).with_context(|| {
         let names: Vec<&str> = fetch::KNOWN_MODELS.iter().map(|m| m.name).collect();
         format!("unknown model {name:?}; known models: {}", names.join(", "))
@@ -92,7 +92,7 @@ pub fn models_fetch(name: &str, url: Option<&str>, sha1: Option<&str>) -> Result
     Ok(())
 }
 
-pub fn models_convert(dir: &Path, out: Option<&Path>, quantize: &str) -> Result<()> {
+pub fn convert(dir: &Path, out: Option<&Path>, quantize: &str) -> Result<()> {
     let quantization: convert::Quantization = quantize.parse()?;
     let summary = match out {
         Some(out) => convert::convert_ctranslate2_dir(dir, out, quantization)?,
