@@ -29,9 +29,7 @@ use crate::audio::vad::VoiceActivity;
 use crate::hint;
 use crate::report::{summary, terminal};
 use crate::speech::speak::Voice;
-use crate::store::{
-    AnswerRecord, FollowupRecord, IndexedAnswer, SessionEnd, SessionIndex, SessionRecord,
-};
+use crate::store::{AnswerRecord, FollowupRecord, LiveIndex, SessionEnd, SessionRecord};
 use crate::transcript::Transcript;
 use endpoint::{AnswerEnd, EndpointRules};
 use listen::{HeardAnswer, Listener, TranscriptionWorker};
@@ -462,14 +460,7 @@ impl Session<'_> {
     }
 
     fn save_index(&self, answers: &[AnswerRecord], end: Option<SessionEnd>) -> Result<()> {
-        let index = SessionIndex {
-            answers: answers
-                .iter()
-                .map(|a| IndexedAnswer::Read(Box::new(a.clone())))
-                .collect(),
-            end,
-        };
-        index.write(self.record.dir())?;
+        LiveIndex { answers, end }.write(self.record.dir())?;
         Ok(())
     }
 }

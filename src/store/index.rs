@@ -68,6 +68,22 @@ impl SessionIndex {
     }
 }
 
+/// The index as a running session writes it, borrowing its answers instead of copying every
+/// report after each answer. It serialises exactly as `SessionIndex` does (an untagged
+/// `IndexedAnswer::Read` is its record), so `SessionIndex::read` reads it back.
+#[derive(Serialize)]
+pub struct LiveIndex<'a> {
+    pub answers: &'a [AnswerRecord],
+    pub end: Option<SessionEnd>,
+}
+
+impl LiveIndex<'_> {
+    /// Writes `session.json` into the session directory `dir`, replacing it atomically.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        write_json(dir, SessionRecord::INDEX, self)
+    }
+}
+
 /// One answered question, as stored in `session.json` (and read back by recovery, so that a
 /// recovered session's summary comes from the same writer).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,6 +204,47 @@ mod tests {
         assert!(
             error.contains("is damaged") && error.contains("sessions recover"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_running_session_writes_the_index_that_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let answers: Vec<AnswerRecord> = (1..=2)
+            .map(|number| AnswerRecord {
+                number,
+                question: format!("Question {number}"),
+                wav: dir.path().join(SessionRecord::wav_name(number, false)),
+                end: AnswerEnd::Silence,
+                report: None,
+                followup: None,
+                note: Some("kept".into()),
+                retry_of: None,
+                comparison: None,
+            })
+            .collect();
+        LiveIndex {
+            answers: &answers,
+            end: None,
+        }
+        .write(dir.path())
+        .unwrap();
+        let index = SessionIndex::read(dir.path()).unwrap().unwrap();
+        assert_eq!(index.end, None);
+        let read: Vec<_> = index
+            .answers
+            .iter()
+            .map(|a| match a {
+                IndexedAnswer::Read(a) => (a.number, a.question.clone(), a.note.clone()),
+                IndexedAnswer::Unread(v) => panic!("not read back as an answer: {v}"),
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (1, "Question 1".to_string(), Some("kept".to_string())),
+                (2, "Question 2".to_string(), Some("kept".to_string()))
+            ]
         );
     }
 }

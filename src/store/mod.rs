@@ -6,5 +6,5 @@ mod index;
 mod record;
 pub mod saved;
 
-pub use index::{AnswerRecord, FollowupRecord, IndexedAnswer, SessionEnd, SessionIndex};
+pub use index::{AnswerRecord, FollowupRecord, IndexedAnswer, LiveIndex, SessionEnd, SessionIndex};
 pub use record::{write_json, SessionRecord, WavRecorder};
