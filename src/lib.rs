@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod eval;
 mod files;
 mod hint;
+pub mod library;
 pub mod models;
 mod paths;
 mod report;

@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use rehearse::analysis::{analyze, AnalysisOptions, Framework, Meaning};
 use rehearse::config::Config;
 use rehearse::corpus::timed_transcript;
-use rehearse::session::questions::parse_questions;
+use rehearse::library::questions::parse_questions;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

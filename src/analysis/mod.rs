@@ -39,10 +39,10 @@ use timing::{part_reports, sentence_durations, word_slots};
 pub use compare::{Comparison, PartChange};
 pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
-pub(crate) use framework::capitalised;
+pub(crate) use framework::{capitalised, parse_built_in};
 pub use framework::{
-    check_seconds, toml_error_place, AnswerPart, Framework, FrameworkError, FrameworkLibrary,
-    FrameworkOrigin, PartSpec, Role, DEFAULT_FRAMEWORK, LONGEST_S,
+    check_seconds, toml_error_place, AnswerPart, Framework, FrameworkError, PartSpec, Role,
+    DEFAULT_FRAMEWORK, LONGEST_S,
 };
 pub(crate) use meaning::logistic;
 pub use meaning::{
@@ -661,9 +661,7 @@ mod tests {
     /// A STAR answer, measured against the built-in STAR framework: same engine, other parts.
     #[test]
     fn another_framework_labels_its_own_parts() {
-        let star = FrameworkLibrary::new("/nonexistent")
-            .load("star")
-            .expect("built in");
+        let star = Framework::built_in("star").expect("built in");
         let answer = "At the time I was working at a small logistics firm and the team was \
             behind on a customer migration. My job was to get forty customers moved before the \
             old system was switched off in June. First I split the customers into three groups \

@@ -4,12 +4,13 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::analysis::{self, FrameworkOrigin};
+use crate::analysis;
 use crate::app::cli::LevelArg;
 use crate::config::{self, Config};
+use crate::library::questions;
+use crate::library::FrameworkOrigin;
 use crate::models::{self};
 use crate::paths;
-use crate::session::questions;
 use crate::{out, outln};
 
 use super::framework_library;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::analysis::{AnalysisOptions, Framework, FrameworkLibrary, Level};
+use crate::analysis::{AnalysisOptions, Framework, Level};
 use crate::config::{Config, Settings};
+use crate::library::FrameworkLibrary;
 use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::paths;
 use crate::speech::transcribe::{WhisperSpeechToText, WhisperTuning};

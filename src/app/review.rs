@@ -6,10 +6,10 @@ use anyhow::{bail, Result};
 use crate::analysis::Level;
 use crate::app::cli::{HintArgs, ReportArgs};
 use crate::config::Config;
+use crate::library::questions;
 use crate::paths;
 use crate::report::terminal;
 use crate::report::{history as answer_history, html as report_html};
-use crate::session::questions;
 use crate::store::saved;
 use crate::{out, outln};
 

@@ -10,7 +10,7 @@ pub mod listen;
 pub mod live;
 pub mod live_part;
 pub mod nudge;
-pub mod questions;
+
 pub mod recover;
 pub mod requests;
 
@@ -27,6 +27,7 @@ use crate::analysis::{
 use crate::audio::capture::AudioSource;
 use crate::audio::vad::VoiceActivity;
 use crate::hint;
+use crate::library::questions::Question;
 use crate::report::{summary, terminal};
 use crate::speech::speak::Voice;
 use crate::store::{AnswerRecord, FollowupRecord, LiveIndex, SessionEnd, SessionRecord};
@@ -35,7 +36,6 @@ use endpoint::{AnswerEnd, EndpointRules};
 use listen::{HeardAnswer, Listener, TranscriptionWorker};
 use live::LiveView;
 use live_part::LivePart;
-use questions::Question;
 use requests::Request;
 
 /// How a session runs.
