@@ -38,9 +38,11 @@ pub const FINDING_CODES: [&str; 9] = [
     "old_failure",
     "context_heavy",
 ];
-/// What an answer-level model reads: for each property its highest sentence probability and
-/// the mean of its two highest, the level, and whether the framework's check raised the code.
-pub const ANSWER_FEATURES: usize = 2 * Property::ALL.len() + 3 + 1 + SHARED_PARTS;
+/// What an answer-level model reads: for each property the log-odds of its highest sentence
+/// probability and of the mean of its two highest, and how many sentences have it (the sum of
+/// the probabilities); the level; whether the framework's check raised the code; each part's
+/// share of the time.
+pub const ANSWER_FEATURES: usize = 3 * Property::ALL.len() + 3 + 1 + SHARED_PARTS;
 
 /// The judged parts whose share of the answer's time the answer-level models read: every part
 /// but "other" (`JUDGE_PARTS` order).
@@ -399,8 +401,22 @@ pub fn part_shares(parts: &[&str], seconds: &[f64]) -> Vec<f32> {
         .collect()
 }
 
+/// Probabilities are clamped here before their log-odds are taken (about +-9.2), and the
+/// log-odds divided by `LOG_ODDS_SCALE`, so the features stay near the unit size the
+/// answer-level models' light L2 penalty assumes.
+const LOG_ODDS_CLAMP: f64 = 1e-4;
+const LOG_ODDS_SCALE: f64 = 4.0;
+/// The number of sentences with a property is divided by this for the same reason.
+const SENTENCE_COUNT_SCALE: f64 = 3.0;
+
+fn scaled_log_odds(p: f64) -> f32 {
+    let p = p.clamp(LOG_ODDS_CLAMP, 1.0 - LOG_ODDS_CLAMP);
+    ((p / (1.0 - p)).ln() / LOG_ODDS_SCALE) as f32
+}
+
 /// The answer-level features for one finding code: what the sentences say (each property's
-/// highest probability and the mean of its two highest), the level, the check's verdict and
+/// highest probability and the mean of its two highest, as log-odds, and how many sentences
+/// say it), the level, the check's verdict and
 /// each part's share of the time (`part_shares`).
 pub fn answer_features(
     properties: &[Vec<f64>],
@@ -424,12 +440,19 @@ pub fn answer_features(
     if properties.len() < 2 {
         second.clone_from(&highest);
     }
-    let mut out: Vec<f32> = highest.iter().map(|v| *v as f32).collect();
+    // Log-odds, not probabilities: a linear model then tells 0.05 from 0.3 (a property
+    // nowhere said against one half said) as well as 0.7 from 0.95 (E26).
+    let mut out: Vec<f32> = highest.iter().map(|&v| scaled_log_odds(v)).collect();
     out.extend(
         highest
             .iter()
             .zip(&second)
-            .map(|(a, b)| ((a + b) / 2.0) as f32),
+            .map(|(a, b)| scaled_log_odds((a + b) / 2.0)),
+    );
+    out.extend(
+        (0..p).map(|j| {
+            (properties.iter().map(|row| row[j]).sum::<f64>() / SENTENCE_COUNT_SCALE) as f32
+        }),
     );
     out.extend([Level::Early, Level::Mid, Level::Senior].map(|l| f32::from(u8::from(l == level))));
     // Scaled so a light L2 penalty leaves the check's vote its full weight.

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -141,148 +142,119 @@ impl Voice for PrintedVoice {
     }
 }
 
-pub fn session(args: &SessionArgs) -> Result<()> {
-    let flags = Config {
-        level: args.level.map(Level::from),
-        end_silence_s: args.end_silence,
-        max_answer_s: args.max_answer,
-        voice: args.voice.clone(),
-        speaking_rate: args.speaking_rate,
-        input_device: args.input_device.clone(),
-        output_device: args.output_device.clone(),
-        framework: args.framework.clone(),
-        nudge: args.nudge,
-        ..Config::default()
-    };
-    let settings = load_config()?.settings(&flags);
-    anyhow::ensure!(
-        settings.max_answer_s > settings.end_silence_s,
-        "the longest answer ({} s) must be more than the silence that ends one ({} s); \
-         check --max-answer, --end-silence and the config file",
-        settings.max_answer_s,
-        settings.end_silence_s
-    );
-    let level = settings.level;
-    let bank = questions::load_bank(args.questions.as_deref())?;
-    let (chosen, retry) = match &args.retry {
-        Some(spec) => {
-            let (question, retry) = earlier_attempt(spec, &bank)?;
-            (vec![question], Some(retry))
-        }
-        None => (questions::for_level(&bank, level), None),
-    };
-    let count = if retry.is_some() { 1 } else { args.count };
-    anyhow::ensure!(
-        !chosen.is_empty(),
-        "no question in the bank suits the {} level; add one to your question file",
-        level.name()
-    );
-    // Every framework the questions name, read now: a bad one stops the session before it starts.
-    let analysis = analysis_options(&settings)?;
-    let mut frameworks: Vec<Arc<Framework>> = Vec::new();
-    for question in chosen.iter().take(count) {
-        if let Some(name) = &question.framework {
-            if !frameworks.iter().any(|f| &f.name == name) {
-                let framework = load_framework(name, &settings).with_context(|| {
-                    format!("question \"{}\" names the framework '{name}'", question.id)
-                })?;
-                frameworks.push(framework);
+/// What a session will ask, resolved from the flags, the config file and the question bank
+/// before anything is opened: a mistake in any of them stops the session before it records.
+struct SessionPlan {
+    settings: Settings,
+    questions: Vec<Question>,
+    /// How many of `questions` are asked.
+    count: usize,
+    retry: Option<Retry>,
+    /// Every framework the asked questions name, read and checked.
+    frameworks: Vec<Arc<Framework>>,
+    analysis: AnalysisOptions,
+}
+
+impl SessionPlan {
+    fn resolve(args: &SessionArgs) -> Result<SessionPlan> {
+        let flags = Config {
+            level: args.level.map(Level::from),
+            end_silence_s: args.end_silence,
+            max_answer_s: args.max_answer,
+            voice: args.voice.clone(),
+            speaking_rate: args.speaking_rate,
+            input_device: args.input_device.clone(),
+            output_device: args.output_device.clone(),
+            framework: args.framework.clone(),
+            nudge: args.nudge,
+            ..Config::default()
+        };
+        let settings = load_config()?.settings(&flags);
+        anyhow::ensure!(
+            settings.max_answer_s > settings.end_silence_s,
+            "the longest answer ({} s) must be more than the silence that ends one ({} s); \
+             check --max-answer, --end-silence and the config file",
+            settings.max_answer_s,
+            settings.end_silence_s
+        );
+        let level = settings.level;
+        let bank = questions::load_bank(args.questions.as_deref())?;
+        let (questions, retry) = match &args.retry {
+            Some(spec) => {
+                let (question, retry) = earlier_attempt(spec, &bank)?;
+                (vec![question], Some(retry))
+            }
+            None => (questions::for_level(&bank, level), None),
+        };
+        let count = if retry.is_some() { 1 } else { args.count };
+        anyhow::ensure!(
+            !questions.is_empty(),
+            "no question in the bank suits the {} level; add one to your question file",
+            level.name()
+        );
+        let analysis = analysis_options(&settings)?;
+        let mut frameworks: Vec<Arc<Framework>> = Vec::new();
+        for question in questions.iter().take(count) {
+            if let Some(name) = &question.framework {
+                if !frameworks.iter().any(|f| &f.name == name) {
+                    let framework = load_framework(name, &settings).with_context(|| {
+                        format!("question \"{}\" names the framework '{name}'", question.id)
+                    })?;
+                    frameworks.push(framework);
+                }
             }
         }
+        Ok(SessionPlan {
+            settings,
+            questions,
+            count,
+            retry,
+            frameworks,
+            analysis,
+        })
     }
-    // Config, model and input first: a mistake there leaves nothing behind.
+
+    /// Every answer and follow-up at its longest, as 16-bit 16 kHz audio, plus room for
+    /// reports.
+    fn bytes_needed(&self) -> u64 {
+        (self.count as f64 * 2.0 * self.settings.max_answer_s * 32_000.0) as u64 + (1 << 20)
+    }
+}
+
+pub fn session(args: &SessionArgs) -> Result<()> {
+    let plan = SessionPlan::resolve(args)?;
+    let needed = plan.bytes_needed();
+    let SessionPlan {
+        settings,
+        questions,
+        count,
+        retry,
+        frameworks,
+        analysis,
+    } = plan;
+    // Model and input first: a mistake there leaves nothing behind.
     let mut stt = load_whisper(&args.whisper)?;
     let mut encoder = load_sentence_model()?;
     let mut input: Box<dyn AudioSource> = match &args.input {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
         None => Box::new(Microphone::open(settings.input_device.as_deref())?),
     };
-    let mut voice: Box<dyn Voice> = if args.silent {
-        Box::new(PrintedVoice)
-    } else if let Some(device) = &settings.output_device {
-        Box::new(DeviceVoice::open(
-            device,
-            espeak_words_per_minute(settings.speaking_rate),
-        )?)
-    } else {
-        match SystemVoice::open(settings.speaking_rate, settings.voice.as_deref()) {
-            Ok(voice) => Box::new(voice),
-            Err(e @ SpeakError::NoSuchVoice { .. }) => return Err(e.into()),
-            Err(e) => {
-                eprintln!("{e}; questions will be printed instead of spoken");
-                Box::new(PrintedVoice)
-            }
-        }
-    };
+    let mut voice = open_voice(args, &settings)?;
     // The record is created last, so a session that cannot start leaves nothing behind.
     let sessions_dir = paths::sessions_dir()?;
-    let record = SessionRecord::create(&sessions_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "{e:#}: rehearse keeps your sessions there; set {} to a folder you can write",
-            paths::DATA_DIR_ENV
-        )
-    })?;
-    // Every answer and follow-up at its longest, as 16-bit 16 kHz audio, plus room for reports.
-    let needed = (count as f64 * 2.0 * settings.max_answer_s * 32_000.0) as u64 + (1 << 20);
-    let free = files::free_bytes(record.dir())?;
-    if free < needed {
-        let dir = record.dir().to_path_buf();
-        drop(record);
-        let _ = std::fs::remove_dir_all(&dir);
-        anyhow::bail!(
-            "only {:.1} MB free in {}; a session of {} questions may record up to {:.1} MB: free some space, set {} to another disk, or lower --count/--max-answer",
-            free as f64 / 1e6,
-            sessions_dir.display(),
-            count,
-            needed as f64 / 1e6,
-            paths::DATA_DIR_ENV
-        );
-    }
+    let record = create_record(&sessions_dir, count, needed)?;
     // A session that cannot be recovered now must not stop a new one; it stays unfinished.
     if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &mut encoder, &analysis, &settings)
     {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let retry_pressed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let key_watcher = RetryKeyWatcher::start(std::sync::Arc::clone(&retry_pressed));
-    let restore_terminal = key_watcher.as_ref().map(RetryKeyWatcher::restorer);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the signal handler")?;
-    let on_interrupt = std::sync::Arc::clone(&stop);
-    // Ctrl-C, or SIGTERM (a logout, a service manager, `kill`), ends the session cleanly: the
-    // answer in progress is kept and analysed. A second one quits at once (the recording on disk
-    // is already valid). Both are installed here, before anything is recorded, so no signal
-    // falls on the default action that would end the process mid-write.
-    let (mut interrupt, mut terminate) = {
-        use tokio::signal::unix::{signal, SignalKind};
-        let _runtime = runtime.enter();
-        let install = |kind| signal(kind).context("cannot start the signal handler");
-        (
-            install(SignalKind::interrupt())?,
-            install(SignalKind::terminate())?,
-        )
-    };
-    std::thread::spawn(move || {
-        runtime.block_on(async {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
-            eprintln!("\nstopping: finishing the answer in progress (Ctrl-C again to quit now)");
-            let code = tokio::select! {
-                _ = interrupt.recv() => 130,
-                _ = terminate.recv() => 143,
-            };
-            if let Some(restore) = &restore_terminal {
-                restore();
-            }
-            std::process::exit(code);
-        });
-    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let retry_pressed = Arc::new(AtomicBool::new(false));
+    let key_watcher = RetryKeyWatcher::start(Arc::clone(&retry_pressed));
+    stop_on_signals(
+        Arc::clone(&stop),
+        key_watcher.as_ref().map(RetryKeyWatcher::restorer),
+    )?;
     let mut stdout = Forgiving::new(std::io::stdout());
     let mut live = LiveView::new(
         Box::new(Forgiving::new(std::io::stdout())),
@@ -320,7 +292,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         new_vad: || Box::new(VoiceDetector::default()),
     };
     let dir = session.record.dir().to_path_buf();
-    let (end, _) = session.run(&chosen).map_err(|e| {
+    let (end, _) = session.run(&questions).map_err(|e| {
         if files::is_disk_full(&e) {
             anyhow::anyhow!(
                 "the disk is full ({e:#}); what was recorded is kept in {}: free some space, then `rehearse sessions recover` analyses it",
@@ -333,6 +305,97 @@ pub fn session(args: &SessionArgs) -> Result<()> {
     if end == SessionEnd::Interrupted {
         eprintln!("session stopped; everything recorded so far is kept");
     }
+    Ok(())
+}
+
+/// The voice that asks the questions: printed with --silent, an output device's, or the speech
+/// service's (printed instead when the service is missing; a named voice it lacks is an error).
+fn open_voice(args: &SessionArgs, settings: &Settings) -> Result<Box<dyn Voice>> {
+    Ok(if args.silent {
+        Box::new(PrintedVoice)
+    } else if let Some(device) = &settings.output_device {
+        Box::new(DeviceVoice::open(
+            device,
+            espeak_words_per_minute(settings.speaking_rate),
+        )?)
+    } else {
+        match SystemVoice::open(settings.speaking_rate, settings.voice.as_deref()) {
+            Ok(voice) => Box::new(voice),
+            Err(e @ SpeakError::NoSuchVoice { .. }) => return Err(e.into()),
+            Err(e) => {
+                eprintln!("{e}; questions will be printed instead of spoken");
+                Box::new(PrintedVoice)
+            }
+        }
+    })
+}
+
+/// The new session's directory, refused (and removed) when the disk cannot hold what the
+/// session may record.
+fn create_record(sessions_dir: &Path, count: usize, needed: u64) -> Result<SessionRecord> {
+    let record = SessionRecord::create(sessions_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}: rehearse keeps your sessions there; set {} to a folder you can write",
+            paths::DATA_DIR_ENV
+        )
+    })?;
+    let free = files::free_bytes(record.dir())?;
+    if free < needed {
+        let dir = record.dir().to_path_buf();
+        drop(record);
+        let _ = std::fs::remove_dir_all(&dir);
+        anyhow::bail!(
+            "only {:.1} MB free in {}; a session of {} questions may record up to {:.1} MB: free some space, set {} to another disk, or lower --count/--max-answer",
+            free as f64 / 1e6,
+            sessions_dir.display(),
+            count,
+            needed as f64 / 1e6,
+            paths::DATA_DIR_ENV
+        );
+    }
+    Ok(record)
+}
+
+/// Ctrl-C, or SIGTERM (a logout, a service manager, `kill`), ends the session cleanly: `stop` is
+/// set, and the answer in progress is kept and analysed. A second one quits at once (the
+/// recording on disk is already valid), restoring the terminal first. Both are installed
+/// before anything is recorded, so no signal falls on the default action that would end the
+/// process mid-write.
+fn stop_on_signals(
+    stop: Arc<AtomicBool>,
+    restore_terminal: Option<impl Fn() + Send + 'static>,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal handler")?;
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _runtime = runtime.enter();
+        let install = |kind| signal(kind).context("cannot start the signal handler");
+        (
+            install(SignalKind::interrupt())?,
+            install(SignalKind::terminate())?,
+        )
+    };
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            stop.store(true, Ordering::Relaxed);
+            eprintln!("\nstopping: finishing the answer in progress (Ctrl-C again to quit now)");
+            let code = tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            };
+            if let Some(restore) = &restore_terminal {
+                restore();
+            }
+            std::process::exit(code);
+        });
+    });
     Ok(())
 }
 
