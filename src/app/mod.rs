@@ -14,9 +14,9 @@ use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::paths;
 use crate::speech::transcribe::{WhisperSpeechToText, WhisperTuning};
 
+mod catalog;
 pub mod cli;
 mod develop;
-mod library;
 mod models;
 mod review;
 mod session;
@@ -53,13 +53,13 @@ pub fn run(cli: Cli) -> Result<()> {
             level,
             questions,
             json,
-        }) => library::questions_list(level, questions.as_deref(), json),
-        Command::Frameworks(FrameworksCommand::List) => library::frameworks_list(),
-        Command::Frameworks(FrameworksCommand::Show { name }) => library::frameworks_show(&name),
-        Command::Frameworks(FrameworksCommand::Dir) => library::frameworks_dir(),
-        Command::Config(ConfigCommand::Show) => library::config_show(),
-        Command::Config(ConfigCommand::Path) => library::config_path(),
-        Command::Config(ConfigCommand::Init { force }) => library::config_init(force),
+        }) => catalog::questions_list(level, questions.as_deref(), json),
+        Command::Frameworks(FrameworksCommand::List) => catalog::frameworks_list(),
+        Command::Frameworks(FrameworksCommand::Show { name }) => catalog::frameworks_show(&name),
+        Command::Frameworks(FrameworksCommand::Dir) => catalog::frameworks_dir(),
+        Command::Config(ConfigCommand::Show) => catalog::config_show(),
+        Command::Config(ConfigCommand::Path) => catalog::config_path(),
+        Command::Config(ConfigCommand::Init { force }) => catalog::config_init(force),
         Command::Sessions(SessionsCommand::List) => session::sessions_list(),
         Command::Sessions(SessionsCommand::Recover { level, whisper }) => {
             session::sessions_recover(level, &whisper)
