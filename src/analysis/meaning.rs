@@ -401,14 +401,15 @@ pub fn part_shares(parts: &[&str], seconds: &[f64]) -> Vec<f32> {
         .collect()
 }
 
-/// Probabilities are clamped here before their log-odds are taken (about +-9.2), and the
-/// log-odds divided by `LOG_ODDS_SCALE`, so the features stay near the unit size the
-/// answer-level models' light L2 penalty assumes.
+/// Probabilities are kept this far from 0 and 1, so their log-odds stay within about +-9.2.
 const LOG_ODDS_CLAMP: f64 = 1e-4;
+/// The log-odds are divided by this, and the number of sentences with a property by
+/// `SENTENCE_COUNT_SCALE`, so the features stay near the unit size the answer-level models'
+/// light L2 penalty assumes.
 const LOG_ODDS_SCALE: f64 = 4.0;
-/// The number of sentences with a property is divided by this for the same reason.
 const SENTENCE_COUNT_SCALE: f64 = 3.0;
 
+/// A probability as the answer-level models read it: its log-odds, scaled.
 fn scaled_log_odds(p: f64) -> f32 {
     let p = p.clamp(LOG_ODDS_CLAMP, 1.0 - LOG_ODDS_CLAMP);
     ((p / (1.0 - p)).ln() / LOG_ODDS_SCALE) as f32
@@ -416,8 +417,7 @@ fn scaled_log_odds(p: f64) -> f32 {
 
 /// The answer-level features for one finding code: what the sentences say (each property's
 /// highest probability and the mean of its two highest, as log-odds, and how many sentences
-/// say it), the level, the check's verdict and
-/// each part's share of the time (`part_shares`).
+/// say it), the level, the check's verdict and each part's share of the time (`part_shares`).
 pub fn answer_features(
     properties: &[Vec<f64>],
     shares: &[f32],

@@ -223,15 +223,7 @@ impl SessionPlan {
 
 pub fn session(args: &SessionArgs) -> Result<()> {
     let plan = SessionPlan::resolve(args)?;
-    let needed = plan.bytes_needed();
-    let SessionPlan {
-        settings,
-        questions,
-        count,
-        retry,
-        frameworks,
-        analysis,
-    } = plan;
+    let settings = &plan.settings;
     // Model and input first: a mistake there leaves nothing behind.
     let mut stt = load_whisper(&args.whisper)?;
     let mut encoder = load_sentence_model()?;
@@ -239,13 +231,18 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         Some(file) => Box::new(WavFileSource::open(file, args.input_speed)?),
         None => Box::new(Microphone::open(settings.input_device.as_deref())?),
     };
-    let mut voice = open_voice(args, &settings)?;
+    let mut voice = open_voice(args, settings)?;
     // The record is created last, so a session that cannot start leaves nothing behind.
     let sessions_dir = paths::sessions_dir()?;
-    let record = create_record(&sessions_dir, count, needed)?;
+    let record = create_record(&sessions_dir, &plan)?;
     // A session that cannot be recovered now must not stop a new one; it stays unfinished.
-    if let Err(e) = recover_unfinished(&sessions_dir, &mut stt, &mut encoder, &analysis, &settings)
-    {
+    if let Err(e) = recover_unfinished(
+        &sessions_dir,
+        &mut stt,
+        &mut encoder,
+        &plan.analysis,
+        settings,
+    ) {
         eprintln!("warning: {e:#}; starting the new session anyway");
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -274,10 +271,10 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         encoder: &mut encoder,
         record,
         settings: SessionSettings {
-            count,
-            analysis,
-            frameworks,
-            retry,
+            count: plan.count,
+            analysis: plan.analysis,
+            frameworks: plan.frameworks,
+            retry: plan.retry,
             endpoint: EndpointRules {
                 end_silence_s: settings.end_silence_s,
                 max_answer_s: settings.max_answer_s,
@@ -292,7 +289,7 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         new_vad: || Box::new(VoiceDetector::default()),
     };
     let dir = session.record.dir().to_path_buf();
-    let (end, _) = session.run(&questions).map_err(|e| {
+    let (end, _) = session.run(&plan.questions).map_err(|e| {
         if files::is_disk_full(&e) {
             anyhow::anyhow!(
                 "the disk is full ({e:#}); what was recorded is kept in {}: free some space, then `rehearse sessions recover` analyses it",
@@ -332,13 +329,14 @@ fn open_voice(args: &SessionArgs, settings: &Settings) -> Result<Box<dyn Voice>>
 
 /// The new session's directory, refused (and removed) when the disk cannot hold what the
 /// session may record.
-fn create_record(sessions_dir: &Path, count: usize, needed: u64) -> Result<SessionRecord> {
+fn create_record(sessions_dir: &Path, plan: &SessionPlan) -> Result<SessionRecord> {
     let record = SessionRecord::create(sessions_dir).map_err(|e| {
         anyhow::anyhow!(
             "{e:#}: rehearse keeps your sessions there; set {} to a folder you can write",
             paths::DATA_DIR_ENV
         )
     })?;
+    let needed = plan.bytes_needed();
     let free = files::free_bytes(record.dir())?;
     if free < needed {
         let dir = record.dir().to_path_buf();
@@ -348,7 +346,7 @@ fn create_record(sessions_dir: &Path, count: usize, needed: u64) -> Result<Sessi
             "only {:.1} MB free in {}; a session of {} questions may record up to {:.1} MB: free some space, set {} to another disk, or lower --count/--max-answer",
             free as f64 / 1e6,
             sessions_dir.display(),
-            count,
+            plan.count,
             needed as f64 / 1e6,
             paths::DATA_DIR_ENV
         );
