@@ -9,13 +9,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::analysis::{AnswerPart, Level, Property};
+use crate::analysis::{AnswerPart, ContentCheck, Level, Property};
 use crate::transcript::{Transcript, Word};
-
-/// The content finding codes the corpus labels and the evaluation scores: the analysis's own.
-/// Delivery findings (pace, fillers, overrun) are not labelled: they follow from timings, not
-/// from a coach's reading.
-pub use crate::analysis::FINDING_CODES as CONTENT_CODES;
 
 /// Silence before the first word: real recordings start with a breath, not a word.
 const LEAD_IN_S: f64 = 0.5;
@@ -392,11 +387,11 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
         )));
     }
     for code in &file.expected_findings {
-        if !CONTENT_CODES.contains(&code.as_str()) {
+        if !ContentCheck::is_content(code) {
             return Err(invalid(format!(
                 "unknown finding code {:?} in expected_findings; expected one of {}",
                 code,
-                CONTENT_CODES.join(", ")
+                ContentCheck::ALL.map(ContentCheck::name).join(", ")
             )));
         }
     }

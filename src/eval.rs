@@ -13,12 +13,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::analysis::{
-    analyze_with, judge_reply_with, AnalysisOptions, AnswerPart, AnswerReport, Framework,
-    SentenceEncoder,
+    analyze_with, judge_reply_with, AnalysisOptions, AnswerPart, AnswerReport, ContentCheck,
+    Framework, SentenceEncoder,
 };
 use crate::corpus::{
-    load_dir, load_split, parts, timed_transcript, CorpusAnswer, Split, CONTENT_CODES, CORPUS_YEAR,
-    SPLIT_FILE,
+    load_dir, load_split, parts, timed_transcript, CorpusAnswer, Split, CORPUS_YEAR, SPLIT_FILE,
 };
 use crate::transcript::Transcript;
 
@@ -286,7 +285,7 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 fn content_codes(codes: &[String]) -> BTreeSet<String> {
     codes
         .iter()
-        .filter(|c| CONTENT_CODES.contains(&c.as_str()))
+        .filter(|c| ContentCheck::is_content(c))
         .cloned()
         .collect()
 }
@@ -316,10 +315,10 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
     let mut confusion = vec![vec![0.0; n_parts + 1]; n_parts];
     let mut abs_errors = [0.0; 4];
     let mut worst: Option<WorstDuration> = None;
-    let mut per_code: Vec<CodeCount> = CONTENT_CODES
+    let mut per_code: Vec<CodeCount> = ContentCheck::ALL
         .iter()
         .map(|c| CodeCount {
-            code: (*c).to_string(),
+            code: c.name().to_string(),
             expected: 0,
             predicted: 0,
             correct: 0,

@@ -25,7 +25,7 @@ use crate::analysis::{
     answer_features, checked_codes, forward, logistic, part_shares, sentence_inputs,
     sentence_texts, sentence_word_ranges, settled_part, understand, AnalysisOptions, AnswerPart,
     Batch, Framework, Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES,
-    FINDING_CODES, JUDGE_PARTS,
+    JUDGED_CHECKS, JUDGE_PARTS,
 };
 use crate::corpus::{split_authors, unit, CorpusAnswer, Split, CORPUS_YEAR};
 use crate::eval::word_slots;
@@ -687,7 +687,8 @@ fn fit_findings(
         bias: Vec::new(),
         cv: Vec::new(),
     };
-    for code in FINDING_CODES {
+    for check in JUDGED_CHECKS {
+        let code = check.name();
         let mut rows = Vec::with_capacity(readings.len());
         let mut expected = Vec::with_capacity(readings.len());
         for (reading, codes) in readings.iter().zip(&checked) {

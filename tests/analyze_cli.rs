@@ -106,7 +106,7 @@ fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_find
         .unwrap()
         .iter()
         .map(|f| f["code"].as_str().unwrap())
-        .filter(|c| rehearse::corpus::CONTENT_CODES.contains(c))
+        .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
         .collect();
     assert!(content.is_empty(), "strong answer raised {content:?}");
     let followups = report["followups"].as_array().unwrap();
@@ -320,7 +320,7 @@ fn strong_test_answers_are_told_at_least_two_things_to_keep() {
             .unwrap()
             .iter()
             .filter_map(|f| f["code"].as_str())
-            .filter(|c| rehearse::corpus::CONTENT_CODES.contains(c))
+            .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
             .collect();
         let keep: Vec<String> = report["strengths"]
             .as_array()

@@ -5,10 +5,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-use rehearse::analysis::{Judge, Property};
+use rehearse::analysis::{ContentCheck, Judge, Property};
 use rehearse::corpus::{
-    load_dir, load_second_labels, load_split, split_authors, CorpusAnswer, Split, CONTENT_CODES,
-    SECOND_LABELS,
+    load_dir, load_second_labels, load_split, split_authors, CorpusAnswer, Split, SECOND_LABELS,
 };
 use rehearse::eval::{agreement, evaluate_all};
 use rehearse::models::sentence::{CachedEncoder, MiniLm, SENTENCE_MODEL_NAME};
@@ -59,7 +58,7 @@ fn every_author_folder_is_in_exactly_one_split_and_answers_name_their_author() {
             assert_eq!(p.len(), a.transcript.words.len(), "{}", a.id);
         }
         for code in &a.expected_findings {
-            assert!(CONTENT_CODES.contains(&code.as_str()), "{}: {code}", a.id);
+            assert!(ContentCheck::is_content(code), "{}: {code}", a.id);
         }
     }
 }
@@ -73,10 +72,7 @@ fn the_corpus_is_large_varied_and_covers_every_mistake() {
     let professions: BTreeSet<&str> = all.iter().map(|a| a.profession.as_str()).collect();
     assert!(professions.len() >= 30, "{} professions", professions.len());
     for level in ["early", "mid", "senior"] {
-        let n = all
-            .iter()
-            .filter(|a| format!("{:?}", a.level).to_lowercase() == level)
-            .count();
+        let n = all.iter().filter(|a| a.level.name() == level).count();
         assert!(n >= 60, "{n} {level} answers");
     }
     // Spoken style: the recogniser-like text without punctuation.
@@ -89,7 +85,7 @@ fn the_corpus_is_large_varied_and_covers_every_mistake() {
     assert!(spoken >= 200, "{spoken} of {} spoken", all.len());
     let deviating = all.iter().filter(|a| a.shape != "budget").count();
     assert!(deviating * 3 >= all.len(), "{deviating} deviating");
-    for code in CONTENT_CODES {
+    for code in ContentCheck::ALL.map(ContentCheck::name) {
         let n = all
             .iter()
             .filter(|a| a.expected_findings.iter().any(|c| c == code))

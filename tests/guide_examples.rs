@@ -174,7 +174,7 @@ fn check(paragraphs: &[Paragraph], level: &str, min_own_s: f64) {
         .expect("findings")
         .iter()
         .filter_map(|f| f["code"].as_str())
-        .filter(|c| rehearse::corpus::CONTENT_CODES.contains(c))
+        .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
         .collect();
     assert!(content.is_empty(), "{level}: {content:?}\n{labels:#?}");
     let keep = report["strengths"].as_array().expect("strengths");

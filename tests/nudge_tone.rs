@@ -10,8 +10,7 @@ mod speech;
 
 use std::time::{Duration, Instant};
 
-use rehearse::session::nudge::Chime;
-use rehearse::speech::speak::Tone;
+use rehearse::speech::speak::{Chime, Tone};
 
 #[test]
 fn the_nudge_tone_is_a_soft_short_note_on_the_output_device() {

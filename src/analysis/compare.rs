@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::findings::CONTENT_CHECKS;
+use super::checks::ContentCheck;
 use super::{AnswerPart, AnswerReport, Finding, Strength, Verdict};
 
 /// One part's time in both attempts.
@@ -72,7 +72,7 @@ impl Comparison {
             report
                 .findings
                 .iter()
-                .filter(|f| f.part.is_none() && is_content(&f.code))
+                .filter(|f| f.part.is_none() && ContentCheck::is_content(&f.code))
                 .cloned()
                 .collect()
         };
@@ -136,10 +136,6 @@ impl Comparison {
 
 /// A part whose distance from its budget changed by less than this is "much as before".
 const MOVED_S: f64 = 5.0;
-
-fn is_content(code: &str) -> bool {
-    CONTENT_CHECKS.iter().any(|(c, _)| *c == code)
-}
 
 /// What a fixed finding sounds like, said after "and".
 fn filled_phrase(code: &str) -> &'static str {

@@ -6,10 +6,12 @@
 
 use std::sync::OnceLock;
 
+use super::checks::ContentCheck;
 use super::cues::deflection;
-use super::framework::{Framework, Role};
-use super::meaning::{answer_features, part_shares, Property, Reading, FINDING_CODES};
-use super::parts::{is_first_person, is_past_tense, present_habits};
+use super::framework::Framework;
+use super::grammar::{is_first_person, is_past_tense, present_habits};
+use super::meaning::{answer_features, part_shares, Property, Reading, JUDGED_CHECKS};
+use super::part::Role;
 use super::sentences::Sentence;
 use super::text::{
     is_number, is_participle, negated_before, phrases, quote, small_number_value, year_at, Phrase,
@@ -29,24 +31,6 @@ pub(crate) struct Answer<'a> {
     pub durations: &'a [f64],
     pub framework: &'a Framework,
 }
-
-/// The guide's content checks a framework can list, in the order reports give them, each with
-/// the roles its parts must play for the check to make sense (it reads "the story", "the
-/// learning" and so on).
-pub(crate) const CONTENT_CHECKS: &[(&str, &[Role])] = &[
-    ("team_only", &[Role::Ownership]),
-    ("blame", &[Role::Ownership]),
-    ("no_ownership", &[Role::Ownership]),
-    ("turned_out_fine", &[Role::Change]),
-    ("non_failure", &[]),
-    ("no_evidence", &[Role::Change]),
-    ("no_concrete_change", &[Role::Change]),
-    ("old_failure", &[]),
-    (
-        "context_heavy",
-        &[Role::Story, Role::Ownership, Role::Change],
-    ),
-];
 
 /// Tokens before a cue that are searched for a negation ("I didn't blame anyone").
 const NEGATION_WINDOW: usize = 4;
@@ -1074,8 +1058,9 @@ fn weigh(
     let names: Vec<&str> = answer.labels.iter().map(|l| l.name()).collect();
     let shares = part_shares(&names, answer.durations);
     let mut raised: Vec<Finding> = Vec::new();
-    for code in CONTENT_CHECKS.iter().map(|(code, _)| *code) {
-        let Some(k) = FINDING_CODES.iter().position(|c| *c == code) else {
+    for check in ContentCheck::ALL {
+        let code = check.name();
+        let Some(k) = JUDGED_CHECKS.iter().position(|c| *c == check) else {
             continue;
         };
         if said_surely(reading, code) {
@@ -1211,8 +1196,9 @@ fn content_from_cues(answer: &Answer, options: &AnalysisOptions) -> Vec<Option<F
 
 #[cfg(test)]
 mod tests {
+    use crate::analysis::ContentCheck;
     use crate::analysis::{analyze_by_cues, AnalysisOptions, Level};
-    use crate::corpus::{timed_transcript, CONTENT_CODES};
+    use crate::corpus::timed_transcript;
 
     const CHOOSE: &str =
         "The failure I'd pick is from last spring, when I sent a sale email to forty \
@@ -1241,7 +1227,7 @@ mod tests {
             .findings
             .into_iter()
             .map(|f| f.code)
-            .filter(|c| CONTENT_CODES.contains(&c.as_str()))
+            .filter(|c| ContentCheck::is_content(c))
             .collect()
     }
 

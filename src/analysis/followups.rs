@@ -9,8 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::framework::{Framework, Role};
+use super::framework::Framework;
 use super::meaning::{Property, Reading};
+use super::part::Role;
 use super::sentences::Sentence;
 use super::{AnswerPart, Finding, Level};
 

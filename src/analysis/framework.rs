@@ -5,15 +5,15 @@
 //! are such files compiled in and read exactly like a user's own from the config directory's
 //! `frameworks/` folder, so nothing about the failure question is special-cased in the analysis.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use super::findings::CONTENT_CHECKS;
+use super::checks::ContentCheck;
 use super::meaning::{Judge, JUDGE_PARTS, SHIPPED_JUDGES};
+use super::part::{AnswerPart, Role};
 use super::text::Phrase;
 use super::{Budget, Level};
 
@@ -28,85 +28,6 @@ pub const DEFAULT_FRAMEWORK: &str = "failure";
 
 /// Most parts a framework may have: more would not fit a spoken answer or the report.
 const MAX_PARTS: usize = 8;
-
-/// The part a sentence belongs to: a framework's part id ("choose", "situation") or small talk.
-///
-/// Ids are interned, so a part is a `Copy` value compared by its name wherever it came from (a
-/// framework file, a saved report); the set of ids a process sees is small.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AnswerPart(&'static str);
-
-impl AnswerPart {
-    /// Small talk around the answer: no part of any framework.
-    pub const OTHER: AnswerPart = AnswerPart("other");
-
-    /// A part whose id is known when compiling, for tests and tables of the built-in framework.
-    pub const fn named(id: &'static str) -> AnswerPart {
-        AnswerPart(id)
-    }
-
-    /// The part with this id.
-    pub fn new(id: &str) -> AnswerPart {
-        static IDS: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
-        let mut ids = IDS
-            .get_or_init(Mutex::default)
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match ids.get(id) {
-            Some(known) => AnswerPart(known),
-            None => {
-                let leaked: &'static str = Box::leak(id.to_string().into_boxed_str());
-                ids.insert(leaked);
-                AnswerPart(leaked)
-            }
-        }
-    }
-
-    /// The part's id as the JSON and reports spell it.
-    pub fn name(self) -> &'static str {
-        self.0
-    }
-}
-
-impl fmt::Debug for AnswerPart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl fmt::Display for AnswerPart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl Serialize for AnswerPart {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for AnswerPart {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let id = String::deserialize(deserializer)?;
-        Ok(AnswerPart::new(&id))
-    }
-}
-
-/// What a part does in an answer, for the content checks that look at it: the guide's checks
-/// read "the story", "the speaker's own part" and so on, whatever a framework calls its parts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Naming the example and why it was chosen.
-    Choice,
-    /// Narrating the situation and what happened.
-    Story,
-    /// What the speaker themselves did or did not do.
-    Ownership,
-    /// What changed afterwards, and evidence that it works.
-    Change,
-}
 
 /// A weight per occurrence, with a ceiling on the sum.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
@@ -237,7 +158,7 @@ pub struct Framework {
     /// The part that should get the most time.
     pub largest: Option<AnswerPart>,
     /// Content checks that apply, by code.
-    pub checks: Vec<String>,
+    pub checks: Vec<ContentCheck>,
     probes: Probes,
     pub(crate) order: Order,
     /// The trained classifier that reads this framework's answers, if it names one.
@@ -596,15 +517,17 @@ impl Framework {
             })?),
             None => None,
         };
+        let mut checks = Vec::new();
         for code in &file.checks {
-            let Some((_, needs)) = CONTENT_CHECKS.iter().find(|(known, _)| known == code) else {
-                let known: Vec<&str> = CONTENT_CHECKS.iter().map(|(c, _)| *c).collect();
+            let Some(check) = ContentCheck::from_name(code) else {
+                let known: Vec<&str> = ContentCheck::ALL.iter().map(|c| c.name()).collect();
                 return Err(format!(
                     "`checks` has \"{code}\", which is not a known check ({})",
                     known.join(", ")
                 ));
             };
-            if let Some(missing) = needs.iter().find(|r| !roles.contains(r)) {
+            checks.push(check);
+            if let Some(missing) = check.needs().iter().find(|r| !roles.contains(r)) {
                 return Err(format!(
                     "check \"{code}\" needs a part with role \"{}\"",
                     format!("{missing:?}").to_lowercase()
@@ -703,7 +626,7 @@ impl Framework {
             description: file.description,
             parts,
             total: file.total,
-            checks: file.checks,
+            checks,
             probes: file.probes,
             order,
             judge,
@@ -788,7 +711,7 @@ impl Framework {
 
     /// Whether a content check applies.
     pub fn checks(&self, code: &str) -> bool {
-        self.checks.iter().any(|c| c == code)
+        self.checks.iter().any(|c| c.name() == code)
     }
 
     /// Probes for an answer with no gaps.

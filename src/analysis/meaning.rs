@@ -15,28 +15,30 @@ use std::sync::OnceLock;
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use super::checks::ContentCheck;
 use super::context::{forward, sigmoid, Batch, Params, Shape};
-use super::parts::{is_first_person, is_past_tense, present_habits, Labelled};
+use super::grammar::{is_first_person, is_past_tense, present_habits};
+use super::part::{AnswerPart, Labelled};
 use super::sentences::Sentence;
 use super::text::{is_number, is_participle};
-use super::{AnswerPart, Level};
+use super::Level;
 
 /// Length of a sentence vector.
 pub const VECTOR_DIMS: usize = 384;
 /// Grammar and position signals appended to the vectors.
 pub(crate) const SIGNALS: usize = 13;
 
-/// The content findings the answer-level models decide, in their output order.
-pub const FINDING_CODES: [&str; 9] = [
-    "blame",
-    "no_ownership",
-    "non_failure",
-    "turned_out_fine",
-    "team_only",
-    "no_concrete_change",
-    "no_evidence",
-    "old_failure",
-    "context_heavy",
+/// The content checks the answer-level models decide, in the order of their rows in the weights.
+pub const JUDGED_CHECKS: [ContentCheck; 9] = [
+    ContentCheck::Blame,
+    ContentCheck::NoOwnership,
+    ContentCheck::NonFailure,
+    ContentCheck::TurnedOutFine,
+    ContentCheck::TeamOnly,
+    ContentCheck::NoConcreteChange,
+    ContentCheck::NoEvidence,
+    ContentCheck::OldFailure,
+    ContentCheck::ContextHeavy,
 ];
 /// What an answer-level model reads: for each property the log-odds of its highest sentence
 /// probability and of the mean of its two highest, and how many sentences have it (the sum of
@@ -196,7 +198,7 @@ pub(crate) const INPUTS: usize = VECTOR_DIMS + SIGNALS;
 pub struct Judge {
     /// The context model's parameters, flat, in `Judge::shape().parameters()` order.
     pub context: Vec<Vec<f32>>,
-    /// `[FINDING_CODES][ANSWER_FEATURES]`: one logistic model per content finding over the
+    /// `[JUDGED_CHECKS][ANSWER_FEATURES]`: one logistic model per content finding over the
     /// answer's properties and the check's own verdict.
     pub finding_weights: Vec<f32>,
     pub finding_bias: Vec<f32>,
@@ -286,8 +288,8 @@ impl Judge {
         };
         Ok(Judge {
             context,
-            finding_weights: read("finding_weights", FINDING_CODES.len() * ANSWER_FEATURES)?,
-            finding_bias: read("finding_bias", FINDING_CODES.len())?,
+            finding_weights: read("finding_weights", JUDGED_CHECKS.len() * ANSWER_FEATURES)?,
+            finding_bias: read("finding_bias", JUDGED_CHECKS.len())?,
             provenance: Provenance {
                 corpus_sha256: note("corpus_sha256"),
                 settings: note("settings"),
@@ -306,12 +308,12 @@ impl Judge {
             .collect();
         fields.push((
             "finding_weights",
-            vec![FINDING_CODES.len(), ANSWER_FEATURES],
+            vec![JUDGED_CHECKS.len(), ANSWER_FEATURES],
             bytes(&self.finding_weights),
         ));
         fields.push((
             "finding_bias",
-            vec![FINDING_CODES.len()],
+            vec![JUDGED_CHECKS.len()],
             bytes(&self.finding_bias),
         ));
         let views: Vec<(String, TensorView)> = fields
@@ -358,7 +360,7 @@ impl Judge {
         })
     }
 
-    /// Probability that the answer has content finding `FINDING_CODES[code]`, from its
+    /// Probability that the answer has content finding `JUDGED_CHECKS[code]`, from its
     /// features (`answer_features`).
     pub(crate) fn finding_probability(&self, code: usize, features: &[f32]) -> f64 {
         let weights = &self.finding_weights[code * ANSWER_FEATURES..(code + 1) * ANSWER_FEATURES];

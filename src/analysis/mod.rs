@@ -12,6 +12,7 @@
 //! `followups` picks the next questions and judges the replies to them; `delivery` measures pace and fillers; `render` prints
 //! the report for a terminal.
 
+mod checks;
 mod compare;
 mod context;
 mod cues;
@@ -19,7 +20,9 @@ mod delivery;
 mod findings;
 mod followups;
 mod framework;
+mod grammar;
 mod meaning;
+mod part;
 mod parts;
 mod sentences;
 mod strengths;
@@ -36,19 +39,21 @@ use parts::label_sentences;
 use sentences::split_sentences;
 use timing::{part_reports, sentence_durations, word_slots};
 
+pub use checks::ContentCheck;
 pub use compare::{Comparison, PartChange};
 pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
 pub(crate) use framework::{capitalised, parse_built_in};
 pub use framework::{
-    check_seconds, toml_error_place, AnswerPart, Framework, FrameworkError, PartSpec, Role,
-    DEFAULT_FRAMEWORK, LONGEST_S,
+    check_seconds, toml_error_place, Framework, FrameworkError, PartSpec, DEFAULT_FRAMEWORK,
+    LONGEST_S,
 };
 pub(crate) use meaning::logistic;
 pub use meaning::{
     answer_features, part_shares, settled_part, Judge, Meaning, Property, Provenance,
-    ANSWER_FEATURES, FINDING_CODES, JUDGE_PARTS, VECTOR_DIMS,
+    ANSWER_FEATURES, JUDGED_CHECKS, JUDGE_PARTS, VECTOR_DIMS,
 };
+pub use part::{AnswerPart, Role};
 pub use strengths::{spoken as spoken_strength, Strength};
 
 /// Turns sentences into meaning vectors: the port through which the sentence model (at the
@@ -695,7 +700,7 @@ mod tests {
             .findings
             .iter()
             .map(|f| f.code.as_str())
-            .filter(|c| FINDING_CODES.contains(c))
+            .filter(|c| ContentCheck::is_content(c))
             .collect()
     }
 

@@ -8,9 +8,10 @@
 
 use super::cues::{deflection, small_talk_cues, SmallTalkKind};
 use super::framework::{Framework, PartSpec};
+use super::grammar::{is_first_person, is_past_tense, present_habits};
+use super::part::{AnswerPart, Labelled};
 use super::sentences::Sentence;
 use super::text::{is_participle, Phrase};
-use super::AnswerPart;
 
 /// Score of a small-talk sentence, wherever it falls.
 const OTHER_TRANSITION: f64 = -0.3;
@@ -28,86 +29,6 @@ const SMALL_TALK_CAP: f64 = 6.0;
 const PREAMBLE_OTHER: f64 = 1.0;
 /// The example must be named within this share of the words for what precedes it to be preamble.
 const PREAMBLE_MAX_SHARE: f64 = 0.4;
-
-/// Irregular past-tense verbs common in stories.
-const IRREGULAR_PAST: &[&str] = &[
-    "was",
-    "were",
-    "had",
-    "did",
-    "went",
-    "made",
-    "took",
-    "told",
-    "thought",
-    "knew",
-    "saw",
-    "got",
-    "gave",
-    "felt",
-    "kept",
-    "left",
-    "said",
-    "sent",
-    "spent",
-    "wrote",
-    "ran",
-    "began",
-    "found",
-    "brought",
-    "built",
-    "chose",
-    "forgot",
-    "came",
-    "became",
-    "lost",
-    "met",
-    "paid",
-    "heard",
-    "held",
-    "broke",
-    "fell",
-    "understood",
-    "caught",
-    "led",
-    "drove",
-    "sat",
-    "stood",
-    "grew",
-];
-
-/// Words after "I"/"we" that are not a present-tense habit.
-const NOT_HABIT: &[&str] = &[
-    "am", "are", "is", "was", "were", "had", "have", "would", "will", "could", "should", "might",
-    "must", "can", "did", "do", "does", "think", "mean", "guess", "believe", "suppose", "feel",
-    "hope", "know", "remember", "said", "not", "realized", "realised", "wanted", "want", "got",
-];
-
-/// Verbs spelt the same in past and present ("I cut", "I read"): no evidence of a habit.
-const AMBIGUOUS_TENSE: &[&str] = &[
-    "cut", "put", "set", "let", "hit", "read", "quit", "hurt", "cost", "shut", "spread", "split",
-    "bet", "upset",
-];
-
-/// Adverbs that may sit between "I" and its verb ("I always ask", "we now run").
-const HABIT_ADVERBS: &[&str] = &[
-    "always",
-    "usually",
-    "never",
-    "normally",
-    "typically",
-    "now",
-    "also",
-    "still",
-    "just",
-    "really",
-    "actually",
-    "then",
-    "even",
-    "first",
-    "immediately",
-    "personally",
-];
 
 /// Words that mark the present as the time talked about.
 const PRESENT_MARKERS: &[&str] = &["now", "anymore", "nowadays", "today", "currently"];
@@ -140,45 +61,12 @@ struct Emission {
     present_marker: Option<&'static str>,
 }
 
-/// "I", "my", "me": the speaker as a person, not the team.
-pub(crate) fn is_first_person(token: &str) -> bool {
-    matches!(token, "i" | "my" | "me" | "myself" | "mine")
-}
-
 /// Whether a cue itself says who acted ("I should have", "we skipped").
 fn names_speaker(phrase: &Phrase) -> bool {
     phrase
         .source
         .split_whitespace()
         .any(|w| is_first_person(w) || matches!(w, "we" | "our"))
-}
-
-/// Whether a token is a past-tense verb (irregular, or regular "-ed").
-pub(crate) fn is_past_tense(token: &str) -> bool {
-    IRREGULAR_PAST.contains(&token)
-        || (token.len() > 4 && token.ends_with("ed") && !token.ends_with("eed"))
-}
-
-/// The present-tense habits in a sentence, as "subject verb": "I ask", "we always run".
-pub(crate) fn present_habits(tokens: &[super::text::Token]) -> Vec<String> {
-    tokens
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.text == "i" || t.text == "we")
-        .filter_map(|(k, t)| {
-            let verb = tokens[k + 1..]
-                .iter()
-                .find(|n| !HABIT_ADVERBS.contains(&n.text.as_str()))?
-                .text
-                .as_str();
-            let habit = !NOT_HABIT.contains(&verb)
-                && !AMBIGUOUS_TENSE.contains(&verb)
-                && !is_past_tense(verb)
-                && !verb.ends_with("ing")
-                && verb.chars().all(|c| c.is_alphabetic());
-            habit.then(|| format!("{} {verb}", t.text))
-        })
-        .collect()
 }
 
 /// "I have" / "we've" followed by a participle.
@@ -406,13 +294,6 @@ fn emissions(sentences: &[Sentence], framework: &Framework) -> Vec<Emission> {
     let mut emissions: Vec<Emission> = sentences.iter().map(|s| emission(s, framework)).collect();
     mark_preamble(sentences, &mut emissions);
     emissions
-}
-
-/// A labelled sentence: its part and the reason in words.
-#[derive(Debug, Clone)]
-pub(crate) struct Labelled {
-    pub part: AnswerPart,
-    pub why: String,
 }
 
 fn part_id(framework: &Framework, label: Option<usize>) -> AnswerPart {

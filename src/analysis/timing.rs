@@ -5,8 +5,9 @@
 //! evaluation scores durations with the same rule.
 
 use super::framework::Framework;
+use super::part::AnswerPart;
 use super::sentences::Sentence;
-use super::{AnswerPart, Budget, PartReport, Verdict};
+use super::{Budget, PartReport, Verdict};
 use crate::transcript::Word;
 
 /// Below this a part counts as missing rather than short.

@@ -169,7 +169,7 @@ mod tests {
             number: 1,
             question: "Describe a time you failed.".into(),
             wav: "answer-1.wav".into(),
-            end: crate::session::endpoint::AnswerEnd::Silence,
+            end: crate::store::AnswerEnd::Silence,
             report: Some(report),
             followup: None,
             note: None,

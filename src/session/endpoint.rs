@@ -7,6 +7,7 @@
 //! a *stretch* of speech, which the session transcribes while the candidate goes on talking.
 
 use crate::audio::vad::FRAME_S;
+use crate::store::AnswerEnd;
 
 /// Timing rules for one answer, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -45,28 +46,6 @@ impl Default for EndpointRules {
             no_speech_timeout_s: 15.0,
         }
     }
-}
-
-/// Why an answer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnswerEnd {
-    /// The candidate stopped talking for the end-of-answer silence.
-    Silence,
-    /// The candidate said "that's my answer" or similar.
-    Phrase,
-    /// The answer reached the maximum length.
-    MaxLength,
-    /// Nobody spoke.
-    NoSpeech,
-    /// The audio input stopped (device lost, file ended).
-    InputEnded,
-    /// The disk filled up: the recording stops where the disk did.
-    DiskFull,
-    /// rehearse stopped mid-answer; the answer was recovered from its recording later.
-    Recovered,
-    /// The candidate pressed `r` to answer the question again instead.
-    RetryKey,
 }
 
 /// What a frame changed.

@@ -15,12 +15,12 @@ use crate::audio::vad::{frames_to_spans, SpanRules, VoiceActivity, FRAME_S, FRAM
 use crate::audio::SAMPLE_RATE;
 use crate::files;
 use crate::session::endpoint::{
-    ends_with_done_phrase, AnswerEnd, EndOfAnswerDetector, EndpointEvent, EndpointRules,
+    ends_with_done_phrase, EndOfAnswerDetector, EndpointEvent, EndpointRules,
 };
 use crate::session::live::{LiveStatus, LiveView};
 use crate::session::live_part::LivePart;
 use crate::speech::transcribe::{fit_words_to_spans, SpeechToText, TranscribeError};
-use crate::store::WavRecorder;
+use crate::store::{AnswerEnd, WavRecorder};
 use crate::transcript::{Transcript, Word};
 
 /// How long one read from the audio source may wait: the live view's refresh period.

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use crossterm::{cursor, style, terminal, QueueableCommand};
 
 use crate::session::live_part::LivePart;
-use crate::session::nudge::{Chime, NudgeMode, Nudger};
+use crate::session::nudge::{NudgeMode, Nudger};
+use crate::speech::speak::Chime;
 
 /// What the live view shows.
 #[derive(Debug, Clone)]

@@ -30,12 +30,6 @@ impl NudgeMode {
     }
 }
 
-/// What sounds a cue (`--nudge tone`). Ringing must not block the live loop, and a tone that
-/// cannot play is not worth interrupting an answer for: it returns nothing.
-pub trait Chime: Send {
-    fn ring(&mut self);
-}
-
 /// At most one new cue this often (seconds of the answer): a nudge, not a nag.
 const MIN_GAP_S: f64 = 20.0;
 /// How long a cue stays in the live line.

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use crate::analysis::{self, AnalysisOptions, Framework, SentenceEncoder};
 use crate::audio::repair::repair_wav_header;
 use crate::report::summary;
-use crate::session::endpoint::AnswerEnd;
 use crate::speech::transcribe::{self, SpeechToText, TranscribeError, WavFileBlocks};
+use crate::store::AnswerEnd;
 use crate::store::{
     saved, write_json, AnswerRecord, FollowupRecord, IndexedAnswer, SessionEnd, SessionIndex,
     SessionRecord,

@@ -15,6 +15,12 @@ pub enum SpeakError {
     NoSuchVoice { wanted: String, available: String },
 }
 
+/// What sounds a cue (`--nudge tone`). Ringing must not block the live loop, and a tone that
+/// cannot play is not worth interrupting an answer for: it returns nothing.
+pub trait Chime: Send {
+    fn ring(&mut self);
+}
+
 /// Anything that can say a line to the candidate and return once it has been said.
 pub trait Voice {
     fn say(&mut self, text: &str) -> Result<(), SpeakError>;
@@ -294,7 +300,7 @@ impl Tone {
     }
 }
 
-impl crate::session::nudge::Chime for Tone {
+impl Chime for Tone {
     fn ring(&mut self) {
         let (device, config) = (self.device.clone(), self.config.clone());
         std::thread::spawn(move || {

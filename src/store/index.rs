@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{AnswerReport, Comparison, ReplyVerdict};
-use crate::session::endpoint::AnswerEnd;
 use crate::store::{write_json, SessionRecord};
 use crate::transcript::Transcript;
 
@@ -82,6 +81,29 @@ impl LiveIndex<'_> {
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
         write_json(dir, SessionRecord::INDEX, self)
     }
+}
+
+/// Why an answer ended, as its record keeps it: the end-of-answer detector decides the first
+/// three, the session the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerEnd {
+    /// The candidate stopped talking for the end-of-answer silence.
+    Silence,
+    /// The candidate said "that's my answer" or similar.
+    Phrase,
+    /// The answer reached the maximum length.
+    MaxLength,
+    /// Nobody spoke.
+    NoSpeech,
+    /// The audio input stopped (device lost, file ended).
+    InputEnded,
+    /// The disk filled up: the recording stops where the disk did.
+    DiskFull,
+    /// rehearse stopped mid-answer; the answer was recovered from its recording later.
+    Recovered,
+    /// The candidate pressed `r` to answer the question again instead.
+    RetryKey,
 }
 
 /// One answered question, as stored in `session.json` (and read back by recovery, so that a

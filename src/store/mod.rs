@@ -6,5 +6,7 @@ mod index;
 mod record;
 pub mod saved;
 
-pub use index::{AnswerRecord, FollowupRecord, IndexedAnswer, LiveIndex, SessionEnd, SessionIndex};
+pub use index::{
+    AnswerEnd, AnswerRecord, FollowupRecord, IndexedAnswer, LiveIndex, SessionEnd, SessionIndex,
+};
 pub use record::{write_json, SessionRecord, WavRecorder};
