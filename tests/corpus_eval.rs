@@ -6,12 +6,12 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use rehearse::analysis::{ContentCheck, Judge, Property};
+use rehearse::corpus::eval::{agreement, evaluate_all};
+use rehearse::corpus::train;
 use rehearse::corpus::{
     load_dir, load_second_labels, load_split, split_authors, CorpusAnswer, Split, SECOND_LABELS,
 };
-use rehearse::eval::{agreement, evaluate_all};
 use rehearse::models::sentence::{CachedEncoder, MiniLm, SENTENCE_MODEL_NAME};
-use rehearse::train;
 
 fn corpus_root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus"))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use rehearse::analysis::{analyze, AnalysisOptions, Framework, Meaning};
-use rehearse::config::Config;
+use rehearse::app::config::Config;
 use rehearse::corpus::timed_transcript;
 use rehearse::library::questions::parse_questions;
 

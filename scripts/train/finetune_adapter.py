@@ -37,7 +37,7 @@ WEIGHT_DECAY = 0.01
 DROPOUT = 0.1
 MAX_PIECES = 64  # in training; sentences longer than this are rare
 # A property's positive sentences count (negatives / positives) times a negative one, at most
-# this many: the context model's rule (src/train.rs, positive_weights), so rare properties
+# this many: the context model's rule (src/corpus/train.rs, positive_weights), so rare properties
 # (blame, a disguised strength, a speed bump) shape the vectors too.
 MAX_POSITIVE_WEIGHT = 8.0
 WARMUP_STEPS = 30

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::analysis;
 use crate::app::cli::LevelArg;
-use crate::config::{self, Config};
+use crate::app::config::{self, Config};
 use crate::library::questions;
 use crate::library::FrameworkOrigin;
 use crate::models::{self};

@@ -6,12 +6,13 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use crate::app::cli::{EvalArgs, TrainArgs, WhisperArgs};
+use crate::corpus::{eval as corpus_eval, spoken};
 use crate::corpus::{CorpusAnswer, Split};
 use crate::models::sentence::{self, MiniLm};
 use crate::models::{self};
 use crate::outln;
+use crate::paths;
 use crate::speech::transcribe::WhisperTuning;
-use crate::{eval as corpus_eval, paths, spoken_corpus};
 
 use super::{load_config, load_sentence_model, load_whisper_tuned};
 
@@ -25,7 +26,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     if args.through_audio {
         // The voices take turns, so any sample is read by all three.
         let voices: Vec<usize> = (0..answers.len())
-            .map(|i| i % spoken_corpus::VOICES.len())
+            .map(|i| i % spoken::VOICES.len())
             .collect();
         let (heard, description) = hear_answers(
             &answers,
@@ -91,7 +92,7 @@ fn spread_sample(answers: Vec<CorpusAnswer>, n: usize) -> Vec<CorpusAnswer> {
         .collect()
 }
 
-/// Every answer read aloud by its espeak-ng voice (`voices[i]` indexes `spoken_corpus::VOICES`)
+/// Every answer read aloud by its espeak-ng voice (`voices[i]` indexes `spoken::VOICES`)
 /// and transcribed by the chosen Whisper model, with its labels carried onto the heard words;
 /// and a line saying how, with the word error rate.
 fn hear_answers(
@@ -112,18 +113,18 @@ fn hear_answers(
     let decoding = stt.decoding();
     let mut heard = Vec::with_capacity(answers.len());
     // Word errors and written words for each voice.
-    let mut by_voice = [(0usize, 0usize); spoken_corpus::VOICES.len()];
+    let mut by_voice = [(0usize, 0usize); spoken::VOICES.len()];
     for (i, answer) in answers.iter().enumerate() {
         let voice = voices[i];
-        let answer = spoken_corpus::hear(
+        let answer = spoken::hear(
             answer,
-            spoken_corpus::VOICES[voice],
+            spoken::VOICES[voice],
             &mut stt,
             &model_id,
             &decoding,
             &cache,
         )?;
-        let (errors, words) = spoken_corpus::word_errors(
+        let (errors, words) = spoken::word_errors(
             &answers[i]
                 .transcript
                 .words
@@ -148,7 +149,7 @@ fn hear_answers(
     let (errors, words) = by_voice
         .iter()
         .fold((0, 0), |(e, n), &(de, dn)| (e + de, n + dn));
-    let voices: Vec<String> = spoken_corpus::VOICES
+    let voices: Vec<String> = spoken::VOICES
         .iter()
         .zip(by_voice)
         .map(|(voice, counts)| format!("{voice} {:.1} %", rate(counts)))
@@ -163,31 +164,33 @@ fn hear_answers(
 
 pub fn train(args: &TrainArgs) -> Result<()> {
     let mut answers = crate::corpus::load_split(&args.corpus, Split::Train)?;
-    let heard_model = format!("ggml-{}.bin", crate::train::HEARD_MODEL);
+    let heard_model = format!("ggml-{}.bin", crate::corpus::train::HEARD_MODEL);
     if model_name(&args.whisper)? != heard_model {
         bail!(
             "rehearse train hears its training answers with {} (train::HEARD_MODEL), which the \
              recorded settings name; drop --model and $REHEARSE_MODEL, or change that constant",
-            crate::train::HEARD_MODEL
+            crate::corpus::train::HEARD_MODEL
         );
     }
     let (sample, voices): (Vec<CorpusAnswer>, Vec<usize>) = answers
         .iter()
-        .filter_map(|a| crate::train::heard_voice(&a.id).map(|v| (a.clone(), v)))
+        .filter_map(|a| crate::corpus::train::heard_voice(&a.id).map(|v| (a.clone(), v)))
         .unzip();
     let (heard, description) = hear_answers(
         &sample,
         &voices,
         &args.whisper,
-        crate::train::HEARD_DECODING,
+        crate::corpus::train::HEARD_DECODING,
         args.audio_cache.as_deref(),
     )?;
     outln!("{} training answers also {description}", heard.len())?;
     answers.extend(heard);
     if let Some(file) = &args.export_sentences {
         let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
-        return crate::train::export_sentences(&answers, file, &|text| model.word_pieces(text));
+        return crate::corpus::train::export_sentences(&answers, file, &|text| {
+            model.word_pieces(text)
+        });
     }
     let mut encoder = load_sentence_model()?;
-    crate::train::run(&args.corpus, &answers, &args.out, &mut encoder)
+    crate::corpus::train::run(&args.corpus, &answers, &args.out, &mut encoder)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::analysis::{AnalysisOptions, Framework, Level};
-use crate::config::{Config, Settings};
+use crate::app::config::{Config, Settings};
 use crate::library::FrameworkLibrary;
 use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::paths;
@@ -16,6 +16,7 @@ use crate::speech::transcribe::{WhisperSpeechToText, WhisperTuning};
 
 mod catalog;
 pub mod cli;
+pub mod config;
 mod develop;
 mod models;
 mod review;

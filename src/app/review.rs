@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 
 use crate::analysis::Level;
 use crate::app::cli::{HintArgs, ReportArgs};
-use crate::config::Config;
+use crate::app::config::Config;
 use crate::library::questions;
 use crate::paths;
 use crate::report::terminal;
@@ -96,7 +96,7 @@ pub fn hint(args: &HintArgs) -> Result<()> {
     )?;
     out!(
         "{}",
-        crate::hint::printed(&question.text, &framework, settings.level)
+        crate::report::hint::printed(&question.text, &framework, settings.level)
     )?;
     Ok(())
 }

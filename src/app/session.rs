@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 
 use crate::analysis::{AnalysisOptions, Framework, Level};
 use crate::app::cli::{LevelArg, SessionArgs, WhisperArgs};
+use crate::app::config::{Config, Settings};
 use crate::audio::capture::{self, AudioSource, Microphone, WavFileSource};
 use crate::audio::vad::VoiceDetector;
-use crate::config::{Config, Settings};
 use crate::library::questions::{self, Question};
 use crate::outln;
 use crate::session::endpoint::EndpointRules;

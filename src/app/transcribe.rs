@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::analysis::{self, Level};
 use crate::app::cli::{AnalyzeArgs, TranscribeArgs, WhisperArgs};
-use crate::config::Config;
+use crate::app::config::Config;
 use crate::report::terminal;
 use crate::speech::transcribe::{self, WavFileBlocks};
 use crate::transcript::Transcript;

@@ -26,8 +26,8 @@ use crate::analysis::{
 };
 use crate::audio::capture::AudioSource;
 use crate::audio::vad::VoiceActivity;
-use crate::hint;
 use crate::library::questions::Question;
+use crate::report::hint;
 use crate::report::{summary, terminal};
 use crate::speech::speak::Voice;
 use crate::store::{AnswerEnd, AnswerRecord, FollowupRecord, LiveIndex, SessionEnd, SessionRecord};

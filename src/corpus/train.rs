@@ -27,8 +27,8 @@ use crate::analysis::{
     Batch, Framework, Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES,
     JUDGED_CHECKS, JUDGE_PARTS,
 };
+use crate::corpus::eval::word_slots;
 use crate::corpus::{split_authors, unit, CorpusAnswer, Split, CORPUS_YEAR};
-use crate::eval::word_slots;
 use crate::outln;
 use crate::speech::transcribe::WhisperTuning;
 
@@ -66,7 +66,7 @@ pub const SETTINGS: Settings = Settings {
 
 /// One training answer in this many is also trained on as Whisper hears it: read aloud by the
 /// espeak-ng voices, transcribed by `HEARD_MODEL`, labels carried onto the heard words
-/// (`spoken_corpus`), so misheard words and run-on sentences are seen in training. Which answers
+/// (`corpus::spoken`), so misheard words and run-on sentences are seen in training. Which answers
 /// are heard, and by which voice, follows from each answer's id alone (`heard_voice`), so adding
 /// answers to the corpus leaves the transcripts already heard (and cached) as they were.
 pub const HEARD_ONE_IN: u64 = 6;
@@ -75,12 +75,12 @@ pub const HEARD_ONE_IN: u64 = 6;
 /// ones a candidate's answer meets.
 pub const HEARD_MODEL: &str = crate::models::DEFAULT_MODEL;
 
-/// Which voice (an index into `spoken_corpus::VOICES`) reads the training answer `id`, or `None`
+/// Which voice (an index into `spoken::VOICES`) reads the training answer `id`, or `None`
 /// when it is trained on as text only.
 pub fn heard_voice(id: &str) -> Option<usize> {
     let hash = crate::corpus::fnv1a(id);
     hash.is_multiple_of(HEARD_ONE_IN)
-        .then(|| ((hash / HEARD_ONE_IN) % crate::spoken_corpus::VOICES.len() as u64) as usize)
+        .then(|| ((hash / HEARD_ONE_IN) % crate::corpus::spoken::VOICES.len() as u64) as usize)
 }
 
 /// How Whisper decodes the heard training answers, fixed here so that a variable set for a
@@ -831,7 +831,7 @@ pub fn settings_record(settings: &Settings) -> String {
     format!(
         "{record} heard one answer in {HEARD_ONE_IN} (by id) read by {:?}, transcribed by \
          {HEARD_MODEL}{prompted}",
-        crate::spoken_corpus::VOICES
+        crate::corpus::spoken::VOICES
     )
 }
 

@@ -4,6 +4,14 @@
 //! The corpus has no audio, so word timings are synthesised deterministically from the text
 //! (`timed_transcript` for unit-test fixtures, `load_answer` for corpus files). Both use the same
 //! layout rules so that an engine tuned on one behaves the same on the other.
+//!
+//! Beside the corpus, the judge's development tools that read it: `eval` scores an analysis
+//! against the labels, `train` fits the judge's weights, `spoken` reads answers aloud and hears
+//! them back through Whisper.
+
+pub mod eval;
+pub(crate) mod spoken;
+pub mod train;
 
 use std::path::Path;
 
