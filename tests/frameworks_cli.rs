@@ -57,7 +57,7 @@ fn built_in_frameworks_are_listed_and_shown_as_toml() {
     let home = tempfile::tempdir().unwrap();
     let (ok, listed, _) = run(home.path(), &["frameworks", "list"]);
     assert!(ok);
-    assert!(listed.starts_with("failure  Describe a time you failed  (built in)\n  choose 20-40 s, describe 45-75 s, own 20-40 s, learn 60-90 s; whole answer 180-210 s\n"), "{listed}");
+    assert!(listed.starts_with("failure  Describe a time you failed  (built in)\n  Choose a real failure, describe it honestly, own your part, then spend the most time on what you learned and changed, with evidence.\n  choose 20-40 s, describe 45-75 s, own 20-40 s, learn 60-90 s; whole answer 180-210 s\n"), "{listed}");
     assert!(
         listed.contains("star  Situation, task, action, result  (built in)"),
         "{listed}"

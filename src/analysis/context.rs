@@ -125,7 +125,6 @@ pub struct Batch {
     pub inputs: Tensor,
     /// `[answers * longest]`, u32: position of each sentence in its answer read backwards.
     pub reverse: Tensor,
-    pub lengths: Vec<usize>,
 }
 
 impl Batch {
@@ -148,7 +147,6 @@ impl Batch {
         Ok(Batch {
             inputs: Tensor::from_vec(flat, (answers.len(), longest, width), device)?,
             reverse: Tensor::from_vec(reverse, answers.len() * longest, device)?,
-            lengths: answers.iter().map(|a| a.len()).collect(),
         })
     }
 }

@@ -67,6 +67,9 @@ pub fn frameworks_list() -> Result<()> {
                     .map(|p| format!("{} {:.0}-{:.0} s", p.id, p.budget.min_s, p.budget.max_s))
                     .collect();
                 outln!("{name}  {}  ({from})", f.title)?;
+                if !f.description.is_empty() {
+                    outln!("  {}", f.description)?;
+                }
                 outln!(
                     "  {}; whole answer {:.0}-{:.0} s",
                     parts.join(", "),

@@ -42,6 +42,13 @@ pub trait AudioSource {
     /// Throws away what was captured so far: called after rehearse has spoken, so it never
     /// transcribes its own voice.
     fn discard_pending(&mut self);
+
+    /// Seconds of audio lost so far because rehearse fell behind the device (its buffer
+    /// overflowed while the machine was too busy to read it): the recording has a gap there, and
+    /// the candidate should hear so. Sources that wait for their reader (files) lose nothing.
+    fn lost_seconds(&self) -> f64 {
+        0.0
+    }
 }
 
 /// Seconds of raw device audio the ring holds before the oldest is dropped.
@@ -113,11 +120,6 @@ impl Microphone {
             raw: Vec::new(),
             last_audio: Instant::now(),
         })
-    }
-
-    /// Device frames lost because the session thread fell behind (the ring overflowed).
-    pub fn dropped_samples(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -244,6 +246,12 @@ impl AudioSource for Microphone {
             self.resampler = resampler;
         }
         self.last_audio = Instant::now();
+    }
+
+    fn lost_seconds(&self) -> f64 {
+        // The ring holds interleaved device samples: one frame is `channels` of them.
+        self.dropped.load(Ordering::Relaxed) as f64
+            / (f64::from(self.input_rate) * self.channels as f64)
     }
 }
 

@@ -95,13 +95,6 @@ impl FrameClassifier {
     }
 }
 
-/// Sample ranges of the stretches of speech in 16 kHz mono audio.
-pub fn speech_spans(audio: &[f32], rules: SpanRules) -> Vec<Range<usize>> {
-    let mut classifier = FrameClassifier::default();
-    classifier.push(audio);
-    frames_to_spans(&classifier.into_voiced(), rules, audio.len())
-}
-
 /// Groups per-frame voice decisions into padded sample ranges; pure, so it is tested directly.
 pub fn frames_to_spans(
     voiced: &[bool],
@@ -211,6 +204,14 @@ mod tests {
 
     #[test]
     fn silence_has_no_speech() {
-        assert!(speech_spans(&vec![0.0; 16_000 * 3], SpanRules::default()).is_empty());
+        let silence = vec![0.0; 16_000 * 3];
+        let mut classifier = FrameClassifier::default();
+        classifier.push(&silence);
+        let spans = frames_to_spans(
+            &classifier.into_voiced(),
+            SpanRules::default(),
+            silence.len(),
+        );
+        assert!(spans.is_empty());
     }
 }

@@ -127,6 +127,9 @@ pub struct HeardAnswer {
     pub transcribe_after_end_s: f64,
     /// A device fault that ended the answer early, if any.
     pub fault: Option<String>,
+    /// Seconds of audio the device delivered but rehearse could not take in time (the machine
+    /// was too busy): the recording and the transcript have a gap.
+    pub lost_s: f64,
     /// Whether the audio source has ended for good.
     pub input_over: bool,
 }
@@ -150,6 +153,7 @@ impl Listener<'_> {
     /// Listens until the answer ends, writing audio to `recorder` as it arrives.
     pub fn listen(&mut self, recorder: &mut WavRecorder) -> Result<HeardAnswer> {
         let mut detector = EndOfAnswerDetector::new(self.rules);
+        let lost_before = self.input.lost_seconds();
         let mut audio: Vec<f32> = Vec::new();
         let mut voiced: Vec<bool> = Vec::new();
         let mut chunk = Vec::new();
@@ -275,6 +279,7 @@ impl Listener<'_> {
             ended_at,
             transcribe_after_end_s: after_end.as_secs_f64(),
             fault,
+            lost_s: self.input.lost_seconds() - lost_before,
             input_over,
         })
     }

@@ -159,6 +159,9 @@ impl Session<'_> {
                 "Recording stopped: {fault}. The answer so far is kept and analysed."
             )?;
         }
+        if let Some(gap) = lost_audio(&heard) {
+            writeln!(self.out, "{gap}")?;
+        }
         if heard.transcript.words.is_empty() {
             writeln!(self.out, "No answer heard; moving on.")?;
             let next = self.session_end(&heard);
@@ -339,7 +342,7 @@ impl Session<'_> {
             end: heard.end,
             report: None,
             followup: None,
-            note: heard.fault.clone(),
+            note: heard_note(heard),
             retry_of: None,
             comparison: None,
         }
@@ -438,6 +441,7 @@ impl Session<'_> {
                 "for": what,
                 "reason": heard.end,
                 "seconds": seconds,
+                "lost_s": heard.lost_s,
                 "ended_s_ago": heard.ended_at.elapsed().as_secs_f64(),
             }),
         )?;
@@ -490,6 +494,32 @@ fn live_part(
     }
 }
 
+/// Audio lost this short is a dropped buffer, not a gap a candidate would notice.
+const NOTICEABLE_LOSS_S: f64 = 0.05;
+
+/// What to tell the candidate when the device delivered audio rehearse could not take in time.
+fn lost_audio(heard: &HeardAnswer) -> Option<String> {
+    (heard.lost_s >= NOTICEABLE_LOSS_S).then(|| {
+        format!(
+            "{:.1} s of the answer were lost: the computer was too busy to take the audio in \
+             time, so the recording and the transcript have a gap. Close other busy programs \
+             and answer again if it matters.",
+            heard.lost_s
+        )
+    })
+}
+
+/// What the answer's record notes about how it was heard: a fault that ended it, audio lost.
+fn heard_note(heard: &HeardAnswer) -> Option<String> {
+    let notes: Vec<String> = heard
+        .fault
+        .iter()
+        .cloned()
+        .chain(lost_audio(heard))
+        .collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,6 +537,8 @@ mod tests {
         samples: Vec<f32>,
         position: usize,
         fail_at: Option<usize>,
+        /// From this sample on, the source reports this many seconds lost (a busy machine).
+        lose_at: Option<(usize, f64)>,
     }
 
     impl ScriptedAudio {
@@ -521,6 +553,7 @@ mod tests {
                 samples,
                 position: 0,
                 fail_at: None,
+                lose_at: None,
             }
         }
     }
@@ -540,6 +573,12 @@ mod tests {
             Ok(self.position < self.samples.len())
         }
         fn discard_pending(&mut self) {}
+        fn lost_seconds(&self) -> f64 {
+            match self.lose_at {
+                Some((at, seconds)) if self.position >= at => seconds,
+                _ => 0.0,
+            }
+        }
     }
 
     /// Loud frames are voice.
@@ -897,6 +936,35 @@ mod tests {
             .transcript
             .contains("wrong build"));
         assert_eq!(outcome.answers.len(), 1);
+    }
+
+    #[test]
+    fn audio_lost_to_a_busy_machine_is_told_and_noted_and_the_answer_still_counts() {
+        let mut audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 5.0)]);
+        audio.lose_at = Some((16_000 * 2, 1.5));
+        let outcome = run(audio, &["I shipped the wrong build to the customer."], 1);
+        let gap = "1.5 s of the answer were lost";
+        assert!(outcome.printed.contains(gap), "{}", outcome.printed);
+        let answer = &outcome.answers[0];
+        assert!(
+            answer.note.as_deref().unwrap_or("").contains(gap),
+            "{answer:?}"
+        );
+        assert!(answer.report.is_some());
+        let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
+        assert!(events.contains("\"lost_s\":1.5"), "{events}");
+    }
+
+    #[test]
+    fn an_answer_heard_whole_has_no_note() {
+        let audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 5.0)]);
+        let outcome = run(audio, &["I shipped the wrong build to the customer."], 1);
+        assert_eq!(outcome.answers[0].note, None);
+        assert!(
+            !outcome.printed.contains("were lost"),
+            "{}",
+            outcome.printed
+        );
     }
 
     #[test]

@@ -476,32 +476,6 @@ pub trait AudioBlocks {
     fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError>;
 }
 
-/// Audio already in memory (the live session's answers, tests).
-pub struct SliceBlocks<'a> {
-    audio: &'a [f32],
-    position: usize,
-}
-
-impl<'a> SliceBlocks<'a> {
-    pub fn new(audio: &'a [f32]) -> Self {
-        SliceBlocks { audio, position: 0 }
-    }
-}
-
-impl AudioBlocks for SliceBlocks<'_> {
-    fn rewind(&mut self) -> Result<(), AudioError> {
-        self.position = 0;
-        Ok(())
-    }
-
-    fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
-        let end = (self.position + SAMPLE_RATE as usize).min(self.audio.len());
-        out.extend_from_slice(&self.audio[self.position..end]);
-        self.position = end;
-        Ok(end < self.audio.len())
-    }
-}
-
 /// A WAV file, decoded and resampled as it is read.
 pub struct WavFileBlocks {
     path: PathBuf,
@@ -538,15 +512,6 @@ impl AudioBlocks for WavFileBlocks {
         self.cut_short_at = self.cut_short_at.or(self.stream.cut_short_at());
         Ok(more)
     }
-}
-
-/// Transcribes a whole recording held in memory; see `transcribe_blocks`.
-pub fn transcribe_audio(
-    stt: &mut dyn SpeechToText,
-    audio: &[f32],
-    source: &str,
-) -> Result<Transcript, TranscribeError> {
-    transcribe_blocks(stt, &mut SliceBlocks::new(audio), source)
 }
 
 /// Transcribes a whole recording: speech stretches found by the VAD, chunked at pauses,
@@ -637,6 +602,32 @@ pub fn transcribe_blocks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Audio already in memory.
+    struct SliceBlocks<'a> {
+        audio: &'a [f32],
+        position: usize,
+    }
+
+    impl<'a> SliceBlocks<'a> {
+        fn new(audio: &'a [f32]) -> Self {
+            SliceBlocks { audio, position: 0 }
+        }
+    }
+
+    impl AudioBlocks for SliceBlocks<'_> {
+        fn rewind(&mut self) -> Result<(), AudioError> {
+            self.position = 0;
+            Ok(())
+        }
+
+        fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, AudioError> {
+            let end = (self.position + SAMPLE_RATE as usize).min(self.audio.len());
+            out.extend_from_slice(&self.audio[self.position..end]);
+            self.position = end;
+            Ok(end < self.audio.len())
+        }
+    }
 
     #[test]
     fn whisper_leaves_the_cores_other_programs_are_busy_on() {
@@ -730,7 +721,8 @@ mod tests {
     #[test]
     fn silence_is_never_sent_to_the_recogniser() {
         let mut stt = ScriptedSpeech { calls: Vec::new() };
-        let result = transcribe_audio(&mut stt, &vec![0.0; 16_000 * 4], "quiet.wav");
+        let quiet = vec![0.0; 16_000 * 4];
+        let result = transcribe_blocks(&mut stt, &mut SliceBlocks::new(&quiet), "quiet.wav");
         assert!(matches!(result, Err(TranscribeError::NoSpeech(_))));
         assert!(stt.calls.is_empty());
     }
