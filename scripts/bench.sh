@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures what users feel, side by side, on this machine, with one model (tiny.en, or base with
-# REHEARSE_BENCH_WHISPER=base) and one thread count: the wait after the answer ends
+# Measures what users feel, side by side, on this machine, with one model (base, rehearse's
+# default, or tiny.en with REHEARSE_BENCH_WHISPER=tiny.en) and one thread count: the wait after the answer ends
 # (incremental session vs transcribing the whole answer afterwards), transcription throughput
 # against faster-whisper (int8 and float32, same CTranslate2 weights, beam size 1, word
 # timestamps), word error rate, peak memory, model load.
@@ -16,10 +16,10 @@ smoke=0
 
 [ -n "${REHEARSE_BENCH_SKIP_SETUP:-}" ] || scripts/setup.sh >&2
 bin="$repo/target/release/rehearse"
-# REHEARSE_BENCH_WHISPER picks the Whisper model setup.sh provisions: tiny.en (the default) or
-# base. Each is measured as its q8_0 conversion (what rehearse runs), its f16 conversion (what
+# REHEARSE_BENCH_WHISPER picks the Whisper model setup.sh provisions: base (rehearse's default)
+# or tiny.en. Each is measured as its q8_0 conversion (what rehearse runs), its f16 conversion (what
 # the 8-bit weights buy) and faster-whisper on the same CTranslate2 weights.
-whisper="${REHEARSE_BENCH_WHISPER:-tiny.en}"
+whisper="${REHEARSE_BENCH_WHISPER:-base}"
 case "$whisper" in
   tiny.en|base) ;;
   *) echo "error: REHEARSE_BENCH_WHISPER is '$whisper'; use tiny.en or base" >&2; exit 1 ;;

