@@ -12,13 +12,13 @@ mod session;
 #[path = "support/speech.rs"]
 mod speech;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use audio_server::spoken;
-use session::{wait_until_listening, ANSWER};
+use session::{session_command, wait_for_exit, wait_until_listening, ANSWER};
 
 #[test]
 fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
@@ -31,14 +31,7 @@ fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
     let second = spoken(work.path(), "second", ANSWER);
     let mut mic = server.microphone();
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
-    cmd.args(["session", "--count", "1"])
-        .env("REHEARSE_DATA_DIR", &data)
-        .env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = session_command(work.path(), &data);
     server.apply(&mut cmd);
     let mut child = cmd.spawn().unwrap();
 
@@ -57,21 +50,13 @@ fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
     mic.play(&second);
     mic.silence(5.0);
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("rehearse session did not finish");
-        }
-        mic.silence(0.5);
-    };
-    let output = child.wait_with_output().unwrap();
+    let output = wait_for_exit(child, || mic.silence(0.5));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(status.success(), "session failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "session failed:\n{stdout}\n{stderr}"
+    );
 
     // The second report compares the attempts: the learning went from nothing to something.
     assert!(

@@ -11,13 +11,15 @@ mod session;
 #[path = "support/speech.rs"]
 mod speech;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use audio_server::spoken;
-use session::{events, wait_until_listening, ANSWER, FOLLOWUP_ANSWER};
+use session::{
+    events, session_command, wait_for_exit, wait_until_listening, ANSWER, FOLLOWUP_ANSWER,
+};
 
 #[test]
 fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
@@ -32,14 +34,7 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     std::thread::sleep(Duration::from_secs(1));
     let mut mic = server.microphone();
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
-    cmd.args(["session", "--count", "1"])
-        .env("REHEARSE_DATA_DIR", &data)
-        .env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = session_command(work.path(), &data);
     server.apply(&mut cmd);
     let mut child = cmd.spawn().unwrap();
 
@@ -53,19 +48,8 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     mic.play(&followup);
     mic.silence(5.0);
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("rehearse session did not finish");
-        }
-        // Keep the microphone fed with silence, as a real one would be.
-        mic.silence(0.5);
-    };
-    let output = child.wait_with_output().unwrap();
+    // Keep the microphone fed with silence, as a real one would be.
+    let output = wait_for_exit(child, || mic.silence(0.5));
     // SIGTERM, not SIGKILL: parecord then completes the WAV header.
     let _ = Command::new("kill")
         .args(["-TERM", &speaker.id().to_string()])
@@ -73,7 +57,10 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     let _ = speaker.wait();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(status.success(), "session failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "session failed:\n{stdout}\n{stderr}"
+    );
 
     // The answer's recording, transcript and report, with all four parts timed.
     for file in [

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -23,6 +23,37 @@ pub const ANSWER: &[&str] = &[
 /// An answer to the follow-up question that ANSWER draws.
 pub const FOLLOWUP_ANSWER: &str =
     "I would tell the sales team about the risk on the very first day.";
+
+/// `rehearse session --count 1` with its own data folder, the test models and no config file,
+/// its output piped for the assertions; the caller points it at the audio server.
+pub fn session_command(work: &Path, data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
+    cmd.args(["session", "--count", "1"])
+        .env("REHEARSE_DATA_DIR", data)
+        .env("REHEARSE_MODEL", crate::speech::model_path())
+        .env(
+            "REHEARSE_SENTENCE_MODEL",
+            crate::speech::sentence_model_path(),
+        )
+        .env("REHEARSE_CONFIG", work.join("no-config.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Waits for the session to end by itself, calling `between` meanwhile (a real microphone keeps
+/// delivering silence), and returns what it printed; kills it and panics after two minutes.
+pub fn wait_for_exit(mut child: Child, mut between: impl FnMut()) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("rehearse session did not finish");
+        }
+        between();
+    }
+    child.wait_with_output().unwrap()
+}
 
 /// The session's directory under the data directory, once it exists.
 pub fn session_dir(data: &Path) -> Option<PathBuf> {
