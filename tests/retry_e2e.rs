@@ -31,7 +31,7 @@ fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
     let second = spoken(work.path(), "second", ANSWER);
     let mut mic = server.microphone();
 
-    let mut cmd = session_command(work.path(), &data);
+    let mut cmd = session_command(&data);
     server.apply(&mut cmd);
     let mut child = cmd.spawn().unwrap();
 

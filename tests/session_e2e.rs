@@ -34,7 +34,7 @@ fn a_whole_answer_and_followup_hands_free_through_a_real_audio_server() {
     std::thread::sleep(Duration::from_secs(1));
     let mut mic = server.microphone();
 
-    let mut cmd = session_command(work.path(), &data);
+    let mut cmd = session_command(&data);
     server.apply(&mut cmd);
     let mut child = cmd.spawn().unwrap();
 

@@ -24,18 +24,12 @@ pub const ANSWER: &[&str] = &[
 pub const FOLLOWUP_ANSWER: &str =
     "I would tell the sales team about the risk on the very first day.";
 
-/// `rehearse session --count 1` with its own data folder, the test models and no config file,
-/// its output piped for the assertions; the caller points it at the audio server.
-pub fn session_command(work: &Path, data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehearse"));
+/// `rehearse session --count 1` as `speech::rehearse` sets it up (its own data folder, the test
+/// models, no config file), its output piped for the assertions; the caller points it at the
+/// audio server.
+pub fn session_command(data: &Path) -> Command {
+    let mut cmd = crate::speech::rehearse(data);
     cmd.args(["session", "--count", "1"])
-        .env("REHEARSE_DATA_DIR", data)
-        .env("REHEARSE_MODEL", crate::speech::model_path())
-        .env(
-            "REHEARSE_SENTENCE_MODEL",
-            crate::speech::sentence_model_path(),
-        )
-        .env("REHEARSE_CONFIG", work.join("no-config.toml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
