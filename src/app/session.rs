@@ -253,17 +253,6 @@ pub fn session(args: &SessionArgs) -> Result<()> {
         key_watcher.as_ref().map(RetryKeyWatcher::restorer),
     )?;
     let mut stdout = Forgiving::new(std::io::stdout());
-    let mut live = LiveView::new(
-        Box::new(Forgiving::new(std::io::stdout())),
-        std::io::stdout().is_terminal(),
-        settings.nudge,
-    );
-    if settings.nudge == NudgeMode::Tone {
-        match Tone::open(settings.output_device.as_deref()) {
-            Ok(tone) => live = live.with_chime(Box::new(tone)),
-            Err(e) => eprintln!("warning: {e}; nudges are shown but not sounded"),
-        }
-    }
     let mut session = Session {
         input: input.as_mut(),
         voice: voice.as_mut(),
@@ -283,26 +272,51 @@ pub fn session(args: &SessionArgs) -> Result<()> {
             color: stdout_color(),
         },
         out: &mut stdout,
-        live,
+        live: live_view(settings),
         stop: &stop,
         retry_key: key_watcher.as_ref().map(|_| &*retry_pressed),
         new_vad: || Box::new(VoiceDetector::default()),
     };
     let dir = session.record.dir().to_path_buf();
-    let (end, _) = session.run(&plan.questions).map_err(|e| {
-        if files::is_disk_full(&e) {
-            anyhow::anyhow!(
-                "the disk is full ({e:#}); what was recorded is kept in {}: free some space, then `rehearse sessions recover` analyses it",
-                dir.display()
-            )
-        } else {
-            e
-        }
-    })?;
+    let (end, _) = session
+        .run(&plan.questions)
+        .map_err(|e| explain_disk_full(e, &dir))?;
     if end == SessionEnd::Interrupted {
         eprintln!("session stopped; everything recorded so far is kept");
     }
     Ok(())
+}
+
+/// The live line under the answer; with `--nudge tone`, a chime sounds its nudges too (shown only,
+/// with a warning, when no output device can play it).
+fn live_view(settings: &Settings) -> LiveView {
+    let live = LiveView::new(
+        Box::new(Forgiving::new(std::io::stdout())),
+        std::io::stdout().is_terminal(),
+        settings.nudge,
+    );
+    if settings.nudge != NudgeMode::Tone {
+        return live;
+    }
+    match Tone::open(settings.output_device.as_deref()) {
+        Ok(tone) => live.with_chime(Box::new(tone)),
+        Err(e) => {
+            eprintln!("warning: {e}; nudges are shown but not sounded");
+            live
+        }
+    }
+}
+
+/// A session stopped by a full disk says where its recordings are and how to analyse them.
+fn explain_disk_full(e: anyhow::Error, dir: &Path) -> anyhow::Error {
+    if files::is_disk_full(&e) {
+        anyhow::anyhow!(
+            "the disk is full ({e:#}); what was recorded is kept in {}: free some space, then `rehearse sessions recover` analyses it",
+            dir.display()
+        )
+    } else {
+        e
+    }
 }
 
 /// The voice that asks the questions: printed with --silent, an output device's, or the speech

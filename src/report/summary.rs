@@ -1,7 +1,7 @@
 //! What the candidate hears and reads after answers: a one-sentence spoken summary, and the
 //! session's Markdown summary.
 
-use crate::analysis::{spoken_strength, AnswerReport, Verdict};
+use crate::analysis::{spoken_strength, AnswerReport, Comparison, Verdict};
 use crate::store::{AnswerRecord, SessionEnd};
 
 /// "2 minutes 40." style length, as text-to-speech reads it well.
@@ -63,84 +63,97 @@ pub fn markdown(answers: &[AnswerRecord], end: SessionEnd) -> String {
         ),
     }
     for answer in answers {
-        md.push_str(&format!("## {}. {}\n\n", answer.number, answer.question));
-        if let Some(note) = &answer.note {
-            md.push_str(&format!("_Note: {note}_\n\n"));
-        }
-        let Some(report) = &answer.report else {
-            md.push_str("No answer was heard.\n\n");
-            continue;
-        };
-        md.push_str(&format!("{}\n\n", spoken(report)));
-        md.push_str("| part | time | budget | verdict |\n|---|---:|---:|---|\n");
-        for part in &report.parts {
-            md.push_str(&format!(
-                "| {} | {:.0} s | {:.0}-{:.0} s | {} |\n",
-                part.label(),
-                part.duration_s,
-                part.budget_min_s,
-                part.budget_max_s,
-                part.verdict.name()
-            ));
-        }
-        if let (Some(of), Some(comparison)) = (&answer.retry_of, &answer.comparison) {
-            md.push_str(&format!(
-                "\n**Compared with your earlier answer ({of}).** {}\n\n",
-                comparison.spoken()
-            ));
-            md.push_str("| part | before | after | budget |\n|---|---:|---:|---:|\n");
-            for part in &comparison.parts {
-                md.push_str(&format!(
-                    "| {} | {:.0} s | {:.0} s | {:.0}-{:.0} s |\n",
-                    part.label, part.before_s, part.after_s, part.budget_min_s, part.budget_max_s
-                ));
-            }
-            for finding in &comparison.fixed {
-                md.push_str(&format!("- Fixed: {}\n", finding.message));
-            }
-            for finding in &comparison.new {
-                md.push_str(&format!("- New: {}\n", finding.message));
-            }
-            for strength in &comparison.gained {
-                md.push_str(&format!(
-                    "- Gained: \"{}\" - {}.\n",
-                    strength.quote, strength.what
-                ));
-            }
-        }
-        if !report.strengths.is_empty() {
-            md.push_str("\n**Keep**\n\n");
-            for strength in &report.strengths {
-                md.push_str(&format!("- \"{}\" - {}.\n", strength.quote, strength.what));
-            }
-        }
-        if !report.findings.is_empty() {
-            md.push_str("\n**Findings**\n\n");
-            for finding in &report.findings {
-                md.push_str(&format!("- `{}` {}\n", finding.code, finding.message));
-            }
-        }
-        md.push_str(&format!("\n**Transcript.** {}\n\n", report.transcript));
-        if let Some(followup) = &answer.followup {
-            md.push_str(&format!(
-                "**Follow-up:** {}\n\n> {}\n\n",
-                followup.question,
-                followup.transcript.text()
-            ));
-            if let Some(verdict) = &followup.verdict {
-                let mark = if verdict.filled {
-                    "filled"
-                } else {
-                    "not filled"
-                };
-                md.push_str(&format!(
-                    "**Reply:** `{}` {mark}. {}\n\n",
-                    verdict.gap, verdict.message
-                ));
-            }
-        }
+        answer_section(&mut md, answer);
     }
     md
+}
+
+/// One answer's section: its question and note, then (when it was heard) the summary line, the
+/// timing table, the comparison with an earlier attempt, what to keep, the findings, the
+/// transcript and the follow-up.
+fn answer_section(md: &mut String, answer: &AnswerRecord) {
+    md.push_str(&format!("## {}. {}\n\n", answer.number, answer.question));
+    if let Some(note) = &answer.note {
+        md.push_str(&format!("_Note: {note}_\n\n"));
+    }
+    let Some(report) = &answer.report else {
+        md.push_str("No answer was heard.\n\n");
+        return;
+    };
+    md.push_str(&format!("{}\n\n", spoken(report)));
+    md.push_str("| part | time | budget | verdict |\n|---|---:|---:|---|\n");
+    for part in &report.parts {
+        md.push_str(&format!(
+            "| {} | {:.0} s | {:.0}-{:.0} s | {} |\n",
+            part.label(),
+            part.duration_s,
+            part.budget_min_s,
+            part.budget_max_s,
+            part.verdict.name()
+        ));
+    }
+    if let (Some(of), Some(comparison)) = (&answer.retry_of, &answer.comparison) {
+        comparison_section(md, of, comparison);
+    }
+    if !report.strengths.is_empty() {
+        md.push_str("\n**Keep**\n\n");
+        for strength in &report.strengths {
+            md.push_str(&format!("- \"{}\" - {}.\n", strength.quote, strength.what));
+        }
+    }
+    if !report.findings.is_empty() {
+        md.push_str("\n**Findings**\n\n");
+        for finding in &report.findings {
+            md.push_str(&format!("- `{}` {}\n", finding.code, finding.message));
+        }
+    }
+    md.push_str(&format!("\n**Transcript.** {}\n\n", report.transcript));
+    if let Some(followup) = &answer.followup {
+        md.push_str(&format!(
+            "**Follow-up:** {}\n\n> {}\n\n",
+            followup.question,
+            followup.transcript.text()
+        ));
+        if let Some(verdict) = &followup.verdict {
+            let mark = if verdict.filled {
+                "filled"
+            } else {
+                "not filled"
+            };
+            md.push_str(&format!(
+                "**Reply:** `{}` {mark}. {}\n\n",
+                verdict.gap, verdict.message
+            ));
+        }
+    }
+}
+
+/// How a second attempt compares with the earlier answer `of`: each part's time before and
+/// after, and what was fixed, newly missing or gained.
+fn comparison_section(md: &mut String, of: &str, comparison: &Comparison) {
+    md.push_str(&format!(
+        "\n**Compared with your earlier answer ({of}).** {}\n\n",
+        comparison.spoken()
+    ));
+    md.push_str("| part | before | after | budget |\n|---|---:|---:|---:|\n");
+    for part in &comparison.parts {
+        md.push_str(&format!(
+            "| {} | {:.0} s | {:.0} s | {:.0}-{:.0} s |\n",
+            part.label, part.before_s, part.after_s, part.budget_min_s, part.budget_max_s
+        ));
+    }
+    for finding in &comparison.fixed {
+        md.push_str(&format!("- Fixed: {}\n", finding.message));
+    }
+    for finding in &comparison.new {
+        md.push_str(&format!("- New: {}\n", finding.message));
+    }
+    for strength in &comparison.gained {
+        md.push_str(&format!(
+            "- Gained: \"{}\" - {}.\n",
+            strength.quote, strength.what
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -514,16 +514,12 @@ impl AudioBlocks for WavFileBlocks {
     }
 }
 
-/// Transcribes a whole recording: speech stretches found by the VAD, chunked at pauses,
-/// each chunk through `stt`, word times put back on the recording's clock. Holds at most one
-/// chunk of audio (plus a block) at a time.
-pub fn transcribe_blocks(
-    stt: &mut dyn SpeechToText,
+/// The first pass over a recording: its stretches of speech (sample ranges) and its length in
+/// samples; an empty recording is an error.
+fn find_speech(
     audio: &mut dyn AudioBlocks,
     source: &str,
-) -> Result<Transcript, TranscribeError> {
-    let rate = f64::from(SAMPLE_RATE);
-    // First pass: where the speech is.
+) -> Result<(Vec<std::ops::Range<usize>>, usize), TranscribeError> {
     audio.rewind()?;
     let mut classifier = FrameClassifier::default();
     let mut block = Vec::new();
@@ -548,6 +544,19 @@ pub fn transcribe_blocks(
         SpanRules::default(),
         total_samples,
     );
+    Ok((spans, total_samples))
+}
+
+/// Transcribes a whole recording: speech stretches found by the VAD, chunked at pauses,
+/// each chunk through `stt`, word times put back on the recording's clock. Holds at most one
+/// chunk of audio (plus a block) at a time.
+pub fn transcribe_blocks(
+    stt: &mut dyn SpeechToText,
+    audio: &mut dyn AudioBlocks,
+    source: &str,
+) -> Result<Transcript, TranscribeError> {
+    let rate = f64::from(SAMPLE_RATE);
+    let (spans, total_samples) = find_speech(audio, source)?;
     if spans.is_empty() {
         return Err(TranscribeError::NoSpeech(source.to_string()));
     }
