@@ -287,9 +287,28 @@ impl Config {
             format!("{:?}", settings.nudge.name()),
             from(self.nudge.is_some()),
         ));
-        // The budgets of the framework in effect when it is a built-in one (a user's own
-        // framework keeps its budgets in its file), then any other part set here.
+        lines.extend(self.budget_lines(&settings));
+        let width = lines
+            .iter()
+            .map(|(k, v, _)| k.len() + v.len() + 3)
+            .max()
+            .unwrap_or(0);
+        lines
+            .iter()
+            .map(|(key, value, source)| {
+                let setting = format!("{key} = {value}");
+                format!("{setting:<width$}  # {source}\n")
+            })
+            .collect()
+    }
+
+    /// `config show`'s budget lines: the budgets of the framework in effect when it is a
+    /// built-in one (a user's own framework keeps its budgets in its file), then any other part
+    /// set here; each with where its value came from.
+    fn budget_lines(&self, settings: &Settings) -> Vec<(String, String, &'static str)> {
         let file_budgets = self.budgets.clone().unwrap_or_default();
+        let from = |set: bool| if set { "config file" } else { "default" };
+        let mut lines = Vec::new();
         let mut shown: Vec<(String, Budget)> = Framework::built_in(&settings.framework)
             .map(|f| {
                 f.parts
@@ -321,18 +340,7 @@ impl Config {
                 from(file_budgets.contains_key(&part)),
             ));
         }
-        let width = lines
-            .iter()
-            .map(|(k, v, _)| k.len() + v.len() + 3)
-            .max()
-            .unwrap_or(0);
         lines
-            .iter()
-            .map(|(key, value, source)| {
-                let setting = format!("{key} = {value}");
-                format!("{setting:<width$}  # {source}\n")
-            })
-            .collect()
     }
 }
 
