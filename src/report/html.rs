@@ -11,7 +11,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::analysis::{AnswerPart, AnswerReport, PartReport, Severity};
 use crate::files;
-use crate::store::saved::{SavedAnswer, Selection};
+use crate::store::saved::{SavedAnswer, SavedFollowup, Selection};
 
 /// Width of every SVG picture, in CSS pixels.
 const PICTURE_W: f64 = 760.0;
@@ -239,60 +239,10 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
                 Some(report) => {
                     p class="length" { "Answer length " (minutes(report.answer_s())) }
                     (timeline(report))
-                    table class="parts" {
-                        tr { th { "part" } th { "time" } th { "budget" } th { "verdict" } }
-                        @for part in &report.parts {
-                            tr {
-                                td { span class="swatch" style={"background:" (part_color(report, part.part))} {} (part.label()) }
-                                td { (minutes(part.duration_s)) }
-                                td { (minutes(part.budget_min_s)) "–" (minutes(part.budget_max_s)) }
-                                td class={"verdict " (part.verdict.name())} { (part.verdict.name()) }
-                            }
-                        }
-                    }
-                    div class="read" {
-                        div class="transcript" {
-                            h3 { "Transcript" }
-                            p {
-                                @for sentence in &report.sentences {
-                                    span class={"sentence part-" (sentence.part.name())}
-                                        data-part=(sentence.part.name()) title=(sentence.why) {
-                                        (sentence.text)
-                                    }
-                                    " "
-                                }
-                            }
-                        }
-                        aside class="findings" {
-                            @if !report.strengths.is_empty() {
-                                h3 { "Keep" }
-                                ul class="strengths" {
-                                    @for strength in &report.strengths {
-                                        li { q { (strength.quote) } " - " (strength.what) "." }
-                                    }
-                                }
-                            }
-                            h3 { "Findings" }
-                            @if report.findings.is_empty() { p { "None." } }
-                            ul {
-                                @for finding in &report.findings {
-                                    li class={"finding " (severity_name(finding.severity))} {
-                                        code { (finding.code) } " " (finding.message)
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    (parts_table(report))
+                    (transcript_and_findings(report))
                     @if let Some(followup) = &answer.followup {
-                        div class="followup" {
-                            h3 { "Follow-up" }
-                            p class="asked" { (followup.question) }
-                            @if let Some(player) = &followup_player { (player) }
-                            blockquote { @if followup.answer.is_empty() { "(no answer heard)" } @else { (followup.answer) } }
-                            @if let Some(verdict) = &followup.verdict {
-                                p class={"verdict " @if verdict.filled { "filled" } @else { "unfilled" }} { (verdict.message) }
-                            }
-                        }
+                        (followup_section(followup, followup_player.as_ref()))
                     }
                     @let asked = answer.followup.as_ref().map(|f| f.question.as_str());
                     @let to_prepare: Vec<&str> = report.followups.iter().map(|f| f.question.as_str()).filter(|q| Some(*q) != asked).collect();
@@ -306,6 +256,77 @@ fn answer_section(answer: &SavedAnswer) -> Result<Markup> {
             }
         }
     })
+}
+
+/// Each part's time against its budget, with its colour in the timeline.
+fn parts_table(report: &AnswerReport) -> Markup {
+    html! {
+        table class="parts" {
+            tr { th { "part" } th { "time" } th { "budget" } th { "verdict" } }
+            @for part in &report.parts {
+                tr {
+                    td { span class="swatch" style={"background:" (part_color(report, part.part))} {} (part.label()) }
+                    td { (minutes(part.duration_s)) }
+                    td { (minutes(part.budget_min_s)) "–" (minutes(part.budget_max_s)) }
+                    td class={"verdict " (part.verdict.name())} { (part.verdict.name()) }
+                }
+            }
+        }
+    }
+}
+
+/// The transcript, each sentence marked with its part, beside what to keep and the findings.
+fn transcript_and_findings(report: &AnswerReport) -> Markup {
+    html! {
+        div class="read" {
+            div class="transcript" {
+                h3 { "Transcript" }
+                p {
+                    @for sentence in &report.sentences {
+                        span class={"sentence part-" (sentence.part.name())}
+                            data-part=(sentence.part.name()) title=(sentence.why) {
+                            (sentence.text)
+                        }
+                        " "
+                    }
+                }
+            }
+            aside class="findings" {
+                @if !report.strengths.is_empty() {
+                    h3 { "Keep" }
+                    ul class="strengths" {
+                        @for strength in &report.strengths {
+                            li { q { (strength.quote) } " - " (strength.what) "." }
+                        }
+                    }
+                }
+                h3 { "Findings" }
+                @if report.findings.is_empty() { p { "None." } }
+                ul {
+                    @for finding in &report.findings {
+                        li class={"finding " (severity_name(finding.severity))} {
+                            code { (finding.code) } " " (finding.message)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The follow-up asked, its recording when there is one, the reply and how it was judged.
+fn followup_section(followup: &SavedFollowup, player: Option<&Markup>) -> Markup {
+    html! {
+        div class="followup" {
+            h3 { "Follow-up" }
+            p class="asked" { (followup.question) }
+            @if let Some(player) = player { (player) }
+            blockquote { @if followup.answer.is_empty() { "(no answer heard)" } @else { (followup.answer) } }
+            @if let Some(verdict) = &followup.verdict {
+                p class={"verdict " @if verdict.filled { "filled" } @else { "unfilled" }} { (verdict.message) }
+            }
+        }
+    }
 }
 
 const STYLE: &str = "
