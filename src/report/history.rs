@@ -326,118 +326,135 @@ pub fn render_terminal(history: &History, width: usize) -> String {
         return out;
     }
     for session in &history.sessions {
-        let end = match session.end {
-            Some(SessionEnd::Completed) | None => String::new(),
-            Some(other) => format!(" ({})", other.words()),
-        };
-        out.push_str(&format!("{}  {}{end}\n", session.started, session.id));
-        if session.answers.is_empty() {
-            out.push_str("  no answers\n");
-        }
-        for answer in &session.answers {
-            let again = match &answer.retry_of {
-                Some(of) => format!(" (again, after {of})"),
-                None => String::new(),
-            };
-            out.push_str(&format!(
-                "  {}. {}{again}\n",
-                answer.number,
-                clip(&answer.question, 72)
-            ));
-            let Some(duration) = answer.duration_s else {
-                out.push_str("     no answer heard\n");
-                continue;
-            };
-            let verdicts: Vec<String> = answer
-                .parts
-                .iter()
-                .map(|p| format!("{} {}", p.part.name(), verdict_word(p.verdict)))
-                .collect();
-            let findings = match answer.finding_codes.len() {
-                0 => "no findings".to_string(),
-                1 => "1 finding".to_string(),
-                n => format!("{n} findings"),
-            };
-            let followup = match &answer.followup {
-                Some(f) if f.filled => format!("  follow-up filled {}", f.gap),
-                Some(f) => format!("  follow-up left {}", f.gap),
-                None => String::new(),
-            };
-            out.push_str(&format!(
-                "     {}  {}  {findings}{followup}\n",
-                minutes(duration),
-                verdicts.join(", ")
-            ));
-        }
+        session_lines(&mut out, session);
     }
     for tries in &history.tries {
-        out.push_str(&format!(
-            "\nTries at \"{}\" ({}): {} tries\n",
-            clip(&tries.question, 48),
-            tries.answers.join(", "),
-            tries.answers.len()
-        ));
-        let within: Vec<String> = tries
-            .parts_within
-            .iter()
-            .zip(&tries.parts_counted)
-            .map(|(w, n)| format!("{w}/{n}"))
-            .collect();
-        let off: Vec<String> = tries
-            .seconds_off_budget
-            .iter()
-            .map(|s| format!("{s:.0}"))
-            .collect();
-        out.push_str(&format!(
-            "  findings {}; parts within budget {}; seconds off budget {}\n",
-            steps(&tries.findings),
-            steps(&within),
-            steps(&off)
-        ));
+        tries_lines(&mut out, tries);
     }
-    let trend = &history.trend;
-    let n = trend.findings.len();
-    if n >= 2 {
-        let off = &trend.seconds_off_budget;
-        let findings: Vec<f64> = trend.findings.iter().map(|&f| f as f64).collect();
-        let within: Vec<f64> = trend.parts_within.iter().map(|&w| w as f64).collect();
-        let marks = width
-            .saturating_sub(TREND_LABEL + TREND_FIGURES)
-            .max(TREND_MIN_MARKS);
-        let chart = |values: &[f64]| sparkline(&squeeze(values, marks));
-        if n > marks {
-            out.push_str(&format!(
-                "\nTrend over {n} answers (oldest to newest, each mark about {} answers)\n",
-                n.div_ceil(marks)
-            ));
-        } else {
-            out.push_str(&format!("\nTrend over {n} answers (oldest to newest)\n"));
-        }
-        out.push_str(&format!(
-            "  seconds off budget  {}  {:.0} -> {:.0}, {}\n",
-            chart(off),
-            off[0],
-            off[n - 1],
-            direction(off)
-        ));
-        out.push_str(&format!(
-            "  findings            {}  {} -> {}, {}\n",
-            chart(&findings),
-            trend.findings[0],
-            trend.findings[n - 1],
-            direction(&findings)
-        ));
-        out.push_str(&format!(
-            "  parts within budget {}  {}/{} -> {}/{}, {}\n",
-            chart(&within),
-            trend.parts_within[0],
-            trend.parts_counted[0],
-            trend.parts_within[n - 1],
-            trend.parts_counted[n - 1],
-            direction(&within)
-        ));
-    }
+    trend_lines(&mut out, &history.trend, width);
     out
+}
+
+/// A session's line, then two lines an answer: its question, then its length, each part's
+/// verdict, how many findings and how the follow-up went.
+fn session_lines(out: &mut String, session: &SessionHistory) {
+    let end = match session.end {
+        Some(SessionEnd::Completed) | None => String::new(),
+        Some(other) => format!(" ({})", other.words()),
+    };
+    out.push_str(&format!("{}  {}{end}\n", session.started, session.id));
+    if session.answers.is_empty() {
+        out.push_str("  no answers\n");
+    }
+    for answer in &session.answers {
+        let again = match &answer.retry_of {
+            Some(of) => format!(" (again, after {of})"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  {}. {}{again}\n",
+            answer.number,
+            clip(&answer.question, 72)
+        ));
+        let Some(duration) = answer.duration_s else {
+            out.push_str("     no answer heard\n");
+            continue;
+        };
+        let verdicts: Vec<String> = answer
+            .parts
+            .iter()
+            .map(|p| format!("{} {}", p.part.name(), verdict_word(p.verdict)))
+            .collect();
+        let findings = match answer.finding_codes.len() {
+            0 => "no findings".to_string(),
+            1 => "1 finding".to_string(),
+            n => format!("{n} findings"),
+        };
+        let followup = match &answer.followup {
+            Some(f) if f.filled => format!("  follow-up filled {}", f.gap),
+            Some(f) => format!("  follow-up left {}", f.gap),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "     {}  {}  {findings}{followup}\n",
+            minutes(duration),
+            verdicts.join(", ")
+        ));
+    }
+}
+
+/// The tries at one question, step by step: findings, parts within budget, seconds off budget.
+fn tries_lines(out: &mut String, tries: &Tries) {
+    out.push_str(&format!(
+        "\nTries at \"{}\" ({}): {} tries\n",
+        clip(&tries.question, 48),
+        tries.answers.join(", "),
+        tries.answers.len()
+    ));
+    let within: Vec<String> = tries
+        .parts_within
+        .iter()
+        .zip(&tries.parts_counted)
+        .map(|(w, n)| format!("{w}/{n}"))
+        .collect();
+    let off: Vec<String> = tries
+        .seconds_off_budget
+        .iter()
+        .map(|s| format!("{s:.0}"))
+        .collect();
+    out.push_str(&format!(
+        "  findings {}; parts within budget {}; seconds off budget {}\n",
+        steps(&tries.findings),
+        steps(&within),
+        steps(&off)
+    ));
+}
+
+/// Sparklines of the whole history, oldest to newest, squeezed to the terminal's `width`; none
+/// for fewer than two answers.
+fn trend_lines(out: &mut String, trend: &Trend, width: usize) {
+    let n = trend.findings.len();
+    if n < 2 {
+        return;
+    }
+    let off = &trend.seconds_off_budget;
+    let findings: Vec<f64> = trend.findings.iter().map(|&f| f as f64).collect();
+    let within: Vec<f64> = trend.parts_within.iter().map(|&w| w as f64).collect();
+    let marks = width
+        .saturating_sub(TREND_LABEL + TREND_FIGURES)
+        .max(TREND_MIN_MARKS);
+    let chart = |values: &[f64]| sparkline(&squeeze(values, marks));
+    if n > marks {
+        out.push_str(&format!(
+            "\nTrend over {n} answers (oldest to newest, each mark about {} answers)\n",
+            n.div_ceil(marks)
+        ));
+    } else {
+        out.push_str(&format!("\nTrend over {n} answers (oldest to newest)\n"));
+    }
+    out.push_str(&format!(
+        "  seconds off budget  {}  {:.0} -> {:.0}, {}\n",
+        chart(off),
+        off[0],
+        off[n - 1],
+        direction(off)
+    ));
+    out.push_str(&format!(
+        "  findings            {}  {} -> {}, {}\n",
+        chart(&findings),
+        trend.findings[0],
+        trend.findings[n - 1],
+        direction(&findings)
+    ));
+    out.push_str(&format!(
+        "  parts within budget {}  {}/{} -> {}/{}, {}\n",
+        chart(&within),
+        trend.parts_within[0],
+        trend.parts_counted[0],
+        trend.parts_within[n - 1],
+        trend.parts_counted[n - 1],
+        direction(&within)
+    ));
 }
 
 #[cfg(test)]
