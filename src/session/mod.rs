@@ -129,29 +129,7 @@ impl Session<'_> {
         self.say_and_log(&question.text, "question_asked")?;
         let options = self.options_for(question);
         let wav_name = SessionRecord::wav_name(number, false);
-        let mut heard = self.listen(&wav_name, "answer", &options)?;
-        if heard.end == AnswerEnd::NoSpeech && !heard.input_over && !self.stopped() {
-            let again = format!("Take your time. {}", question.text);
-            writeln!(self.out, "No answer heard. Asking again.")?;
-            self.say_and_log(&again, "question_repeated")?;
-            heard = self.listen(&wav_name, "answer", &options)?;
-        }
-        if requests::heard(&heard.transcript.text()) == Some(Request::Hint)
-            && self.session_end(&heard).is_none()
-        {
-            // A request, not an answer: its recording is replaced by the answer's.
-            self.record
-                .log_event("hint_given", json!({ "heard": heard.transcript.text() }))?;
-            writeln!(
-                self.out,
-                "\n{}",
-                hint::printed(&question.text, &options.framework, options.level)
-            )?;
-            self.say(&hint::spoken(&options.framework, options.level))?;
-            let again = format!("When you are ready. {}", question.text);
-            self.say_and_log(&again, "question_repeated")?;
-            heard = self.listen(&wav_name, "answer", &options)?;
-        }
+        let heard = self.hear_answer(question, &wav_name, &options)?;
         let mut record = self.unreported(number, question, &wav_name, &heard);
         if let Some(fault) = &heard.fault {
             writeln!(
@@ -194,51 +172,100 @@ impl Session<'_> {
         if self.retry_key_pressed() {
             return self.retry_requested(number, question, &options, record, "key");
         }
-        if let Some(followup) = followup {
-            writeln!(self.out, "\nFollow-up: {}", followup.question)?;
-            self.say_and_log(&followup.question, "followup_asked")?;
-            let wav_name = SessionRecord::wav_name(number, true);
-            let reply = self.listen(&wav_name, "followup", &options)?;
-            self.record.write_json(
-                &SessionRecord::transcript_name(number, true),
-                &reply.transcript,
+        match followup {
+            Some(followup) => self.follow_up(number, question, &options, &heard, record, followup),
+            None => Ok((vec![record], None)),
+        }
+    }
+
+    /// Listens for the answer to `question`: asked again once if nobody spoke, and again after a
+    /// hint if the candidate asked for one (its recording is then replaced by the answer's).
+    fn hear_answer(
+        &mut self,
+        question: &Question,
+        wav_name: &str,
+        options: &AnalysisOptions,
+    ) -> Result<HeardAnswer> {
+        let mut heard = self.listen(wav_name, "answer", options)?;
+        if heard.end == AnswerEnd::NoSpeech && !heard.input_over && !self.stopped() {
+            let again = format!("Take your time. {}", question.text);
+            writeln!(self.out, "No answer heard. Asking again.")?;
+            self.say_and_log(&again, "question_repeated")?;
+            heard = self.listen(wav_name, "answer", options)?;
+        }
+        if requests::heard(&heard.transcript.text()) == Some(Request::Hint)
+            && self.session_end(&heard).is_none()
+        {
+            // A request, not an answer: its recording is replaced by the answer's.
+            self.record
+                .log_event("hint_given", json!({ "heard": heard.transcript.text() }))?;
+            writeln!(
+                self.out,
+                "\n{}",
+                hint::printed(&question.text, &options.framework, options.level)
             )?;
-            if !reply.transcript.words.is_empty() {
-                writeln!(self.out, "You said: {}", reply.transcript.text())?;
-            }
-            let asked = if reply.end == AnswerEnd::RetryKey {
-                Some("key")
-            } else {
-                (requests::heard(&reply.transcript.text()) == Some(Request::TryAgain))
-                    .then_some("voice")
-            };
-            if let Some(by) = asked.filter(|_| self.session_end(&reply).is_none()) {
-                return self.retry_requested(number, question, &options, record, by);
-            }
-            let verdict = match &followup.gap {
-                Some(gap) => analysis::judge_reply_with(
-                    &mut *self.encoder,
-                    gap,
-                    &heard.transcript,
-                    &reply.transcript,
-                    &options.framework,
-                )?,
-                None => None,
-            };
-            record.followup = Some(FollowupRecord {
-                question: followup.question,
-                gap: followup.gap,
-                wav: self.record.dir().join(&wav_name),
-                transcript: reply.transcript.clone(),
-                verdict: verdict.clone(),
-            });
-            if let Some(next) = self.session_end(&reply) {
-                return Ok((vec![record], Some(next)));
-            }
-            if let Some(verdict) = verdict {
-                writeln!(self.out, "{}", verdict.message)?;
-                self.say(&verdict.message)?;
-            }
+            self.say(&hint::spoken(&options.framework, options.level))?;
+            let again = format!("When you are ready. {}", question.text);
+            self.say_and_log(&again, "question_repeated")?;
+            heard = self.listen(wav_name, "answer", options)?;
+        }
+        Ok(heard)
+    }
+
+    /// Asks the follow-up about the answer `heard`, listens, and judges the reply against the gap
+    /// it asked about; "try again" (said, or `r`) answers the question once more instead.
+    fn follow_up(
+        &mut self,
+        number: usize,
+        question: &Question,
+        options: &AnalysisOptions,
+        heard: &HeardAnswer,
+        mut record: AnswerRecord,
+        followup: FollowUp,
+    ) -> Result<(Vec<AnswerRecord>, Option<SessionEnd>)> {
+        writeln!(self.out, "\nFollow-up: {}", followup.question)?;
+        self.say_and_log(&followup.question, "followup_asked")?;
+        let wav_name = SessionRecord::wav_name(number, true);
+        let reply = self.listen(&wav_name, "followup", options)?;
+        self.record.write_json(
+            &SessionRecord::transcript_name(number, true),
+            &reply.transcript,
+        )?;
+        if !reply.transcript.words.is_empty() {
+            writeln!(self.out, "You said: {}", reply.transcript.text())?;
+        }
+        let asked = if reply.end == AnswerEnd::RetryKey {
+            Some("key")
+        } else {
+            (requests::heard(&reply.transcript.text()) == Some(Request::TryAgain))
+                .then_some("voice")
+        };
+        if let Some(by) = asked.filter(|_| self.session_end(&reply).is_none()) {
+            return self.retry_requested(number, question, options, record, by);
+        }
+        let verdict = match &followup.gap {
+            Some(gap) => analysis::judge_reply_with(
+                &mut *self.encoder,
+                gap,
+                &heard.transcript,
+                &reply.transcript,
+                &options.framework,
+            )?,
+            None => None,
+        };
+        record.followup = Some(FollowupRecord {
+            question: followup.question,
+            gap: followup.gap,
+            wav: self.record.dir().join(&wav_name),
+            transcript: reply.transcript.clone(),
+            verdict: verdict.clone(),
+        });
+        if let Some(next) = self.session_end(&reply) {
+            return Ok((vec![record], Some(next)));
+        }
+        if let Some(verdict) = verdict {
+            writeln!(self.out, "{}", verdict.message)?;
+            self.say(&verdict.message)?;
         }
         Ok((vec![record], None))
     }
