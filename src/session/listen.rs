@@ -149,64 +149,117 @@ pub struct Listener<'a> {
     pub on_words: &'a mut dyn FnMut(&Transcript) -> LivePart,
 }
 
+/// The answer's audio as it arrives: the samples, each frame's voice decision, and what went
+/// wrong with the input or the disk on the way.
+#[derive(Default)]
+struct Captured {
+    audio: Vec<f32>,
+    voiced: Vec<bool>,
+    /// The latest read, for the level meter.
+    chunk: Vec<f32>,
+    /// Voiced frames since the last stretch ended: too few, and the stretch is a cough.
+    stretch_voice_frames: usize,
+    fault: Option<String>,
+    input_over: bool,
+    disk_full: bool,
+}
+
+impl Captured {
+    fn seconds(&self) -> f64 {
+        self.audio.len() as f64 / f64::from(SAMPLE_RATE)
+    }
+
+    /// Reads what the source has (waiting at most `READ_TIMEOUT`), appends it to the recording
+    /// and scores its frames; returns what the end-of-answer detector made of them. A full disk
+    /// or a lost device ends the answer: what is on disk stays, and the audio held here is still
+    /// transcribed and analysed.
+    fn pull(
+        &mut self,
+        input: &mut dyn AudioSource,
+        recorder: &mut WavRecorder,
+        vad: &mut dyn VoiceActivity,
+        detector: &mut EndOfAnswerDetector,
+    ) -> Vec<EndpointEvent> {
+        let mut events = Vec::new();
+        self.chunk.clear();
+        match input.read(&mut self.chunk, READ_TIMEOUT) {
+            Ok(open) => self.input_over = !open,
+            Err(e) => {
+                self.fault = Some(e.to_string());
+                self.input_over = true;
+            }
+        }
+        if let Err(e) = recorder.append(&self.chunk) {
+            self.disk_full |= files::is_disk_full(&e);
+            self.fault.get_or_insert(format!(
+                "{e:#}; the recording on disk stops at {:.1} s",
+                recorder.seconds()
+            ));
+            self.input_over = true;
+        }
+        self.audio.extend_from_slice(&self.chunk);
+        while (self.voiced.len() + 1) * FRAME_SAMPLES <= self.audio.len() {
+            let start = self.voiced.len() * FRAME_SAMPLES;
+            let is_voice = vad.is_voice(&self.audio[start..start + FRAME_SAMPLES]);
+            self.voiced.push(is_voice);
+            self.stretch_voice_frames += usize::from(is_voice);
+            events.extend(detector.push_frame(is_voice));
+        }
+        if self.disk_full {
+            events.extend(detector.disk_full());
+        } else if self.input_over {
+            events.extend(detector.input_ended());
+        }
+        events
+    }
+
+    /// The audio of a stretch that ended, if it holds enough voice to be worth transcribing.
+    fn stretch(&mut self, start: usize, end: usize) -> Option<Job> {
+        let enough_voice = self.stretch_voice_frames as f64 * FRAME_S >= MIN_STRETCH_VOICE_S;
+        self.stretch_voice_frames = 0;
+        enough_voice.then(|| {
+            let from = start * FRAME_SAMPLES;
+            let to = (end * FRAME_SAMPLES).min(self.audio.len());
+            Job {
+                offset_s: from as f64 / f64::from(SAMPLE_RATE),
+                audio: self.audio[from..to].to_vec(),
+            }
+        })
+    }
+
+    /// The stretches of speech, in seconds, that the words are fitted to.
+    fn speech_spans_s(&self) -> Vec<(f64, f64)> {
+        let rate = f64::from(SAMPLE_RATE);
+        frames_to_spans(&self.voiced, SpanRules::default(), self.audio.len())
+            .into_iter()
+            .map(|s| (s.start as f64 / rate, s.end as f64 / rate))
+            .collect()
+    }
+}
+
 impl Listener<'_> {
     /// Listens until the answer ends, writing audio to `recorder` as it arrives.
     pub fn listen(&mut self, recorder: &mut WavRecorder) -> Result<HeardAnswer> {
         let mut detector = EndOfAnswerDetector::new(self.rules);
         let lost_before = self.input.lost_seconds();
-        let mut audio: Vec<f32> = Vec::new();
-        let mut voiced: Vec<bool> = Vec::new();
-        let mut chunk = Vec::new();
+        let mut captured = Captured::default();
         let mut words: Vec<Word> = Vec::new();
         let mut live_part = LivePart::default();
         let mut end: Option<(AnswerEnd, Instant)> = None;
-        let mut fault = None;
-        let mut input_over;
-        let mut disk_full = false;
-        let mut stretch_voice_frames = 0usize;
         let mut whisper_error = None;
         let (end, ended_at) = loop {
             let mut events = Vec::new();
             if self.stop.load(Ordering::Relaxed) {
                 events.extend(detector.input_ended());
-                input_over = true;
+                captured.input_over = true;
             } else {
-                chunk.clear();
-                match self.input.read(&mut chunk, READ_TIMEOUT) {
-                    Ok(open) => input_over = !open,
-                    Err(e) => {
-                        fault = Some(e.to_string());
-                        input_over = true;
-                    }
-                }
-                if let Err(e) = recorder.append(&chunk) {
-                    // A full disk ends the answer like a lost device: what is on disk stays, and
-                    // the audio held here is still transcribed and analysed.
-                    disk_full |= files::is_disk_full(&e);
-                    fault.get_or_insert(format!(
-                        "{e:#}; the recording on disk stops at {:.1} s",
-                        recorder.seconds()
-                    ));
-                    input_over = true;
-                }
-                audio.extend_from_slice(&chunk);
-                while (voiced.len() + 1) * FRAME_SAMPLES <= audio.len() {
-                    let start = voiced.len() * FRAME_SAMPLES;
-                    let is_voice = self.vad.is_voice(&audio[start..start + FRAME_SAMPLES]);
-                    voiced.push(is_voice);
-                    stretch_voice_frames += usize::from(is_voice);
-                    events.extend(detector.push_frame(is_voice));
-                }
-                if disk_full {
-                    events.extend(detector.disk_full());
-                } else if input_over {
-                    events.extend(detector.input_ended());
-                }
+                events =
+                    captured.pull(&mut *self.input, recorder, self.vad.as_mut(), &mut detector);
             }
             while let Some(result) = self.worker.try_result() {
                 let done = self.take_words(result, &mut words, &mut whisper_error);
                 live_part = (self.on_words)(&Transcript {
-                    duration_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+                    duration_s: captured.seconds(),
                     words: words.clone(),
                 });
                 if done {
@@ -217,16 +270,8 @@ impl Listener<'_> {
                 match event {
                     EndpointEvent::SpeechStarted => {}
                     EndpointEvent::StretchEnded { start, end } => {
-                        let enough_voice =
-                            stretch_voice_frames as f64 * FRAME_S >= MIN_STRETCH_VOICE_S;
-                        stretch_voice_frames = 0;
-                        if enough_voice {
-                            let from = start * FRAME_SAMPLES;
-                            let to = (end * FRAME_SAMPLES).min(audio.len());
-                            self.worker.send(Job {
-                                offset_s: from as f64 / f64::from(SAMPLE_RATE),
-                                audio: audio[from..to].to_vec(),
-                            })?;
+                        if let Some(job) = captured.stretch(start, end) {
+                            self.worker.send(job)?;
                         }
                     }
                     EndpointEvent::AnswerEnded(reason) => {
@@ -241,10 +286,10 @@ impl Listener<'_> {
                 end.get_or_insert((AnswerEnd::RetryKey, Instant::now()));
             }
             self.live.update(&LiveStatus {
-                elapsed_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+                elapsed_s: captured.seconds(),
                 speaking: detector.speech_started(),
                 part: live_part.clone(),
-                level: level_of(&chunk),
+                level: level_of(&captured.chunk),
             })?;
             if let Some(end) = end {
                 break end;
@@ -260,27 +305,18 @@ impl Listener<'_> {
             return Err(error.into());
         }
         words.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-        let spans: Vec<(f64, f64)> = frames_to_spans(&voiced, SpanRules::default(), audio.len())
-            .into_iter()
-            .map(|s| {
-                (
-                    s.start as f64 / f64::from(SAMPLE_RATE),
-                    s.end as f64 / f64::from(SAMPLE_RATE),
-                )
-            })
-            .collect();
-        fit_words_to_spans(&mut words, &spans);
+        fit_words_to_spans(&mut words, &captured.speech_spans_s());
         Ok(HeardAnswer {
             transcript: Transcript {
-                duration_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+                duration_s: captured.seconds(),
                 words,
             },
             end,
             ended_at,
             transcribe_after_end_s: after_end.as_secs_f64(),
-            fault,
+            fault: captured.fault,
             lost_s: self.input.lost_seconds() - lost_before,
-            input_over,
+            input_over: captured.input_over,
         })
     }
 
