@@ -125,7 +125,13 @@ pub fn recover_session(
     framework_named: &dyn Fn(&str) -> Option<Arc<Framework>>,
 ) -> Result<Vec<RecoveredRecording>> {
     let mut events_file = lock_session(dir)?;
-    let events = read_events(dir);
+    let mut recovery = Recovery {
+        dir,
+        events: read_events(dir),
+        encoder,
+        options,
+        framework_named,
+    };
     let mut answers = read_index(dir).answers;
     let mut recovered = Vec::new();
     let mut new_records = Vec::new();
@@ -142,7 +148,6 @@ pub fn recover_session(
         if has_result {
             continue;
         }
-        let question = question_for(&events, &name).unwrap_or_default();
         // Killed during a follow-up, the main answer's transcript is already saved but the
         // index not yet written: that transcript is used rather than transcribing again.
         let saved = dir.join(SessionRecord::transcript_name(number, false));
@@ -155,89 +160,13 @@ pub fn recover_session(
                 duration_s: seconds,
                 words: Vec::new(),
             });
-            let path = write_json(
-                dir,
-                &SessionRecord::transcript_name(number, true),
-                &transcript,
-            )?;
             let answer = answers
                 .iter_mut()
                 .chain(new_records.iter_mut())
                 .find(|a| a.number() == Some(number));
-            // The gap the question asked about is in the saved report's follow-ups.
-            let gap = match answer.as_deref() {
-                Some(IndexedAnswer::Read(answer)) => answer
-                    .report
-                    .iter()
-                    .flat_map(|r| &r.followups)
-                    .find(|f| f.question == question)
-                    .and_then(|f| f.gap.clone()),
-                _ => None,
-            };
-            let verdict = match &gap {
-                Some(gap) => {
-                    let framework = framework_for(&events, &name)
-                        .and_then(|n| framework_named(&n))
-                        .unwrap_or_else(|| options.framework.clone());
-                    // The reply is read after the answer it follows; an answer whose
-                    // transcript is gone leaves the reply to be read alone.
-                    let answer = Transcript::read_json(&saved).unwrap_or(Transcript {
-                        duration_s: 0.0,
-                        words: Vec::new(),
-                    });
-                    analysis::judge_reply_with(encoder, gap, &answer, &transcript, &framework)?
-                }
-                None => None,
-            };
-            let followup = FollowupRecord {
-                question,
-                gap,
-                wav: wav.clone(),
-                transcript,
-                verdict,
-            };
-            match answer {
-                Some(IndexedAnswer::Read(answer)) => answer.followup = Some(followup),
-                Some(IndexedAnswer::Unread(entry)) => {
-                    entry["followup"] = serde_json::to_value(&followup)?;
-                }
-                None => {}
-            }
-            RecoveryOutcome::Saved(path)
+            recovery.followup(number, transcript, answer)?
         } else {
-            let mut record = AnswerRecord {
-                number,
-                question,
-                wav: wav.clone(),
-                end: AnswerEnd::Recovered,
-                report: None,
-                followup: None,
-                note: Some(
-                    "rehearse stopped during this answer; recovered from the recording".into(),
-                ),
-                retry_of: None,
-                comparison: None,
-            };
-            let outcome = match transcript {
-                Ok(transcript) => {
-                    let mut options = options.clone();
-                    if let Some(framework) =
-                        framework_for(&events, &name).and_then(|n| framework_named(&n))
-                    {
-                        options.framework = framework;
-                    }
-                    let report = analysis::analyze_with(encoder, &transcript, &options)?;
-                    write_json(
-                        dir,
-                        &SessionRecord::transcript_name(number, false),
-                        &transcript,
-                    )?;
-                    let path = write_json(dir, &SessionRecord::report_name(number), &report)?;
-                    record.report = Some(report);
-                    RecoveryOutcome::Saved(path)
-                }
-                Err(outcome) => outcome,
-            };
+            let (record, outcome) = recovery.answer(number, transcript)?;
             new_records.push(IndexedAnswer::Read(Box::new(record)));
             outcome
         };
@@ -265,6 +194,124 @@ pub fn recover_session(
     });
     writeln!(events_file, "{line}").context("cannot write the session's event log")?;
     Ok(recovered)
+}
+
+/// What recovering one session's recordings needs at hand: its folder and event log, and how
+/// its answers are analysed.
+struct Recovery<'a> {
+    dir: &'a Path,
+    events: Vec<Value>,
+    encoder: &'a mut dyn SentenceEncoder,
+    options: &'a AnalysisOptions,
+    framework_named: &'a dyn Fn(&str) -> Option<Arc<Framework>>,
+}
+
+impl Recovery<'_> {
+    /// The framework the session was listening with for the recording `wav_name`, if known.
+    fn framework_of(&self, wav_name: &str) -> Option<Arc<Framework>> {
+        framework_for(&self.events, wav_name).and_then(|n| (self.framework_named)(&n))
+    }
+
+    /// A main answer's record, with its report when its recording held speech: marked as
+    /// recovered, analysed under the framework it was given.
+    fn answer(
+        &mut self,
+        number: usize,
+        transcript: Result<Transcript, RecoveryOutcome>,
+    ) -> Result<(AnswerRecord, RecoveryOutcome)> {
+        let name = SessionRecord::wav_name(number, false);
+        let mut record = AnswerRecord {
+            number,
+            question: question_for(&self.events, &name).unwrap_or_default(),
+            wav: self.dir.join(&name),
+            end: AnswerEnd::Recovered,
+            report: None,
+            followup: None,
+            note: Some("rehearse stopped during this answer; recovered from the recording".into()),
+            retry_of: None,
+            comparison: None,
+        };
+        let transcript = match transcript {
+            Ok(transcript) => transcript,
+            Err(outcome) => return Ok((record, outcome)),
+        };
+        let mut options = self.options.clone();
+        if let Some(framework) = self.framework_of(&name) {
+            options.framework = framework;
+        }
+        let report = analysis::analyze_with(&mut *self.encoder, &transcript, &options)?;
+        write_json(
+            self.dir,
+            &SessionRecord::transcript_name(number, false),
+            &transcript,
+        )?;
+        let path = write_json(self.dir, &SessionRecord::report_name(number), &report)?;
+        record.report = Some(report);
+        Ok((record, RecoveryOutcome::Saved(path)))
+    }
+
+    /// A follow-up's reply: its transcript saved, judged against the gap the question asked about
+    /// (found in the saved report's follow-ups), and put on its answer's record.
+    fn followup(
+        &mut self,
+        number: usize,
+        transcript: Transcript,
+        answer: Option<&mut IndexedAnswer>,
+    ) -> Result<RecoveryOutcome> {
+        let name = SessionRecord::wav_name(number, true);
+        let question = question_for(&self.events, &name).unwrap_or_default();
+        let path = write_json(
+            self.dir,
+            &SessionRecord::transcript_name(number, true),
+            &transcript,
+        )?;
+        let gap = match answer.as_deref() {
+            Some(IndexedAnswer::Read(answer)) => answer
+                .report
+                .iter()
+                .flat_map(|r| &r.followups)
+                .find(|f| f.question == question)
+                .and_then(|f| f.gap.clone()),
+            _ => None,
+        };
+        let verdict = match &gap {
+            Some(gap) => {
+                let framework = self
+                    .framework_of(&name)
+                    .unwrap_or_else(|| self.options.framework.clone());
+                // The reply is read after the answer it follows; an answer whose transcript is
+                // gone leaves the reply to be read alone.
+                let saved = self.dir.join(SessionRecord::transcript_name(number, false));
+                let answer = Transcript::read_json(&saved).unwrap_or(Transcript {
+                    duration_s: 0.0,
+                    words: Vec::new(),
+                });
+                analysis::judge_reply_with(
+                    &mut *self.encoder,
+                    gap,
+                    &answer,
+                    &transcript,
+                    &framework,
+                )?
+            }
+            None => None,
+        };
+        let followup = FollowupRecord {
+            question,
+            gap,
+            wav: self.dir.join(&name),
+            transcript,
+            verdict,
+        };
+        match answer {
+            Some(IndexedAnswer::Read(answer)) => answer.followup = Some(followup),
+            Some(IndexedAnswer::Unread(entry)) => {
+                entry["followup"] = serde_json::to_value(&followup)?;
+            }
+            None => {}
+        }
+        Ok(RecoveryOutcome::Saved(path))
+    }
 }
 
 /// The session summary rebuilt from the index by the writer a session uses (answers analysed
