@@ -654,6 +654,14 @@ impl fmt::Display for EvalSummary {
                 "sentence ceiling: {ceiling:.3} (each sentence found given its commonest gold part)"
             )?;
         }
+        self.write_parts(f)?;
+        self.write_findings(f)
+    }
+}
+
+impl EvalSummary {
+    /// Each part's time, precision, recall and duration error; the worst duration; the confusion.
+    fn write_parts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "{:<9} {:>8} {:>8} {:>9} {:>7} {:>10}",
@@ -698,6 +706,12 @@ impl fmt::Display for EvalSummary {
             }
             writeln!(f)?;
         }
+        Ok(())
+    }
+
+    /// The content findings overall and per code, strong answers left clean, the follow-ups
+    /// and replies, and which answers' findings differ from the labels.
+    fn write_findings(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "content findings: precision {} recall {} (tp {}, fp {}, fn {})",
