@@ -339,6 +339,179 @@ pub fn check_seconds(key: &str, value: f64, zero_allowed: bool) -> Result<(), St
     ))
 }
 
+/// Checks every part of a framework file (ids, budgets, roles, score weights, cues) and returns
+/// their ids and the roles they play, in order.
+fn check_parts(parts: &[PartFile]) -> Result<(Vec<String>, Vec<Role>), String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut roles: Vec<Role> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let key = format!("parts[{i}]");
+        if !is_plain_id(&part.id) || part.id == AnswerPart::OTHER.name() {
+            return Err(format!(
+                "`{key}.id` \"{}\" must be lowercase letters, digits, '_' or '-', and not \"other\"",
+                part.id
+            ));
+        }
+        if ids.contains(&part.id) {
+            return Err(format!("`{key}.id` \"{}\" is used twice", part.id));
+        }
+        ids.push(part.id.clone());
+        check_budget(&format!("{key}.budget"), part.budget)?;
+        if let Some(role) = part.role {
+            if roles.contains(&role) {
+                return Err(format!(
+                    "`{key}.role` {role:?} is given to two parts; each role names one part"
+                ));
+            }
+            roles.push(role);
+        }
+        if let Some(share) = part.aim_share {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!(
+                    "`{key}.aim_share` must be from 0 to 1 (it is {share})"
+                ));
+            }
+        }
+        let s = part.score;
+        check_weight(&format!("{key}.score.base"), s.base)?;
+        for (name, capped) in [("past_tense", s.past_tense), ("present", s.present)] {
+            if let Some(c) = capped {
+                check_weight(&format!("{key}.score.{name}.weight"), c.weight)?;
+                check_weight(&format!("{key}.score.{name}.cap"), c.cap)?;
+            }
+        }
+        for (name, w) in [
+            ("calendar_year", s.calendar_year),
+            ("present_perfect", s.present_perfect),
+        ] {
+            if let Some(w) = w {
+                check_weight(&format!("{key}.score.{name}"), w)?;
+            }
+        }
+        for (k, cue) in part.cues.iter().enumerate() {
+            let cue_key = format!("{key}.cues[{k}]");
+            check_weight(&format!("{cue_key}.weight"), cue.weight)?;
+            if cue
+                .phrases
+                .iter()
+                .any(|p| p.split_whitespace().next().is_none())
+            {
+                return Err(format!("`{cue_key}.phrases` has an empty phrase"));
+            }
+        }
+    }
+    Ok((ids, roles))
+}
+
+/// The content checks a framework lists, each known and with the roles it reads among `roles`.
+fn resolve_checks(codes: &[String], roles: &[Role]) -> Result<Vec<ContentCheck>, String> {
+    let mut checks = Vec::new();
+    for code in codes {
+        let Some(check) = ContentCheck::from_name(code) else {
+            let known: Vec<&str> = ContentCheck::ALL.iter().map(|c| c.name()).collect();
+            return Err(format!(
+                "`checks` has \"{code}\", which is not a known check ({})",
+                known.join(", ")
+            ));
+        };
+        checks.push(check);
+        if let Some(missing) = check.needs().iter().find(|r| !roles.contains(r)) {
+            return Err(format!(
+                "check \"{code}\" needs a part with role \"{}\"",
+                format!("{missing:?}").to_lowercase()
+            ));
+        }
+    }
+    Ok(checks)
+}
+
+/// The trained classifier a framework names, if any, which must label exactly its parts.
+fn resolve_judge(
+    classifier: Option<&str>,
+    ids: &[String],
+) -> Result<Option<&'static Judge>, String> {
+    let Some(name) = classifier else {
+        return Ok(None);
+    };
+    let judge = Judge::shipped(name).ok_or_else(|| {
+        format!(
+            "`classifier` is \"{name}\", which is not a classifier rehearse ships ({})",
+            SHIPPED_JUDGES.join(", ")
+        )
+    })?;
+    let parts: Vec<&str> = JUDGE_PARTS
+        .iter()
+        .copied()
+        .filter(|p| *p != "other")
+        .collect();
+    if ids != parts.as_slice() {
+        return Err(format!(
+            "`classifier` \"{name}\" labels the parts {}; this framework's parts are {}",
+            parts.join(", "),
+            ids.join(", ")
+        ));
+    }
+    Ok(Some(judge))
+}
+
+/// A framework's `[order]`: every row the length of the parts, a row from every part, and
+/// openings only of known parts.
+fn resolve_order(order: &OrderFile, ids: &[String]) -> Result<Order, String> {
+    let index_of = |id: &str| ids.iter().position(|known| known == id);
+    check_row("order.start", &order.start, ids.len())?;
+    let mut from = Vec::new();
+    for id in ids {
+        let row = order
+            .from
+            .get(id)
+            .ok_or_else(|| format!("`order.from` has no row for part \"{id}\""))?;
+        check_row(&format!("order.from.{id}"), row, ids.len())?;
+        from.push(row.clone());
+    }
+    if let Some(extra) = order.from.keys().find(|k| index_of(k).is_none()) {
+        return Err(format!("`order.from.{extra}` is not one of the parts"));
+    }
+    let mut opening = Vec::new();
+    for (id, row) in &order.opening {
+        let i =
+            index_of(id).ok_or_else(|| format!("`order.opening.{id}` is not one of the parts"))?;
+        check_row(&format!("order.opening.{id}"), row, ids.len())?;
+        opening.push((i, row.clone()));
+    }
+    Ok(Order {
+        start: order.start.clone(),
+        from,
+        opening,
+    })
+}
+
+/// A checked part file as the analysis reads it: a label and title by default, cue phrases
+/// compiled.
+fn part_spec(p: PartFile) -> PartSpec {
+    PartSpec {
+        id: AnswerPart::new(&p.id),
+        label: p.label.unwrap_or_else(|| capitalised(&p.id)),
+        title: p.title.unwrap_or_else(|| p.id.clone()),
+        budget: p.budget,
+        role: p.role,
+        aim_share: p.aim_share,
+        followup: p.followup,
+        hint: p.hint,
+        score: p.score,
+        cues: p
+            .cues
+            .into_iter()
+            .map(|c| CueGroup {
+                name: c.name,
+                weight: c.weight,
+                needs_speaker: c.needs_speaker,
+                names_story: c.names_story,
+                phrases: c.phrases.iter().map(|s| Phrase::new(s)).collect(),
+            })
+            .collect(),
+    }
+}
+
 fn check_budget(key: &str, b: Budget) -> Result<(), String> {
     check_seconds(&format!("{key}.min_s"), b.min_s, true)?;
     check_seconds(&format!("{key}.max_s"), b.max_s, true)?;
@@ -449,67 +622,9 @@ impl Framework {
             ));
         }
         check_budget("total", file.total)?;
-        let mut ids: Vec<&str> = Vec::new();
-        let mut roles: Vec<Role> = Vec::new();
-        for (i, part) in file.parts.iter().enumerate() {
-            let key = format!("parts[{i}]");
-            if !is_plain_id(&part.id) || part.id == AnswerPart::OTHER.name() {
-                return Err(format!(
-                    "`{key}.id` \"{}\" must be lowercase letters, digits, '_' or '-', and not \"other\"",
-                    part.id
-                ));
-            }
-            if ids.contains(&part.id.as_str()) {
-                return Err(format!("`{key}.id` \"{}\" is used twice", part.id));
-            }
-            ids.push(&part.id);
-            check_budget(&format!("{key}.budget"), part.budget)?;
-            if let Some(role) = part.role {
-                if roles.contains(&role) {
-                    return Err(format!(
-                        "`{key}.role` {role:?} is given to two parts; each role names one part"
-                    ));
-                }
-                roles.push(role);
-            }
-            if let Some(share) = part.aim_share {
-                if !(0.0..=1.0).contains(&share) {
-                    return Err(format!(
-                        "`{key}.aim_share` must be from 0 to 1 (it is {share})"
-                    ));
-                }
-            }
-            let s = part.score;
-            check_weight(&format!("{key}.score.base"), s.base)?;
-            for (name, capped) in [("past_tense", s.past_tense), ("present", s.present)] {
-                if let Some(c) = capped {
-                    check_weight(&format!("{key}.score.{name}.weight"), c.weight)?;
-                    check_weight(&format!("{key}.score.{name}.cap"), c.cap)?;
-                }
-            }
-            for (name, w) in [
-                ("calendar_year", s.calendar_year),
-                ("present_perfect", s.present_perfect),
-            ] {
-                if let Some(w) = w {
-                    check_weight(&format!("{key}.score.{name}"), w)?;
-                }
-            }
-            for (k, cue) in part.cues.iter().enumerate() {
-                let cue_key = format!("{key}.cues[{k}]");
-                check_weight(&format!("{cue_key}.weight"), cue.weight)?;
-                if cue
-                    .phrases
-                    .iter()
-                    .any(|p| p.split_whitespace().next().is_none())
-                {
-                    return Err(format!("`{cue_key}.phrases` has an empty phrase"));
-                }
-            }
-        }
-        let index_of = |id: &str| ids.iter().position(|known| *known == id);
+        let (ids, roles) = check_parts(&file.parts)?;
         let largest = match &file.largest {
-            Some(id) => Some(index_of(id).ok_or_else(|| {
+            Some(id) => Some(ids.iter().position(|known| known == id).ok_or_else(|| {
                 format!(
                     "`largest` names \"{id}\", which is not one of the parts ({})",
                     ids.join(", ")
@@ -517,108 +632,18 @@ impl Framework {
             })?),
             None => None,
         };
-        let mut checks = Vec::new();
-        for code in &file.checks {
-            let Some(check) = ContentCheck::from_name(code) else {
-                let known: Vec<&str> = ContentCheck::ALL.iter().map(|c| c.name()).collect();
-                return Err(format!(
-                    "`checks` has \"{code}\", which is not a known check ({})",
-                    known.join(", ")
-                ));
-            };
-            checks.push(check);
-            if let Some(missing) = check.needs().iter().find(|r| !roles.contains(r)) {
-                return Err(format!(
-                    "check \"{code}\" needs a part with role \"{}\"",
-                    format!("{missing:?}").to_lowercase()
-                ));
-            }
-        }
-        let judge = match &file.classifier {
-            None => None,
-            Some(name) => {
-                let judge = Judge::shipped(name).ok_or_else(|| {
-                    format!(
-                        "`classifier` is \"{name}\", which is not a classifier rehearse ships ({})",
-                        SHIPPED_JUDGES.join(", ")
-                    )
-                })?;
-                let parts: Vec<&str> = JUDGE_PARTS
-                    .iter()
-                    .copied()
-                    .filter(|p| *p != "other")
-                    .collect();
-                if ids != parts {
-                    return Err(format!(
-                        "`classifier` \"{name}\" labels the parts {}; this framework's parts are {}",
-                        parts.join(", "),
-                        ids.join(", ")
-                    ));
-                }
-                Some(judge)
-            }
-        };
+        let checks = resolve_checks(&file.checks, &roles)?;
+        let judge = resolve_judge(file.classifier.as_deref(), &ids)?;
         let order = match &file.order {
             None => default_order(ids.len()),
-            Some(order) => {
-                check_row("order.start", &order.start, ids.len())?;
-                let mut from = Vec::new();
-                for id in &ids {
-                    let row = order
-                        .from
-                        .get(*id)
-                        .ok_or_else(|| format!("`order.from` has no row for part \"{id}\""))?;
-                    check_row(&format!("order.from.{id}"), row, ids.len())?;
-                    from.push(row.clone());
-                }
-                if let Some(extra) = order.from.keys().find(|k| index_of(k).is_none()) {
-                    return Err(format!("`order.from.{extra}` is not one of the parts"));
-                }
-                let mut opening = Vec::new();
-                for (id, row) in &order.opening {
-                    let i = index_of(id)
-                        .ok_or_else(|| format!("`order.opening.{id}` is not one of the parts"))?;
-                    check_row(&format!("order.opening.{id}"), row, ids.len())?;
-                    opening.push((i, row.clone()));
-                }
-                Order {
-                    start: order.start.clone(),
-                    from,
-                    opening,
-                }
-            }
+            Some(order) => resolve_order(order, &ids)?,
         };
         for part in &file.parts {
             if let Some(hint) = &part.hint {
                 check_hint(&part.id, hint)?;
             }
         }
-        let parts: Vec<PartSpec> = file
-            .parts
-            .into_iter()
-            .map(|p| PartSpec {
-                id: AnswerPart::new(&p.id),
-                label: p.label.unwrap_or_else(|| capitalised(&p.id)),
-                title: p.title.unwrap_or_else(|| p.id.clone()),
-                budget: p.budget,
-                role: p.role,
-                aim_share: p.aim_share,
-                followup: p.followup,
-                hint: p.hint,
-                score: p.score,
-                cues: p
-                    .cues
-                    .into_iter()
-                    .map(|c| CueGroup {
-                        name: c.name,
-                        weight: c.weight,
-                        needs_speaker: c.needs_speaker,
-                        names_story: c.names_story,
-                        phrases: c.phrases.iter().map(|s| Phrase::new(s)).collect(),
-                    })
-                    .collect(),
-            })
-            .collect();
+        let parts: Vec<PartSpec> = file.parts.into_iter().map(part_spec).collect();
         Ok(Framework {
             largest: largest.map(|i| parts[i].id),
             name: file.name,
