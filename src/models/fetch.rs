@@ -342,6 +342,40 @@ fn download_to_part(url: &str, part_path: &Path, show_progress: bool) -> Result<
         },
     })?;
 
+    let Some((start, total)) = body_range(&response, offset, url, part_path)? else {
+        return Ok(());
+    };
+    let mut options = OpenOptions::new();
+    options.create(true);
+    if start == 0 {
+        options.write(true).truncate(true);
+    } else {
+        options.append(true);
+    }
+    let file = options.open(part_path).map_err(|source| FetchError::Io {
+        action: "open",
+        path: part_path.to_path_buf(),
+        source,
+    })?;
+    append_body(
+        response,
+        file,
+        (start, total),
+        url,
+        part_path,
+        show_progress,
+    )
+}
+
+/// Where the response's body starts in the file and the file's whole size if known; `None` when
+/// the `.part` file is already complete (the server has nothing past its end). A resumed body
+/// that starts anywhere but at `offset` removes the `.part` file and is an error.
+fn body_range(
+    response: &ureq::http::Response<ureq::Body>,
+    offset: u64,
+    url: &str,
+    part_path: &Path,
+) -> Result<Option<(u64, Option<u64>)>, FetchError> {
     let status = response.status().as_u16();
     let content_length = response
         .headers()
@@ -349,8 +383,7 @@ fn download_to_part(url: &str, part_path: &Path, show_progress: bool) -> Result<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
 
-    // (offset the body starts at, total file size if known)
-    let (start, total) = match status {
+    Ok(Some(match status {
         206 => {
             let range = response
                 .headers()
@@ -376,28 +409,27 @@ fn download_to_part(url: &str, part_path: &Path, show_progress: bool) -> Result<
         // A server that ignores Range sends the whole file: start over.
         200 => (0, content_length),
         // Nothing past the end of our .part: it is complete (checksum decides).
-        416 if offset > 0 => return Ok(()),
+        416 if offset > 0 => return Ok(None),
         _ => {
             return Err(FetchError::HttpStatus {
                 url: url.to_string(),
                 status,
             })
         }
-    };
+    }))
+}
 
-    let mut options = OpenOptions::new();
-    options.create(true);
-    if start == 0 {
-        options.write(true).truncate(true);
-    } else {
-        options.append(true);
-    }
-    let mut file = options.open(part_path).map_err(|source| FetchError::Io {
-        action: "open",
-        path: part_path.to_path_buf(),
-        source,
-    })?;
-
+/// Streams the response's body onto the end of the `.part` file (which holds `start` bytes of a
+/// file of `total`), with a progress bar, then flushes it to stable storage. A body cut short
+/// is an error that keeps what arrived for the next try to resume.
+fn append_body(
+    response: ureq::http::Response<ureq::Body>,
+    mut file: File,
+    (start, total): (u64, Option<u64>),
+    url: &str,
+    part_path: &Path,
+    show_progress: bool,
+) -> Result<(), FetchError> {
     let bar = make_progress_bar(show_progress, start, total);
     let mut reader = response.into_body().into_reader();
     let mut buf = vec![0u8; CHUNK_SIZE];
