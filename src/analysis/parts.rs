@@ -11,7 +11,7 @@ use super::framework::{Framework, PartSpec};
 use super::grammar::{is_first_person, is_past_tense, present_habits};
 use super::part::{AnswerPart, Labelled};
 use super::sentences::Sentence;
-use super::text::{is_participle, Phrase};
+use super::text::{is_participle, Phrase, Token};
 
 /// Score of a small-talk sentence, wherever it falls.
 const OTHER_TRANSITION: f64 = -0.3;
@@ -70,7 +70,7 @@ fn names_speaker(phrase: &Phrase) -> bool {
 }
 
 /// "I have" / "we've" followed by a participle.
-fn has_present_perfect(tokens: &[super::text::Token]) -> bool {
+fn has_present_perfect(tokens: &[Token]) -> bool {
     tokens.windows(3).any(|w| {
         matches!(w[0].text.as_str(), "i" | "we") && w[1].text == "have" && is_participle(&w[2].text)
     })
@@ -82,13 +82,13 @@ fn is_year(t: &str) -> bool {
         && t.chars().all(|c| c.is_ascii_digit())
 }
 
-fn emission(sentence: &Sentence, framework: &Framework) -> Emission {
-    let tokens = &sentence.tokens;
+/// The framework's cues found in a sentence; a cue that needs the speaker counts only when the
+/// speaker is in the sentence and does not deny it ("looking back", "without checking").
+fn part_cue_hits(tokens: &[Token], framework: &Framework) -> Vec<Hit> {
     let deflected = deflection().iter().any(|p| !p.find_all(tokens).is_empty());
     let speaker_in_it = tokens
         .iter()
         .any(|t| is_first_person(&t.text) || matches!(t.text.as_str(), "we" | "our"));
-    let words = sentence.word_count();
     let mut hits = Vec::new();
     for (i, part) in framework.parts.iter().enumerate() {
         for group in &part.cues {
@@ -96,8 +96,6 @@ fn emission(sentence: &Sentence, framework: &Framework) -> Emission {
                 if phrase.find_all(tokens).is_empty() {
                     continue;
                 }
-                // "Looking back", "without checking": the speaker's own part only when the
-                // speaker is in the sentence and does not deny it.
                 let applies = !group.needs_speaker
                     || (!deflected && (names_speaker(phrase) || speaker_in_it));
                 if applies {
@@ -113,6 +111,13 @@ fn emission(sentence: &Sentence, framework: &Framework) -> Emission {
             }
         }
     }
+    hits
+}
+
+/// Small talk in a sentence of `words` words: phrases count in short sentences (half in longer
+/// ones), bare interjections only in very short ones.
+fn small_talk_hits(tokens: &[Token], words: usize) -> Vec<Hit> {
+    let mut hits = Vec::new();
     for cue in small_talk_cues() {
         if cue.phrase.find_all(tokens).is_empty() {
             continue;
@@ -137,6 +142,14 @@ fn emission(sentence: &Sentence, framework: &Framework) -> Emission {
             });
         }
     }
+    hits
+}
+
+fn emission(sentence: &Sentence, framework: &Framework) -> Emission {
+    let tokens = &sentence.tokens;
+    let words = sentence.word_count();
+    let mut hits = part_cue_hits(tokens, framework);
+    hits.extend(small_talk_hits(tokens, words));
     let mut cue_sums = vec![0.0; framework.parts.len()];
     let mut small_talk = 0.0;
     for hit in &hits {

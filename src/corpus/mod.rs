@@ -361,118 +361,20 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
         path: shown.clone(),
         problem,
     };
-
-    if file.id.trim().is_empty() {
-        return Err(invalid("id is empty".into()));
-    }
-    if file.author.trim().is_empty() {
-        return Err(invalid("author is empty".into()));
-    }
-    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-        if stem != file.id {
-            return Err(invalid(format!(
-                "id {:?} does not match the file name {:?}",
-                file.id, stem
-            )));
-        }
-    }
-    let level = parse_level(&file.level).ok_or_else(|| {
-        invalid(format!(
-            "unknown level {:?}; expected early, mid or senior",
-            file.level
-        ))
-    })?;
-    if file.profession.trim().is_empty() {
-        return Err(invalid("profession is empty".into()));
-    }
-    if file.shape.trim().is_empty() {
-        return Err(invalid("shape is empty".into()));
-    }
-    if !(60.0..=260.0).contains(&file.words_per_minute) {
-        return Err(invalid(format!(
-            "words_per_minute is {}, expected 60 to 260",
-            file.words_per_minute
-        )));
-    }
-    for code in &file.expected_findings {
-        if !ContentCheck::is_content(code) {
-            return Err(invalid(format!(
-                "unknown finding code {:?} in expected_findings; expected one of {}",
-                code,
-                ContentCheck::ALL.map(ContentCheck::name).join(", ")
-            )));
-        }
-    }
-    if file.sentence.is_empty() {
-        return Err(invalid("no [[sentence]] entries".into()));
-    }
-
-    for (i, f) in file.followup.iter().enumerate() {
-        if !file.expected_findings.contains(&f.gap) {
-            return Err(invalid(format!(
-                "followup {}: gap {:?} is not one of expected_findings",
-                i + 1,
-                f.gap
-            )));
-        }
-    }
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let level = check_answer(&file, stem).map_err(invalid)?;
     let tagged = file.sentence.iter().any(|s| s.tags.is_some());
     let seed = fnv1a(&file.id);
     let mut stretches = Vec::with_capacity(file.sentence.len());
     let mut word_parts = Vec::new();
     let mut word_properties = Vec::new();
     for (i, sentence) in file.sentence.iter().enumerate() {
-        let number = i + 1;
-        let part = parse_part(&sentence.part).ok_or_else(|| {
-            invalid(format!(
-                "sentence {number}: unknown part {:?}; expected choose, describe, own, learn or other",
-                sentence.part
-            ))
-        })?;
-        if !(0.0..=10.0).contains(&sentence.pause_before_s) {
-            return Err(invalid(format!(
-                "sentence {number}: pause_before_s is {}, expected 0 to 10 seconds",
-                sentence.pause_before_s
-            )));
-        }
-        let mut words = spoken_words(&sentence.text);
-        if words.is_empty() {
-            return Err(invalid(format!("sentence {number} is empty")));
-        }
-        if !file.punctuation {
-            words = words
-                .iter()
-                .map(|w| strip_punctuation(w))
-                .filter(|w| !w.is_empty())
-                .collect();
-            if let Some(first) = words.first_mut() {
-                *first = lowercase_first(first);
-            }
-        }
-        let k = 4 * i as u64;
-        // Pace varies ±10 % from sentence to sentence; about one sentence in five of ten words or
-        // more has a hesitation of 0.8-1.5 s somewhere in its middle.
-        let wpm = file.words_per_minute * (0.9 + 0.2 * unit(seed, k));
-        let n = words.len();
-        let mid_pause = (n >= 10 && unit(seed, k + 1) < 0.2).then(|| {
-            let after = ((n as f64) * (0.3 + 0.4 * unit(seed, k + 2))) as usize;
-            (after.min(n - 2), 0.8 + 0.7 * unit(seed, k + 3))
-        });
-        let mut properties = PropertySet::default();
-        for tag in sentence.tags.iter().flatten() {
-            let property = Property::from_name(tag)
-                .ok_or_else(|| invalid(format!("sentence {number}: unknown tag {tag:?}")))?;
-            properties.insert(property);
-        }
+        let (stretch, part, properties) =
+            sentence_stretch(&file, i, sentence, seed).map_err(invalid)?;
+        let n = stretch.words.len();
         word_parts.extend(std::iter::repeat_n(part, n));
         word_properties.extend(std::iter::repeat_n(properties, n));
-        stretches.push(Stretch {
-            words,
-            words_per_minute: wpm,
-            pause_before_s: sentence.pause_before_s,
-            mid_pause,
-            ends_sentence: true,
-        });
+        stretches.push(stretch);
     }
     let transcript = lay_out(&stretches);
     transcript
@@ -496,6 +398,125 @@ pub fn load_answer(path: &Path) -> Result<CorpusAnswer, CorpusError> {
         word_properties: tagged.then_some(word_properties),
         followups: file.followup,
     })
+}
+
+/// Checks an answer file's fields other than its sentences' (the file's name `stem` must be its
+/// id) and returns its level.
+fn check_answer(file: &AnswerFile, stem: Option<&str>) -> Result<Level, String> {
+    if file.id.trim().is_empty() {
+        return Err("id is empty".into());
+    }
+    if file.author.trim().is_empty() {
+        return Err("author is empty".into());
+    }
+    if let Some(stem) = stem {
+        if stem != file.id {
+            return Err(format!(
+                "id {:?} does not match the file name {:?}",
+                file.id, stem
+            ));
+        }
+    }
+    let level = parse_level(&file.level).ok_or_else(|| {
+        format!(
+            "unknown level {:?}; expected early, mid or senior",
+            file.level
+        )
+    })?;
+    if file.profession.trim().is_empty() {
+        return Err("profession is empty".into());
+    }
+    if file.shape.trim().is_empty() {
+        return Err("shape is empty".into());
+    }
+    if !(60.0..=260.0).contains(&file.words_per_minute) {
+        return Err(format!(
+            "words_per_minute is {}, expected 60 to 260",
+            file.words_per_minute
+        ));
+    }
+    for code in &file.expected_findings {
+        if !ContentCheck::is_content(code) {
+            return Err(format!(
+                "unknown finding code {:?} in expected_findings; expected one of {}",
+                code,
+                ContentCheck::ALL.map(ContentCheck::name).join(", ")
+            ));
+        }
+    }
+    if file.sentence.is_empty() {
+        return Err("no [[sentence]] entries".into());
+    }
+    for (i, f) in file.followup.iter().enumerate() {
+        if !file.expected_findings.contains(&f.gap) {
+            return Err(format!(
+                "followup {}: gap {:?} is not one of expected_findings",
+                i + 1,
+                f.gap
+            ));
+        }
+    }
+    Ok(level)
+}
+
+/// The `i`th sentence as a stretch of timed speech, with its part and properties. Pace varies
+/// ±10 % from sentence to sentence; about one sentence in five of ten words or more has a
+/// hesitation of 0.8-1.5 s somewhere in its middle (all drawn from `seed`, so the same file is
+/// always laid out the same).
+fn sentence_stretch(
+    file: &AnswerFile,
+    i: usize,
+    sentence: &SentenceFile,
+    seed: u64,
+) -> Result<(Stretch, AnswerPart, PropertySet), String> {
+    let number = i + 1;
+    let part = parse_part(&sentence.part).ok_or_else(|| {
+        format!(
+            "sentence {number}: unknown part {:?}; expected choose, describe, own, learn or other",
+            sentence.part
+        )
+    })?;
+    if !(0.0..=10.0).contains(&sentence.pause_before_s) {
+        return Err(format!(
+            "sentence {number}: pause_before_s is {}, expected 0 to 10 seconds",
+            sentence.pause_before_s
+        ));
+    }
+    let mut words = spoken_words(&sentence.text);
+    if words.is_empty() {
+        return Err(format!("sentence {number} is empty"));
+    }
+    if !file.punctuation {
+        words = words
+            .iter()
+            .map(|w| strip_punctuation(w))
+            .filter(|w| !w.is_empty())
+            .collect();
+        if let Some(first) = words.first_mut() {
+            *first = lowercase_first(first);
+        }
+    }
+    let k = 4 * i as u64;
+    let wpm = file.words_per_minute * (0.9 + 0.2 * unit(seed, k));
+    let n = words.len();
+    let mid_pause = (n >= 10 && unit(seed, k + 1) < 0.2).then(|| {
+        let after = ((n as f64) * (0.3 + 0.4 * unit(seed, k + 2))) as usize;
+        (after.min(n - 2), 0.8 + 0.7 * unit(seed, k + 3))
+    });
+    let mut properties = PropertySet::default();
+    for tag in sentence.tags.iter().flatten() {
+        let property = Property::from_name(tag)
+            .ok_or_else(|| format!("sentence {number}: unknown tag {tag:?}"))?;
+        properties.insert(property);
+    }
+    let stretch = Stretch {
+        words,
+        words_per_minute: wpm,
+        pause_before_s: sentence.pause_before_s,
+        mid_pause,
+        ends_sentence: true,
+    };
+    Ok((stretch, part, properties))
 }
 
 /// Loads every `*.toml` in a folder, sorted by file name, failing on the first bad file.
