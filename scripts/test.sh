@@ -14,9 +14,9 @@ export REHEARSE_TEST_CT2_DIR="$repo/models/cache/tiny.en-ct2"
 echo "==> cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "==> cargo clippy" >&2
-cargo clippy --release --locked --all-targets --quiet -- -D warnings
+cargo clippy --workspace --release --locked --all-targets --quiet -- -D warnings
 echo "==> cargo test" >&2
-cargo test --release --locked
+cargo test --workspace --release --locked
 # 12 human recordings (201 words) through the default model: a decoding change that loses
 # words on real voices fails here. 10.4 % when the bound was set (README, Real voices).
 echo "==> real speech (scripts/bench/real-speech.sh --max-wer 13)" >&2

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rehearse::models::convert::{inspect_ctranslate2_model, inspect_ggml};
+use ggml_convert::{inspect_ctranslate2_model, inspect_ggml};
 
 fuzz_target!(|data: &[u8]| {
     // The readers work on files; a RAM-backed temp dir keeps that cheap.

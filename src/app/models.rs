@@ -7,9 +7,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::models::sentence::{self};
-use crate::models::{self, convert, fetch};
+use crate::models::{self, fetch};
 use crate::outln;
 use crate::paths;
+use ggml_convert as convert;
 
 use super::load_config;
 

@@ -1,7 +1,6 @@
 //! Models: which Whisper file to use, what is installed, fetching official files and converting
 //! faster-whisper (CTranslate2) directories; and the sentence model the analysis reads meaning with.
 
-pub mod convert;
 pub mod fetch;
 pub mod sentence;
 
@@ -10,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 
 use crate::paths;
+use ggml_convert as convert;
 
 /// Overrides the model for one run, below `--model`.
 pub const MODEL_ENV: &str = "REHEARSE_MODEL";
