@@ -7,11 +7,10 @@
 pub mod analysis;
 pub mod app;
 pub mod audio;
-pub mod corpus;
-mod files;
+pub mod files;
 pub mod library;
 pub mod models;
-mod paths;
+pub mod paths;
 mod report;
 pub mod session;
 pub mod speech;

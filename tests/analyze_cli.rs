@@ -1,18 +1,19 @@
 //! `rehearse analyze` through the binary: transcript JSON and WAV in, the report out.
 
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
 use std::path::Path;
+use std::process::Command;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::json::strings;
+use support::run::{fail, stdout_json, succeed};
+use support::speech;
 
 fn rehearse() -> Command {
     let mut cmd = speech::rehearse(&std::env::temp_dir().join("rehearse-test-data"));
     cmd.env("NO_COLOR", "1");
-    Command::from_std(cmd)
+    cmd
 }
 
 /// A corpus answer written out as `transcribe --json` would print it.
@@ -24,25 +25,23 @@ fn transcript_file(dir: &Path, corpus_id: &str) -> std::path::PathBuf {
         .map(|(author, _)| corpus.join(author).join(format!("{corpus_id}.toml")))
         .filter(|file| file.is_file())
         .unwrap_or_else(|| corpus.join("team").join(format!("{corpus_id}.toml")));
-    let answer = rehearse::corpus::load_answer(&file).unwrap();
+    let answer = rehearse_dev::load_answer(&file).unwrap();
     let path = dir.join(format!("{corpus_id}.json"));
     std::fs::write(&path, serde_json::to_vec(&answer.transcript).unwrap()).unwrap();
     path
 }
 
 fn report(path: &Path) -> Value {
-    let output = rehearse()
-        .arg("analyze")
-        .arg(path)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    stdout_json(rehearse().arg("analyze").arg(path).arg("--json"))
+}
+
+/// The codes of a report's content findings (the judge's, not the timing's): a strong answer
+/// has none.
+fn content_findings(report: &Value) -> Vec<&str> {
+    strings(&report["findings"], "code")
+        .into_iter()
+        .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
+        .collect()
 }
 
 #[test]
@@ -81,12 +80,7 @@ fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_find
             assert!(sentence.get(key).is_some(), "sentence missing {key}");
         }
     }
-    let parts: Vec<&str> = report["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["part"].as_str().unwrap())
-        .collect();
+    let parts = strings(&report["parts"], "part");
     for part in ["choose", "describe", "own", "learn"] {
         assert!(parts.contains(&part), "{part} missing from {parts:?}");
     }
@@ -101,13 +95,7 @@ fn the_json_report_has_the_stable_fields_and_a_strong_answer_has_no_content_find
             assert!(part.get(key).is_some(), "part missing {key}");
         }
     }
-    let content: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
-        .collect();
+    let content = content_findings(&report);
     assert!(content.is_empty(), "strong answer raised {content:?}");
     let followups = report["followups"].as_array().unwrap();
     assert!((1..=3).contains(&followups.len()));
@@ -151,9 +139,7 @@ fn a_blaming_answer_is_told_so_with_the_evidence_quoted() {
 fn the_terminal_report_shows_every_part_without_colour_when_piped() {
     let dir = tempfile::tempdir().unwrap();
     let path = transcript_file(dir.path(), "civil-survey-rambling-intro");
-    let output = rehearse().arg("analyze").arg(&path).output().unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = String::from_utf8(succeed(rehearse().arg("analyze").arg(&path)).stdout).unwrap();
     for part in ["Choose", "Describe", "Own", "Learn"] {
         assert!(text.contains(part), "{part} missing:\n{text}");
     }
@@ -201,9 +187,7 @@ fn bad_transcripts_are_one_clear_line() {
     for (name, body, expected) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, body).unwrap();
-        let output = rehearse().arg("analyze").arg(&path).output().unwrap();
-        assert!(!output.status.success(), "{name} accepted");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = fail(rehearse().arg("analyze").arg(&path));
         assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
         assert!(!stderr.contains("panicked"));
@@ -238,67 +222,6 @@ fn a_missing_or_damaged_sentence_model_is_one_line_naming_the_fix() {
     }
 }
 
-/// The first number after `label` in `text`.
-fn number_after(text: &str, label: &str) -> f64 {
-    let at = text
-        .find(label)
-        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
-        + label.len();
-    text[at..]
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no number after {label:?} in:\n{text}"))
-}
-
-/// The judge scored on what Whisper hears: a fixed dozen answers of the test split read aloud by
-/// the three espeak-ng voices, transcribed by the real tiny.en, labels carried onto the heard
-/// words. The floors sit far under the figures this gives (README), to catch a broken path
-/// (labels carried wrong, transcripts lost) rather than pin a number; `--nocapture` prints them.
-#[test]
-fn eval_through_audio_scores_the_judge_on_what_whisper_heard() {
-    let cache = tempfile::tempdir().unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let output = rehearse()
-        .arg("eval")
-        .arg(&corpus)
-        .args(["--through-audio", "--sample", "12", "--audio-cache"])
-        .arg(cache.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.starts_with("12 answers by "), "{stdout}");
-    let word_error_rate = number_after(&stdout, "word error rate ");
-    assert!(
-        (1.0..40.0).contains(&word_error_rate),
-        "a real transcript mishears some words, and not most: {word_error_rate} %"
-    );
-    let parts = number_after(&stdout, "part accuracy (time-weighted): ");
-    assert!(parts > 0.7, "part accuracy through audio {parts}");
-    let kept = std::fs::read_dir(cache.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "json")
-        })
-        .count();
-    assert_eq!(
-        kept, 12,
-        "one transcript kept per answer, no recordings left"
-    );
-    let files = std::fs::read_dir(cache.path()).unwrap().count();
-    assert_eq!(files, 12, "no recordings left behind");
-}
-
 /// Strong answers of the test split (authors the model never saw) that the judge leaves without
 /// a content finding: 19 of the first 20 such answers of a3, a6 and a8 are; four of them here.
 const STRONG_TEST_ANSWERS: [&str; 4] = [
@@ -315,13 +238,7 @@ fn strong_test_answers_are_told_at_least_two_things_to_keep() {
     let dir = tempfile::tempdir().unwrap();
     for id in STRONG_TEST_ANSWERS {
         let report = report(&transcript_file(dir.path(), id));
-        let content: Vec<&str> = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|f| f["code"].as_str())
-            .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
-            .collect();
+        let content = content_findings(&report);
         let keep: Vec<String> = report["strengths"]
             .as_array()
             .unwrap()

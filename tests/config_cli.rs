@@ -1,12 +1,16 @@
 //! `rehearse config` and the config file's effect on the other commands.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+use support::json::find;
+use support::run::{assert_success, rehearse_binary};
 
 fn rehearse(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rehearse"))
+    rehearse_binary()
         .args(args)
         .env("REHEARSE_CONFIG", config)
         .env(
@@ -106,21 +110,9 @@ fn budgets_in_the_config_file_are_what_analyze_measures_against() {
     std::fs::write(&config, "[budgets.own]\nmin_s = 1.0\nmax_s = 4.0\n").unwrap();
     let input = transcript(dir.path());
     let output = rehearse(&config, &["analyze", &input, "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let part = |name: &str| {
-        report["parts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["part"] == name)
-            .unwrap()
-            .clone()
-    };
+    let part = |name: &str| find(&report["parts"], "part", name);
     assert_eq!(part("own")["budget_min_s"], 1.0);
     assert_eq!(part("own")["budget_max_s"], 4.0);
     assert_eq!(part("learn")["budget_min_s"], 60.0);

@@ -2,10 +2,14 @@
 //! from the frameworks folder and used by `analyze`, the config's default, and a bad framework
 //! refused with one line before a session records anything.
 
-use std::path::Path;
+mod support;
 
-use assert_cmd::Command;
+use std::path::Path;
+use std::process::Command;
+
 use serde_json::Value;
+use support::json::strings;
+use support::run::{fail, rehearse_binary, stdout_json, stdout_text};
 
 /// A STAR-shaped answer, written for this test.
 const STAR_ANSWER: &str = "At the time I was working at a regional bus company and the team \
@@ -16,7 +20,7 @@ const STAR_ANSWER: &str = "At the time I was working at a regional bus company a
 
 /// `rehearse` with the config file (and so the frameworks folder) in `config_dir`.
 fn rehearse(config_dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("rehearse").unwrap();
+    let mut cmd = rehearse_binary();
     cmd.env("REHEARSE_CONFIG", config_dir.join("config.toml"))
         .env("REHEARSE_DATA_DIR", config_dir.join("data"))
         .env(
@@ -27,47 +31,40 @@ fn rehearse(config_dir: &Path) -> Command {
     cmd
 }
 
-fn run(config_dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = rehearse(config_dir).args(args).output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+/// The stdout of a command that must succeed.
+fn printed(config_dir: &Path, args: &[&str]) -> String {
+    stdout_text(rehearse(config_dir).args(args))
+}
+
+/// The JSON output of a command that must succeed (an `analyze --json` report).
+fn json(config_dir: &Path, args: &[&str]) -> Value {
+    stdout_json(rehearse(config_dir).args(args))
 }
 
 fn transcript_file(dir: &Path, text: &str) -> String {
-    let transcript = rehearse::corpus::timed_transcript(text, 150.0);
+    let transcript = rehearse::transcript::paced::timed_transcript(text, 150.0);
     let path = dir.join("answer.json");
     std::fs::write(&path, serde_json::to_vec(&transcript).unwrap()).unwrap();
     path.to_string_lossy().into_owned()
 }
 
-fn part_ids(report: &Value) -> Vec<String> {
-    report["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["part"].as_str().unwrap().to_string())
-        .collect()
+fn part_ids(report: &Value) -> Vec<&str> {
+    strings(&report["parts"], "part")
 }
 
 #[test]
 fn built_in_frameworks_are_listed_and_shown_as_toml() {
     let home = tempfile::tempdir().unwrap();
-    let (ok, listed, _) = run(home.path(), &["frameworks", "list"]);
-    assert!(ok);
+    let listed = printed(home.path(), &["frameworks", "list"]);
     assert!(listed.starts_with("failure  Describe a time you failed  (built in)\n  Choose a real failure, describe it honestly, own your part, then spend the most time on what you learned and changed, with evidence.\n  choose 20-40 s, describe 45-75 s, own 20-40 s, learn 60-90 s; whole answer 180-210 s\n"), "{listed}");
     assert!(
         listed.contains("star  Situation, task, action, result  (built in)"),
         "{listed}"
     );
-    let (ok, shown, _) = run(home.path(), &["frameworks", "show", "failure"]);
-    assert!(ok);
+    let shown = printed(home.path(), &["frameworks", "show", "failure"]);
     assert!(shown.contains("name = \"failure\""), "{shown}");
     assert!(shown.contains("[[parts]]\nid = \"learn\""), "{shown}");
-    let (ok, dir, _) = run(home.path(), &["frameworks", "dir"]);
-    assert!(ok);
+    let dir = printed(home.path(), &["frameworks", "dir"]);
     assert_eq!(dir.trim(), home.path().join("frameworks").to_string_lossy());
 }
 
@@ -76,7 +73,7 @@ fn a_users_framework_is_read_from_the_folder_and_used_by_analyze() {
     let home = tempfile::tempdir().unwrap();
     let answer = transcript_file(home.path(), STAR_ANSWER);
     // The built-in STAR file, copied under another name with a longer action budget.
-    let (_, star, _) = run(home.path(), &["frameworks", "show", "star"]);
+    let star = printed(home.path(), &["frameworks", "show", "star"]);
     let mine = star.replace("name = \"star\"", "name = \"mine\"").replace(
         "budget = { min_s = 45.0, max_s = 75.0 }",
         "budget = { min_s = 50.0, max_s = 95.0 }",
@@ -84,34 +81,27 @@ fn a_users_framework_is_read_from_the_folder_and_used_by_analyze() {
     std::fs::create_dir_all(home.path().join("frameworks")).unwrap();
     std::fs::write(home.path().join("frameworks/mine.toml"), mine).unwrap();
 
-    let (ok, listed, _) = run(home.path(), &["frameworks", "list"]);
-    assert!(ok);
+    let listed = printed(home.path(), &["frameworks", "list"]);
     assert!(
         listed.contains("mine  Situation, task, action, result  ("),
         "{listed}"
     );
     assert!(listed.contains("action 50-95 s"), "{listed}");
 
-    let (ok, json, stderr) = run(
+    let report = json(
         home.path(),
         &["analyze", &answer, "--framework", "mine", "--json"],
     );
-    assert!(ok, "{stderr}");
-    let report: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["framework"], "mine");
     assert_eq!(part_ids(&report), ["situation", "task", "action", "result"]);
-    let labels: Vec<&str> = report["sentences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["part"].as_str().unwrap())
-        .collect();
-    assert_eq!(labels, ["situation", "task", "action", "result"]);
+    assert_eq!(
+        strings(&report["sentences"], "part"),
+        ["situation", "task", "action", "result"]
+    );
     assert_eq!(report["parts"][2]["budget_max_s"], 95.0);
 
     // The terminal report uses the framework's labels and its emphasis.
-    let (ok, text, _) = run(home.path(), &["analyze", &answer, "--framework", "mine"]);
-    assert!(ok);
+    let text = printed(home.path(), &["analyze", &answer, "--framework", "mine"]);
     assert!(text.contains("\nSituation "), "{text}");
     assert!(text.contains("Action is the largest part"), "{text}");
 }
@@ -125,17 +115,13 @@ fn the_config_chooses_the_default_framework_and_flags_override_it() {
         "framework = \"star\"\n[budgets.result]\nmin_s = 5.0\nmax_s = 15.0\n",
     )
     .unwrap();
-    let (ok, json, stderr) = run(home.path(), &["analyze", &answer, "--json"]);
-    assert!(ok, "{stderr}");
-    let report: Value = serde_json::from_str(&json).unwrap();
+    let report = json(home.path(), &["analyze", &answer, "--json"]);
     assert_eq!(part_ids(&report), ["situation", "task", "action", "result"]);
     assert_eq!(report["parts"][3]["budget_min_s"], 5.0);
-    let (ok, json, _) = run(
+    let report = json(
         home.path(),
         &["analyze", &answer, "--framework", "failure", "--json"],
     );
-    assert!(ok);
-    let report: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(part_ids(&report), ["choose", "describe", "own", "learn"]);
 }
 
@@ -151,8 +137,7 @@ fn a_bad_framework_is_one_line_and_stops_a_session_before_it_records() {
          checks = [\"no_evidence\"]\n[[parts]]\nid = \"only\"\nbudget = { min_s = 10.0, max_s = 20.0 }\n",
     )
     .unwrap();
-    let (ok, _, stderr) = run(home.path(), &["analyze", &answer, "--framework", "broken"]);
-    assert!(!ok);
+    let stderr = fail(rehearse(home.path()).args(["analyze", &answer, "--framework", "broken"]));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("broken.toml"), "{stderr}");
     assert!(
@@ -160,8 +145,7 @@ fn a_bad_framework_is_one_line_and_stops_a_session_before_it_records() {
         "{stderr}"
     );
 
-    let (ok, _, stderr) = run(home.path(), &["analyze", &answer, "--framework", "soar"]);
-    assert!(!ok);
+    let stderr = fail(rehearse(home.path()).args(["analyze", &answer, "--framework", "soar"]));
     assert!(
         stderr.contains("no framework named 'soar'; known: failure, star, broken"),
         "{stderr}"
@@ -174,18 +158,14 @@ fn a_bad_framework_is_one_line_and_stops_a_session_before_it_records() {
         "mode = \"replace\"\n[[question]]\nid = \"bus\"\ntext = \"Tell me about a deadline you met.\"\nframework = \"soar\"\n",
     )
     .unwrap();
-    let (ok, _, stderr) = run(
-        home.path(),
-        &[
-            "session",
-            "--questions",
-            questions.to_str().unwrap(),
-            "--silent",
-            "--input",
-            "/nonexistent.wav",
-        ],
-    );
-    assert!(!ok);
+    let stderr = fail(rehearse(home.path()).args([
+        "session",
+        "--questions",
+        questions.to_str().unwrap(),
+        "--silent",
+        "--input",
+        "/nonexistent.wav",
+    ]));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("question \"bus\" names the framework 'soar'"),

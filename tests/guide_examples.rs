@@ -4,14 +4,14 @@
 //! findings, its ownership paragraph heard as owning (at least 10 s; the early example 5 s for
 //! now), and no follow-up asking for the change or its evidence it just heard.
 
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::json::strings;
+use support::run::{rehearse_binary, stdout_json};
+use support::speech;
 
 /// A paragraph of an example and the part it is: "happened" (choosing and describing the
 /// failure, which the guide tells in one paragraph), "own" or "learn".
@@ -132,21 +132,14 @@ fn read_aloud(dir: &Path, paragraphs: &[Paragraph]) -> (std::path::PathBuf, [f64
 }
 
 fn analyse(wav: &Path, level: &str) -> Value {
-    let output = Command::cargo_bin("rehearse")
-        .expect("the binary is built")
-        .args(["analyze", "--json", "--level", level])
-        .arg(wav)
-        .env("REHEARSE_MODEL", speech::model_path())
-        .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
-        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
-        .output()
-        .expect("rehearse runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the report is JSON")
+    stdout_json(
+        rehearse_binary()
+            .args(["analyze", "--json", "--level", level])
+            .arg(wav)
+            .env("REHEARSE_MODEL", speech::model_path())
+            .env("REHEARSE_SENTENCE_MODEL", speech::sentence_model_path())
+            .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml"),
+    )
 }
 
 fn part_seconds(report: &Value, part: &str) -> f64 {
@@ -169,11 +162,8 @@ fn check(paragraphs: &[Paragraph], level: &str, min_own_s: f64) {
         .iter()
         .map(|s| format!("{}: {}", s["part"], s["text"]))
         .collect();
-    let content: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter_map(|f| f["code"].as_str())
+    let content: Vec<&str> = strings(&report["findings"], "code")
+        .into_iter()
         .filter(|c| rehearse::analysis::ContentCheck::is_content(c))
         .collect();
     assert!(content.is_empty(), "{level}: {content:?}\n{labels:#?}");

@@ -1,13 +1,14 @@
 //! `rehearse models convert` on the real faster-whisper tiny.en, and what happens when a model
 //! is the wrong kind of thing.
 
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use assert_cmd::Command;
+use assert_cmd::assert::OutputAssertExt;
+use support::run::{fail, rehearse_binary, stdout_text};
+use support::speech;
 
 /// The unpacked CTranslate2 tiny.en that `scripts/setup.sh` keeps. Missing is a failure.
 fn ct2_dir() -> PathBuf {
@@ -24,8 +25,8 @@ fn ct2_dir() -> PathBuf {
     dir
 }
 
-fn rehearse(data: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("rehearse").unwrap();
+fn rehearse(data: &Path) -> Command {
+    let mut cmd = rehearse_binary();
     cmd.env("REHEARSE_DATA_DIR", data)
         .env("REHEARSE_CONFIG", "/nonexistent/rehearse-config.toml")
         .env(
@@ -96,25 +97,18 @@ fn a_q8_0_model_is_smaller_and_still_transcribes() {
     assert!(std::fs::metadata(&out).unwrap().len() < 50_000_000);
     let wav = data.path().join("s.wav");
     speech::espeak(SENTENCE, &wav);
-    let output = rehearse(data.path())
-        .args(["transcribe", "--model"])
-        .arg(&out)
-        .arg(&wav)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let text = stdout_text(
+        rehearse(data.path())
+            .args(["transcribe", "--model"])
+            .arg(&out)
+            .arg(&wav),
     );
-    let text = String::from_utf8_lossy(&output.stdout);
     assert!(speech::word_error_rate(SENTENCE, &text) <= 0.15, "{text:?}");
 }
 
+/// The stderr of a command that must fail with one line and no panic.
 fn one_line_error(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let stderr = fail(cmd);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     stderr

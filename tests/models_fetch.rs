@@ -3,7 +3,7 @@
 mod support;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rehearse::models::fetch::{fetch_model, FetchError, FetchRequest, KnownModel};
 use sha1::{Digest, Sha1};
@@ -24,6 +24,14 @@ fn body() -> Vec<u8> {
         .collect()
 }
 
+/// Where most tests start: the test body, a plain server of it at `SERVED_PATH`, and an empty
+/// folder to fetch into.
+fn serve_body() -> (Vec<u8>, TestServer, tempfile::TempDir) {
+    let data = body();
+    let server = TestServer::builder(SERVED_PATH, data.clone()).start();
+    (data, server, tempfile::tempdir().unwrap())
+}
+
 fn sha1_hex(bytes: &[u8]) -> String {
     Sha1::digest(bytes)
         .iter()
@@ -31,26 +39,29 @@ fn sha1_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn fetch(server: &TestServer, dest: &Path, sha1: &str) -> Result<std::path::PathBuf, FetchError> {
-    let base = format!("{}/models/", server.base_url());
+fn fetch(server: &TestServer, dest: &Path, sha1: &str) -> Result<PathBuf, FetchError> {
+    fetch_from(&format!("{}/models/", server.base_url()), dest, sha1)
+}
+
+/// `MODEL` fetched quietly from any base URL, for the tests whose server is not a
+/// [`TestServer`] (or is no server at all).
+fn fetch_from(base_url: &str, dest: &Path, sha1: &str) -> Result<PathBuf, FetchError> {
     fetch_model(&FetchRequest {
         model: &MODEL,
-        base_url: &base,
+        base_url,
         expected_sha1: sha1,
         dest_dir: dest,
         show_progress: false,
     })
 }
 
-fn part_path(dest: &Path) -> std::path::PathBuf {
+fn part_path(dest: &Path) -> PathBuf {
     dest.join("ggml-test.bin.part")
 }
 
 #[test]
 fn downloads_verifies_and_installs() {
-    let data = body();
-    let server = TestServer::builder(SERVED_PATH, data.clone()).start();
-    let dir = tempfile::tempdir().unwrap();
+    let (data, server, dir) = serve_body();
     let dest = dir.path().join("models"); // does not exist yet
 
     let path = fetch(&server, &dest, &sha1_hex(&data).to_uppercase()).unwrap();
@@ -70,9 +81,7 @@ fn downloads_verifies_and_installs() {
 
 #[test]
 fn checksum_mismatch_installs_nothing() {
-    let data = body();
-    let server = TestServer::builder(SERVED_PATH, data.clone()).start();
-    let dir = tempfile::tempdir().unwrap();
+    let (data, server, dir) = serve_body();
     let wrong = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
 
     let err = fetch(&server, dir.path(), wrong).unwrap_err();
@@ -146,9 +155,7 @@ fn full_response_to_range_request_restarts_cleanly() {
 
 #[test]
 fn complete_part_file_is_verified_and_installed() {
-    let data = body();
-    let server = TestServer::builder(SERVED_PATH, data.clone()).start();
-    let dir = tempfile::tempdir().unwrap();
+    let (data, server, dir) = serve_body();
     fs::write(part_path(dir.path()), &data).unwrap();
 
     // The server answers 416: nothing left to send.
@@ -178,9 +185,7 @@ fn missing_file_gives_clear_http_error() {
 
 #[test]
 fn existing_good_file_is_not_downloaded_again() {
-    let data = body();
-    let server = TestServer::builder(SERVED_PATH, data.clone()).start();
-    let dir = tempfile::tempdir().unwrap();
+    let (data, server, dir) = serve_body();
     let installed = dir.path().join("ggml-test.bin");
     fs::write(&installed, &data).unwrap();
 
@@ -192,9 +197,7 @@ fn existing_good_file_is_not_downloaded_again() {
 
 #[test]
 fn existing_bad_file_is_replaced() {
-    let data = body();
-    let server = TestServer::builder(SERVED_PATH, data.clone()).start();
-    let dir = tempfile::tempdir().unwrap();
+    let (data, server, dir) = serve_body();
     let installed = dir.path().join("ggml-test.bin");
     fs::write(&installed, b"truncated").unwrap();
 
@@ -215,14 +218,7 @@ fn unreachable_server_says_to_check_network() {
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://127.0.0.1:{port}");
 
-    let err = fetch_model(&FetchRequest {
-        model: &MODEL,
-        base_url: &base,
-        expected_sha1: &sha1_hex(b"x"),
-        dest_dir: dir.path(),
-        show_progress: false,
-    })
-    .unwrap_err();
+    let err = fetch_from(&base, dir.path(), &sha1_hex(b"x")).unwrap_err();
 
     assert!(matches!(err, FetchError::Request { .. }), "{err}");
     assert!(err.to_string().contains("network"), "{err}");
@@ -232,14 +228,7 @@ fn unreachable_server_says_to_check_network() {
 fn malformed_base_url_says_to_check_it() {
     let dir = tempfile::tempdir().unwrap();
 
-    let err = fetch_model(&FetchRequest {
-        model: &MODEL,
-        base_url: "not a url",
-        expected_sha1: &sha1_hex(b"x"),
-        dest_dir: dir.path(),
-        show_progress: false,
-    })
-    .unwrap_err();
+    let err = fetch_from("not a url", dir.path(), &sha1_hex(b"x")).unwrap_err();
 
     assert!(matches!(err, FetchError::InvalidUrl { .. }), "{err}");
     assert!(err.to_string().contains("base URL"), "{err}");
@@ -265,14 +254,7 @@ fn resume_at_wrong_offset_discards_partial_file() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(part_path(dir.path()), b"ab").unwrap();
 
-    let err = fetch_model(&FetchRequest {
-        model: &MODEL,
-        base_url: &base,
-        expected_sha1: &sha1_hex(b"abcd"),
-        dest_dir: dir.path(),
-        show_progress: false,
-    })
-    .unwrap_err();
+    let err = fetch_from(&base, dir.path(), &sha1_hex(b"abcd")).unwrap_err();
     server.join().unwrap();
 
     assert!(

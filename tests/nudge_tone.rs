@@ -1,20 +1,17 @@
 //! `--nudge tone`: the live nudge's tone plays on a real output device (the PulseAudio server's
 //! virtual speaker, recorded back), soft and short, without holding up the caller.
 
-#[path = "support/audio_server.rs"]
-#[allow(dead_code)]
-mod audio_server;
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use rehearse::speech::speak::{Chime, Tone};
+use support::audio_server::AudioServer;
+use support::speech;
 
 #[test]
 fn the_nudge_tone_is_a_soft_short_note_on_the_output_device() {
-    let server = audio_server::AudioServer::start();
+    let server = AudioServer::start();
     // This process plays through the server as a session would (the only test in this file).
     for key in ["XDG_RUNTIME_DIR", "PULSE_SERVER"] {
         std::env::set_var(key, &server.env[key]);
@@ -22,7 +19,7 @@ fn the_nudge_tone_is_a_soft_short_note_on_the_output_device() {
     std::env::set_var("HOME", &server.env["REHEARSE_AUDIO_HOME"]);
     let work = tempfile::tempdir().unwrap();
     let recorded = work.path().join("speaker.wav");
-    let mut speaker = server.record_speaker(&recorded);
+    let speaker = server.record_speaker(&recorded);
     std::thread::sleep(Duration::from_secs(1));
 
     let mut tone = Tone::open(Some("pulse")).expect("the virtual speaker opens");
@@ -37,10 +34,7 @@ fn the_nudge_tone_is_a_soft_short_note_on_the_output_device() {
     // recorder loses what it still buffers when it is stopped: 2 s here cut the tone short about
     // one run in six.
     std::thread::sleep(Duration::from_secs(4));
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &speaker.id().to_string()])
-        .status();
-    let _ = speaker.wait();
+    AudioServer::stop_recording(speaker);
 
     let (spec, samples) = speech::read_wav(&recorded);
     let channels = usize::from(spec.channels);

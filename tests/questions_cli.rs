@@ -1,29 +1,29 @@
 //! `rehearse questions list`: the built-in bank, filtered by level, extended by the user's file.
 
+mod support;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::run::{fail, rehearse_binary, stdout_json, stdout_text};
 
-fn rehearse(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rehearse"))
-        .args(args)
-        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-test/config.toml")
-        .output()
-        .unwrap()
+fn rehearse(args: &[&str]) -> Command {
+    let mut cmd = rehearse_binary();
+    cmd.args(args)
+        .env("REHEARSE_CONFIG", "/nonexistent/rehearse-test/config.toml");
+    cmd
 }
 
 fn listed(args: &[&str]) -> Vec<Value> {
-    let output = rehearse(args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice::<Value>(&output.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    stdout_json(&mut rehearse(args)).as_array().unwrap().clone()
+}
+
+/// The user's own question file, `mine.toml` in `dir`, holding `toml`; returns its path.
+fn questions_file(dir: &Path, toml: &str) -> PathBuf {
+    let file = dir.join("mine.toml");
+    std::fs::write(&file, toml).unwrap();
+    file
 }
 
 #[test]
@@ -53,16 +53,17 @@ fn a_level_lists_only_the_questions_that_suit_it() {
 #[test]
 fn the_text_listing_shows_levels_and_followups_and_includes_the_users_file() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mine.toml");
-    std::fs::write(
-        &file,
+    let file = questions_file(
+        dir.path(),
         "[[question]]\nid = \"my-launch\"\ntext = \"Tell me about the launch that slipped.\"\n\
          followups = [\"Who did you tell first?\"]\nframework = \"star\"\n",
-    )
-    .unwrap();
-    let output = rehearse(&["questions", "list", "--questions", file.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success());
+    );
+    let text = stdout_text(&mut rehearse(&[
+        "questions",
+        "list",
+        "--questions",
+        file.to_str().unwrap(),
+    ]));
     assert!(
         text.starts_with(
             "failed  [early, mid, senior; failure]\n  Describe a time you failed.\n    - "
@@ -71,10 +72,13 @@ fn the_text_listing_shows_levels_and_followups_and_includes_the_users_file() {
     );
     assert!(text.contains("my-launch  [all levels; star]\n  Tell me about the launch that slipped.\n    - Who did you tell first?\n"), "{text}");
 
-    std::fs::write(&file, "[[question]]\nid = \"x\"\ntext = \"\"\n").unwrap();
-    let output = rehearse(&["questions", "list", "--questions", file.to_str().unwrap()]);
-    assert!(!output.status.success());
-    let error = String::from_utf8_lossy(&output.stderr);
+    questions_file(dir.path(), "[[question]]\nid = \"x\"\ntext = \"\"\n");
+    let error = fail(&mut rehearse(&[
+        "questions",
+        "list",
+        "--questions",
+        file.to_str().unwrap(),
+    ]));
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.contains("mine.toml") && error.contains("has no text"),
@@ -84,9 +88,12 @@ fn the_text_listing_shows_levels_and_followups_and_includes_the_users_file() {
 
 #[test]
 fn a_hint_gives_the_questions_parts_for_the_level_and_its_own_framework() {
-    let output = rehearse(&["hint", "missed-deadline", "--level", "senior"]);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{text}");
+    let text = stdout_text(&mut rehearse(&[
+        "hint",
+        "missed-deadline",
+        "--level",
+        "senior",
+    ]));
     assert!(
         text.starts_with("Tell me about a time you missed a deadline or a commitment.\n"),
         "{text}"
@@ -107,22 +114,21 @@ fn a_hint_gives_the_questions_parts_for_the_level_and_its_own_framework() {
 
     // A question of the user's naming STAR gets STAR's parts.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mine.toml");
-    std::fs::write(
-        &file,
+    let file = questions_file(
+        dir.path(),
         "[[question]]\nid = \"my-launch\"\ntext = \"Tell me about the launch that slipped.\"\n\
          framework = \"star\"\n",
-    )
-    .unwrap();
-    let output = rehearse(&["hint", "my-launch", "--questions", file.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{text}");
+    );
+    let text = stdout_text(&mut rehearse(&[
+        "hint",
+        "my-launch",
+        "--questions",
+        file.to_str().unwrap(),
+    ]));
     assert!(text.contains("\nAction  45-75 s  what you did\n"), "{text}");
     assert!(!text.contains("\nChoose "), "{text}");
 
-    let output = rehearse(&["hint", "no-such-question"]);
-    assert!(!output.status.success());
-    let error = String::from_utf8_lossy(&output.stderr);
+    let error = fail(&mut rehearse(&["hint", "no-such-question"]));
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.contains("no question with the id 'no-such-question'")

@@ -2,12 +2,7 @@
 //! non-zero exit, a recording survives `kill -9` and a full disk, and a long file is transcribed
 //! in bounded memory. Runs the real binary with the real tiny.en model on espeak-ng speech.
 
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
-#[allow(dead_code)]
-#[path = "support/tmpfs.rs"]
-mod tmpfs;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,65 +11,46 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use tmpfs::Tmpfs;
+use support::json::read_json;
+use support::run::{assert_one_clear_line, assert_success, fail, stdout_text, succeed};
+use support::speech::{self, rehearse, PCM16};
+use support::tmpfs::Tmpfs;
 
 const ANSWER: &str =
     "The failure I want to talk about is a product launch I delayed by three weeks last year. \
 I was the lead engineer on a new billing page for about two thousand customers. That was my fault. \
 Since then I run the riskiest tests in the first week of every project.";
 
-const PCM16: hound::WavSpec = hound::WavSpec {
-    channels: 1,
-    sample_rate: 16_000,
-    bits_per_sample: 16,
-    sample_format: hound::SampleFormat::Int,
-};
-
-/// The binary with the real model, a private data dir and no config file.
-use speech::rehearse;
-
 /// Speech as a 16 kHz mono 16-bit WAV.
 fn spoken_wav(dir: &Path, name: &str, text: &str) -> PathBuf {
     let raw = dir.join(format!("{name}-raw.wav"));
     speech::espeak(text, &raw);
     let out = dir.join(format!("{name}.wav"));
-    sox(&[
-        raw.as_os_str(),
-        "-r".as_ref(),
-        "16000".as_ref(),
-        "-c".as_ref(),
-        "1".as_ref(),
-        "-b".as_ref(),
-        "16".as_ref(),
-        out.as_os_str(),
-    ]);
+    sox(&[&raw], &SOX_PCM16, &out, &[]);
     out
 }
 
-fn sox(args: &[&std::ffi::OsStr]) {
-    let status = Command::new("sox")
-        .args(args)
-        .status()
-        .expect("sox must be installed (scripts/setup.sh)");
-    assert!(status.success(), "sox {args:?} failed");
+/// sox's output format for what the recogniser takes: 16 kHz, mono, 16-bit.
+const SOX_PCM16: [&str; 6] = ["-r", "16000", "-c", "1", "-b", "16"];
+
+/// Where most tests start: a temporary folder (removed when the returned handle drops), the
+/// data folder in it (not created yet), and ANSWER spoken into it as `answer.wav`.
+fn answer_in_tempdir() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    (dir, data, wav)
 }
 
-/// The command failed with exactly one `error: ` line containing `expected`, no panic, and
-/// nothing on stdout.
-fn assert_one_clear_line(output: &Output, expected: &str, case: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !output.status.success(),
-        "{case}: expected failure, got success"
-    );
-    assert!(!stderr.contains("panicked"), "{case}: panic: {stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{case}: expected one line, got {stderr:?}");
-    assert!(lines[0].starts_with("error: "), "{case}: {stderr}");
-    assert!(
-        lines[0].contains(expected),
-        "{case}: expected {expected:?} in {stderr:?}"
-    );
+/// Runs `sox INPUTS FORMAT OUT EFFECTS` (an input may be `-n`, sox's null file) and asserts it
+/// worked: every derived WAV here is made this way.
+fn sox(inputs: &[&Path], format: &[&str], out: &Path, effects: &[&str]) {
+    let mut cmd = Command::new("sox");
+    cmd.args(inputs).args(format).arg(out).args(effects);
+    let status = cmd
+        .status()
+        .expect("sox must be installed (scripts/setup.sh)");
+    assert!(status.success(), "{cmd:?} failed");
 }
 
 /// Files in `dir`, recursively, so a test can check nothing was left behind.
@@ -110,9 +86,7 @@ fn run_with_broken_stdout(data: &Path, args: &[&str]) -> (Output, Output) {
 
 #[test]
 fn a_closed_pipe_ends_quietly_and_a_full_stdout_is_one_clear_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let (_dir, data, wav) = answer_in_tempdir();
     let wav = wav.to_str().unwrap();
     let commands: &[&[&str]] = &[
         &["transcribe", wav],
@@ -146,19 +120,16 @@ fn a_closed_pipe_ends_quietly_and_a_full_stdout_is_one_clear_line() {
 
 #[test]
 fn a_session_whose_stdout_closes_keeps_recording_and_saving() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let (_dir, data, wav) = answer_in_tempdir();
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let output = rehearse(&data)
-        .args(["session", "--input", wav.to_str().unwrap()])
-        .args(["--input-speed", "8", "--silent", "--count", "1"])
-        .stdout(writer)
-        .output()
-        .unwrap();
+    let output = succeed(
+        rehearse(&data)
+            .args(["session", "--input", wav.to_str().unwrap()])
+            .args(["--input-speed", "8", "--silent", "--count", "1"])
+            .stdout(writer),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let sessions = session_dirs(&data);
     assert_eq!(sessions.len(), 1);
@@ -175,9 +146,7 @@ fn a_session_whose_stdout_closes_keeps_recording_and_saving() {
 
 #[test]
 fn nonsense_numbers_on_the_command_line_are_refused_or_capped() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let (_dir, data, wav) = answer_in_tempdir();
     let wav = wav.to_str().unwrap();
     for (args, expected) in [
         (vec!["session", "--count", "0"], "ask at least 1"),
@@ -195,24 +164,14 @@ fn nonsense_numbers_on_the_command_line_are_refused_or_capped() {
         ),
         (vec!["transcribe", wav, "--threads", "0"], "use 1 or more"),
     ] {
-        let output = rehearse(&data)
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{args:?} was accepted");
+        let stderr = fail(rehearse(&data).args(&args).stdin(Stdio::null()));
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
     let cores = std::thread::available_parallelism().unwrap().get();
     let started = Instant::now();
-    let output = rehearse(&data)
-        .args(["transcribe", wav, "--threads", "1000"])
-        .output()
-        .unwrap();
+    let output = succeed(rehearse(&data).args(["transcribe", wav, "--threads", "1000"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "warning: --threads 1000 is more than the {cores} cores here; using {cores}"
@@ -250,9 +209,7 @@ fn a_cause_is_said_once() {
 
 #[test]
 fn sigterm_mid_answer_keeps_and_analyses_the_answer_like_ctrl_c() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let answer = spoken_wav(dir.path(), "answer", ANSWER);
+    let (_dir, data, answer) = answer_in_tempdir();
     let (child, session) = session_recording(&data, &answer, &[], 6.0);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -260,8 +217,8 @@ fn sigterm_mid_answer_keeps_and_analyses_the_answer_like_ctrl_c() {
         .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
+    assert_success(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert!(
         stderr.contains("everything recorded so far is kept"),
         "{stderr}"
@@ -275,17 +232,14 @@ fn sigterm_mid_answer_keeps_and_analyses_the_answer_like_ctrl_c() {
 
 #[test]
 fn a_wav_through_a_pipe_is_told_to_be_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let wav = spoken_wav(dir.path(), "answer", ANSWER);
+    let (_dir, data, wav) = answer_in_tempdir();
     for command in ["transcribe", "analyze"] {
-        let output = rehearse(&data)
-            .args([command, "/dev/stdin"])
-            .stdin(std::fs::File::open(&wav).unwrap())
-            .output()
-            .unwrap();
         // /dev/stdin on a regular file is that file; through a pipe it is not.
-        assert!(output.status.success(), "{command} from a file");
+        succeed(
+            rehearse(&data)
+                .args([command, "/dev/stdin"])
+                .stdin(std::fs::File::open(&wav).unwrap()),
+        );
         let mut child = rehearse(&data)
             .args([command, "/dev/stdin"])
             .stdin(Stdio::piped())
@@ -335,10 +289,7 @@ fn recovery_on_a_read_only_data_folder_says_why_it_cannot() {
     let session = session_killed_mid_answer(dir.path(), &data);
     let output = {
         let _read_only = ReadOnly::mount(&data);
-        rehearse(&data)
-            .args(["sessions", "recover"])
-            .output()
-            .unwrap()
+        recover(&data).output().unwrap()
     };
     assert_one_clear_line(
         &output,
@@ -348,11 +299,7 @@ fn recovery_on_a_read_only_data_folder_says_why_it_cannot() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(session.to_str().unwrap()), "{stderr}");
     // Once it can be written, the same command recovers it.
-    let output = rehearse(&data)
-        .args(["sessions", "recover"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    succeed(&mut recover(&data));
     assert_recovered(&session);
 }
 
@@ -379,21 +326,14 @@ fn every_bad_audio_input_is_one_clear_line() {
     set_u32(&mut zero_rate, 24, 0);
     let zero_rate = write("zero-rate.wav", &zero_rate);
     let float64 = dir.path().join("f64.wav");
-    sox(&[
-        speech.as_os_str(),
-        "-b".as_ref(),
-        "64".as_ref(),
-        "-e".as_ref(),
-        "floating-point".as_ref(),
-        float64.as_os_str(),
-    ]);
+    sox(
+        &[&speech],
+        &["-b", "64", "-e", "floating-point"],
+        &float64,
+        &[],
+    );
     let alaw = dir.path().join("alaw.wav");
-    sox(&[
-        speech.as_os_str(),
-        "-e".as_ref(),
-        "a-law".as_ref(),
-        alaw.as_os_str(),
-    ]);
+    sox(&[&speech], &["-e", "a-law"], &alaw, &[]);
     let no_samples = dir.path().join("no-samples.wav");
     speech::write_wav(&no_samples, PCM16, &[]);
     let silence = dir.path().join("silence.wav");
@@ -430,10 +370,9 @@ fn every_bad_audio_input_is_one_clear_line() {
     // A file that ends before its header says is read as far as it goes, with one warning.
     for path in [&truncated, &lying] {
         for command in ["transcribe", "analyze"] {
-            let output = rehearse(&data).arg(command).arg(path).output().unwrap();
+            let output = succeed(rehearse(&data).arg(command).arg(path));
             let stderr = String::from_utf8_lossy(&output.stderr);
             let case = format!("{command} {}", path.display());
-            assert!(output.status.success(), "{case}: {stderr}");
             assert_eq!(stderr.lines().count(), 1, "{case}: {stderr}");
             assert!(
                 stderr.starts_with("warning: ") && stderr.contains("before its header says"),
@@ -559,39 +498,23 @@ fn a_one_hour_recording_is_transcribed_in_bounded_memory() {
     let first = spoken_wav(dir.path(), "first", "I missed the launch date.");
     let last = spoken_wav(dir.path(), "last", "Since then I send a weekly risk note.");
     let hour_of_silence = dir.path().join("silence.wav");
-    sox(&[
-        "-n".as_ref(),
-        "-r".as_ref(),
-        "16000".as_ref(),
-        "-c".as_ref(),
-        "1".as_ref(),
-        "-b".as_ref(),
-        "16".as_ref(),
-        hour_of_silence.as_os_str(),
-        "trim".as_ref(),
-        "0".as_ref(),
-        "3600".as_ref(),
-    ]);
+    sox(
+        &[Path::new("-n")],
+        &SOX_PCM16,
+        &hour_of_silence,
+        &["trim", "0", "3600"],
+    );
     let long = dir.path().join("long.wav");
-    sox(&[
-        first.as_os_str(),
-        hour_of_silence.as_os_str(),
-        last.as_os_str(),
-        long.as_os_str(),
-    ]);
+    sox(&[&first, &hour_of_silence, &last], &[], &long, &[]);
 
     let mut short_cmd = rehearse(&data);
     short_cmd.args(["transcribe", "--json"]).arg(&first);
     let (short_kib, short) = peak_rss_kib(short_cmd);
-    assert!(short.status.success());
+    assert_success(&short);
     let mut long_cmd = rehearse(&data);
     long_cmd.args(["transcribe", "--json"]).arg(&long);
     let (long_kib, output) = peak_rss_kib(long_cmd);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
 
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(json["duration_s"].as_f64().unwrap() > 3600.0);
@@ -655,11 +578,12 @@ fn session_recording(data: &Path, input: &Path, extra: &[&str], seconds: f64) ->
     }
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(
-        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
+/// `rehearse sessions recover`, which several tests run on the data folder a killed session
+/// left behind.
+fn recover(data: &Path) -> Command {
+    let mut cmd = rehearse(data);
+    cmd.args(["sessions", "recover"]);
+    cmd
 }
 
 /// The session was marked recovered and its answer analysed from what was recorded.
@@ -686,17 +610,6 @@ fn session_killed_mid_answer(dir: &Path, data: &Path) -> PathBuf {
     session
 }
 
-/// The stdout of a command that must have succeeded (its output shown if it did not).
-fn stdout_of_success(output: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
 #[test]
 fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
     let dir = tempfile::tempdir().unwrap();
@@ -713,11 +626,7 @@ fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
 
     let list = rehearse(&data).args(["sessions", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).contains("unfinished"));
-    let output = rehearse(&data)
-        .args(["sessions", "recover"])
-        .output()
-        .unwrap();
-    let stdout = stdout_of_success(&output);
+    let stdout = stdout_text(&mut recover(&data));
     assert!(
         stdout.contains("recovered") && stdout.contains("answer-1.wav"),
         "{stdout}"
@@ -729,10 +638,7 @@ fn an_answer_cut_off_by_kill_9_is_recovered_by_sessions_recover() {
         / 16_000.0;
     assert!(seconds >= 6.0, "the repaired recording holds {seconds} s");
 
-    let again = rehearse(&data)
-        .args(["sessions", "recover"])
-        .output()
-        .unwrap();
+    let again = recover(&data).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("no unfinished sessions"));
 }
 
@@ -743,12 +649,11 @@ fn the_next_session_recovers_an_answer_cut_off_by_kill_9() {
     let killed = session_killed_mid_answer(dir.path(), &data);
 
     let short = spoken_wav(dir.path(), "short", "I broke the build.");
-    let output = rehearse(&data)
-        .args(["session", "--silent", "--count", "1", "--input"])
-        .arg(&short)
-        .output()
-        .unwrap();
-    let stdout = stdout_of_success(&output);
+    let stdout = stdout_text(
+        rehearse(&data)
+            .args(["session", "--silent", "--count", "1", "--input"])
+            .arg(&short),
+    );
     let recovered_line = stdout
         .lines()
         .find(|l| l.starts_with("recovered "))
@@ -810,15 +715,7 @@ fn a_disk_filling_up_mid_answer_keeps_the_recording_and_says_so() {
     );
 
     std::fs::remove_file(&filler).unwrap();
-    let recovered = rehearse(disk.path())
-        .args(["sessions", "recover"])
-        .output()
-        .unwrap();
-    assert!(
-        recovered.status.success(),
-        "{}",
-        String::from_utf8_lossy(&recovered.stderr)
-    );
+    succeed(&mut recover(disk.path()));
     let report = read_json(&session.join("answer-1.report.json"));
     assert!(report["transcript"]
         .as_str()

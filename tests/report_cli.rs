@@ -2,22 +2,18 @@
 //! speech played as the microphone, the real tiny.en model), and on hand-written session
 //! directories. The HTML page is loaded in headless Chromium, as a person would open it.
 
-#[allow(dead_code)]
-#[path = "support/session.rs"]
-mod session;
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
-#[allow(dead_code)]
-#[path = "support/tmpfs.rs"]
-mod tmpfs;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use session::{ANSWER, FOLLOWUP_ANSWER};
+use support::json::{read_json, strings};
+use support::run::assert_success;
+use support::session::{ANSWER, FOLLOWUP_ANSWER};
+use support::speech;
+use support::tmpfs::Tmpfs;
 
 /// Each part's colour in the page, as the screenshot shows it.
 const PART_RGB: &[(&str, [u8; 3])] = &[
@@ -33,13 +29,28 @@ fn rehearse(data: &Path, args: &[&str]) -> Output {
 }
 
 fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "rehearse failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(output);
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `rehearse history --json`, parsed: the trend and the sessions the tests check.
+fn history_json(data: &Path) -> Value {
+    serde_json::from_str(&stdout(&rehearse(data, &["history", "--json"])))
+        .expect("history --json prints JSON")
+}
+
+/// `rehearse report WHICH --html PAGE EXTRA...`: every test of the HTML page writes it this way.
+fn html_report(data: &Path, which: &str, page: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["report", which, "--html", page.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    rehearse(data, &args)
+}
+
+/// The page of `which` (an answer or a whole session), written to `page` by a command that must
+/// succeed, as text.
+fn html_page(data: &Path, which: &str, page: &Path) -> String {
+    stdout(&html_report(data, which, page, &[]));
+    std::fs::read_to_string(page).unwrap()
 }
 
 /// The answer, 5 s of silence, the follow-up's answer and 5 s of silence, as one WAV.
@@ -148,28 +159,19 @@ fn a_recorded_session_shows_in_history_and_renders_as_a_page_in_chromium() {
     ));
 
     // History: the session and its answer, with the four parts' verdicts.
-    let history: Value = serde_json::from_str(&stdout(&rehearse(&data, &["history", "--json"])))
-        .expect("history --json prints JSON");
+    let history = history_json(&data);
     let sessions = history["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1);
     let answer = &sessions[0]["answers"][0];
     assert_eq!(answer["question"], "Describe a time you failed.");
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            data.join("sessions")
-                .join(sessions[0]["id"].as_str().unwrap())
-                .join("answer-1.report.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let report = read_json(
+        &data
+            .join("sessions")
+            .join(sessions[0]["id"].as_str().unwrap())
+            .join("answer-1.report.json"),
+    );
     assert_eq!(answer["duration_s"], report["answer_s"]);
-    let verdicts: Vec<&str> = answer["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["verdict"].as_str().unwrap())
-        .collect();
+    let verdicts = strings(&answer["parts"], "verdict");
     assert_eq!(verdicts.len(), 4);
     let text = stdout(&rehearse(&data, &["history"]));
     assert!(text.contains("1. Describe a time you failed."), "{text}");
@@ -177,9 +179,7 @@ fn a_recorded_session_shows_in_history_and_renders_as_a_page_in_chromium() {
 
     // The page: self-contained, both recordings embedded.
     let page = work.path().join("report.html");
-    let page_arg = page.to_string_lossy().into_owned();
-    stdout(&rehearse(&data, &["report", "latest", "--html", &page_arg]));
-    let html = std::fs::read_to_string(&page).unwrap();
+    let html = html_page(&data, "latest", &page);
     assert_eq!(html.matches("src=\"data:audio/wav;base64,").count(), 2);
     assert!(html.contains(FOLLOWUP_ANSWER.split(' ').nth(3).unwrap()));
     let without_svg_namespace = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
@@ -322,8 +322,7 @@ fn history_shows_the_trend_towards_the_budget_across_sessions() {
         &["part_over"],
     );
     write_session(data, "2026-11-24_09-00-00", [30.0, 60.0, 30.0, 75.0], &[]);
-    let history: Value =
-        serde_json::from_str(&stdout(&rehearse(data, &["history", "--json"]))).unwrap();
+    let history = history_json(data);
     // 15 + 45 + 20 + 50 = 130 s off, then 0 + 15 + 5 + 20 = 40 s, then none.
     assert_eq!(
         history["trend"]["seconds_off_budget"],
@@ -346,24 +345,12 @@ fn history_shows_the_trend_towards_the_budget_across_sessions() {
     assert!(text.contains("choose under, describe over, own missing, learn under  3 findings"));
 
     // One answer of one session as a page: its picture, no session chart.
-    let page = work.path().join("one.html");
-    let page_arg = page.to_string_lossy().into_owned();
-    stdout(&rehearse(
-        data,
-        &["report", "2026-11-22_09-00-00:1", "--html", &page_arg],
-    ));
-    let html = std::fs::read_to_string(&page).unwrap();
+    let html = html_page(data, "2026-11-22_09-00-00:1", &work.path().join("one.html"));
     assert_eq!(html.matches("<svg class=\"timeline\"").count(), 1);
     assert!(!html.contains("<svg class=\"summary\""));
     // The whole session adds the summary chart, banded by the answers' whole-answer budget:
     // reports saved without one were measured against the failure framework's 3:00-3:30.
-    let whole = work.path().join("whole.html");
-    let whole_arg = whole.to_string_lossy().into_owned();
-    stdout(&rehearse(
-        data,
-        &["report", "2026-11-22_09-00-00", "--html", &whole_arg],
-    ));
-    let html = std::fs::read_to_string(&whole).unwrap();
+    let html = html_page(data, "2026-11-22_09-00-00", &work.path().join("whole.html"));
     assert!(html.contains("<svg class=\"summary\""));
     assert!(html.contains("whole answer 3:00–3:30"));
 }
@@ -377,17 +364,14 @@ fn history_and_report_say_what_to_do_when_there_is_nothing_to_show() {
         text,
         "No sessions yet: run `rehearse session` to record one.\n"
     );
-    let output = rehearse(data, &["report", "latest"]);
-    assert!(!output.status.success());
-    let error = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(error.lines().count(), 1, "{error}");
+    let error = refusal(&rehearse(data, &["report", "latest"]), "no sessions");
     assert!(error.contains("run `rehearse session` first"), "{error}");
 
     let broken = data.join("sessions/2026-11-20_09-00-00");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("session.json"), "{").unwrap();
     let output = rehearse(data, &["history"]);
-    assert!(output.status.success());
+    assert_success(&output);
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(
         error.starts_with("skipped: ") && error.contains("2026-11-20_09-00-00/session.json"),
@@ -395,11 +379,17 @@ fn history_and_report_say_what_to_do_when_there_is_nothing_to_show() {
     );
 }
 
-/// The command failed with one `error:` line containing `expected`.
-fn assert_refused(output: &Output, expected: &str, case: &str) {
-    let error = String::from_utf8_lossy(&output.stderr);
+/// The stderr of a command that must have failed with one line; `case` names it.
+fn refusal(output: &Output, case: &str) -> String {
+    let error = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(!output.status.success(), "{case}: it succeeded");
     assert_eq!(error.lines().count(), 1, "{case}: {error}");
+    error
+}
+
+/// The command failed with one `error:` line containing `expected`.
+fn assert_refused(output: &Output, expected: &str, case: &str) {
+    let error = refusal(output, case);
     assert!(
         error.starts_with("error: ") && error.contains(expected),
         "{case}: expected {expected:?} in {error}"
@@ -416,11 +406,7 @@ fn a_page_never_replaces_a_recording_the_session_index_or_a_file_it_did_not_writ
     let recording = session.join("answer-1.wav");
     std::fs::write(&recording, b"RIFF recording").unwrap();
     let index = std::fs::read(session.join("session.json")).unwrap();
-    let page = |path: &Path, extra: &[&str]| {
-        let mut args = vec!["report", "latest", "--html", path.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        rehearse(&data, &args)
-    };
+    let page = |path: &Path, extra: &[&str]| html_report(&data, "latest", path, extra);
 
     // Nothing inside the data folder, even forced.
     for target in [&recording, &session.join("session.json")] {
@@ -466,12 +452,9 @@ fn a_full_disk_leaves_no_partial_page() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     write_session(&data, "2026-11-20_09-00-00", [30.0, 60.0, 30.0, 70.0], &[]);
-    let disk = tmpfs::Tmpfs::mount(&work.path().join("disk"), "4k");
+    let disk = Tmpfs::mount(&work.path().join("disk"), "4k");
     let page = disk.path().join("report.html");
-    let output = rehearse(
-        &data,
-        &["report", "latest", "--html", page.to_str().unwrap()],
-    );
+    let output = html_report(&data, "latest", &page, &[]);
     assert_refused(&output, "No space left on device", "full disk");
     assert_eq!(std::fs::read_dir(disk.path()).unwrap().count(), 0);
 }
@@ -482,10 +465,7 @@ fn a_saved_duration_beyond_an_hour_is_a_damaged_file_not_a_runaway_page() {
     let data = work.path().join("data");
     write_session(&data, "2026-11-20_09-00-00", [30.0, 1e10, 30.0, 70.0], &[]);
     let page = work.path().join("report.html");
-    let output = rehearse(
-        &data,
-        &["report", "latest", "--html", page.to_str().unwrap()],
-    );
+    let output = html_report(&data, "latest", &page, &[]);
     assert_refused(
         &output,
         "answer-1.report.json is damaged: answer 1's `duration_s` must be a number of seconds from 0 up to 3600 (an hour)",
@@ -499,12 +479,7 @@ fn a_missing_recording_or_an_empty_session_is_said_not_skipped() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     write_session(&data, "2026-11-20_09-00-00", [30.0, 60.0, 30.0, 70.0], &[]);
-    let page = work.path().join("report.html");
-    stdout(&rehearse(
-        &data,
-        &["report", "latest", "--html", page.to_str().unwrap()],
-    ));
-    let html = std::fs::read_to_string(&page).unwrap();
+    let html = html_page(&data, "latest", &work.path().join("report.html"));
     assert!(
         html.contains("The recording answer-1.wav is not in the session folder"),
         "the page says the recording is missing"

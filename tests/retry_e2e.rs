@@ -2,27 +2,18 @@
 //! words "try again" in place of the follow-up's answer, then the whole answer. Its own test
 //! binary, so its transcriptions never share the two cores with the other hands-free test's.
 
-#[allow(dead_code)]
-#[path = "support/audio_server.rs"]
-mod audio_server;
-#[allow(dead_code)]
-#[path = "support/session.rs"]
-mod session;
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
-use std::process::Command;
-use std::time::Duration;
-
-use serde_json::Value;
-
-use audio_server::spoken;
-use session::{session_command, wait_for_exit, wait_until_listening, ANSWER};
+use support::audio_server::{spoken, AudioServer};
+use support::json::read_json;
+use support::run::{assert_success, rehearse_binary, stdout_text};
+use support::session::{
+    answer_when_listening, assert_learning_compared, spawn_on, wait_for_exit, ANSWER,
+};
 
 #[test]
 fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
-    let server = audio_server::AudioServer::start();
+    let server = AudioServer::start();
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     // The first attempt stops before the learning: its choose, describe and own sentences.
@@ -30,33 +21,16 @@ fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
     let request = spoken(work.path(), "request", &["Try again."]);
     let second = spoken(work.path(), "second", ANSWER);
     let mut mic = server.microphone();
+    let mut child = spawn_on(&server, &data);
 
-    let mut cmd = session_command(&data);
-    server.apply(&mut cmd);
-    let mut child = cmd.spawn().unwrap();
-
-    let pause = || std::thread::sleep(Duration::from_millis(100));
     // Listening 1: the answer; 2: the follow-up's answer; 3: the question asked again.
-    let dir = wait_until_listening(&data, 1, &mut child, pause);
-    mic.silence(1.0);
-    mic.play(&first);
-    mic.silence(5.0);
-    wait_until_listening(&data, 2, &mut child, pause);
-    mic.silence(0.5);
-    mic.play(&request);
-    mic.silence(5.0);
-    wait_until_listening(&data, 3, &mut child, pause);
-    mic.silence(1.0);
-    mic.play(&second);
-    mic.silence(5.0);
+    let dir = answer_when_listening(&data, 1, &mut child, &mut mic, 1.0, &first);
+    answer_when_listening(&data, 2, &mut child, &mut mic, 0.5, &request);
+    answer_when_listening(&data, 3, &mut child, &mut mic, 1.0, &second);
 
     let output = wait_for_exit(child, || mic.silence(0.5));
+    assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "session failed:\n{stdout}\n{stderr}"
-    );
 
     // The second report compares the attempts: the learning went from nothing to something.
     assert!(
@@ -64,23 +38,10 @@ fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
         "{stdout}"
     );
     let session = dir.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(
-        stdout.contains(&format!("Compared with your earlier answer ({session}:1)")),
-        "{stdout}"
-    );
-    let compared = stdout
-        .split("Compared with your earlier answer")
-        .nth(1)
-        .unwrap();
-    let learn = compared
-        .lines()
-        .find(|l| l.trim_start().starts_with("Learn "))
-        .unwrap_or_else(|| panic!("no learn row: {stdout}"));
-    assert!(learn.contains(" 0 s -> "), "{learn}");
+    assert_learning_compared(&stdout, &format!("{session}:1"));
 
     // Both attempts are kept, the second linked to the first, in the index and the history.
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("session.json")).unwrap()).unwrap();
+    let index = read_json(&dir.join("session.json"));
     let answers = index["answers"].as_array().unwrap();
     assert_eq!(answers.len(), 2, "{index}");
     assert_eq!(answers[1]["retry_of"], format!("{session}:1"));
@@ -90,14 +51,12 @@ fn saying_try_again_asks_the_question_again_and_compares_the_two_answers() {
             "{file} missing; stdout:\n{stdout}"
         );
     }
-    let history = Command::new(env!("CARGO_BIN_EXE_rehearse"))
-        .arg("history")
-        .env("REHEARSE_DATA_DIR", &data)
-        .env("REHEARSE_CONFIG", work.path().join("no-config.toml"))
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&history.stdout);
-    assert!(history.status.success(), "{listed}");
+    let listed = stdout_text(
+        rehearse_binary()
+            .arg("history")
+            .env("REHEARSE_DATA_DIR", &data)
+            .env("REHEARSE_CONFIG", work.path().join("no-config.toml")),
+    );
     assert!(
         listed.contains(&format!("(again, after {session}:1)")),
         "{listed}"

@@ -1,15 +1,15 @@
 //! `rehearse session` without an audio server: a WAV played in place of the microphone, and the
 //! errors a session gives before it starts.
 
-#[path = "support/audio_server.rs"]
-#[allow(dead_code)]
-mod audio_server;
-#[allow(dead_code)]
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+
+use support::audio_server::AudioServer;
+use support::json::read_json;
+use support::run::{assert_success, fail, stdout_text, succeed};
+use support::session::{assert_learning_compared, assert_question_spoken};
+use support::speech::{self, rehearse};
 
 const ANSWER: &str = "The failure I chose is a data migration I ran last spring. \
     I moved our customer records without a rollback plan, and two hundred accounts lost their history. \
@@ -17,16 +17,19 @@ const ANSWER: &str = "The failure I chose is a data migration I ran last spring.
     Since then I write a rollback plan and do a dry run before every migration, \
     and the three migrations since have gone through cleanly.";
 
-use speech::rehearse;
-
-/// Speech followed by silence, as the microphone would hear it.
-fn answer_wav(dir: &Path) -> std::path::PathBuf {
-    let spoken = dir.join("spoken.wav");
-    speech::espeak(ANSWER, &spoken);
-    let (spec, mut samples) = speech::read_wav(&spoken);
+/// `text` spoken into `raw`, then written to `out` with 6 s of silence after it, as the
+/// microphone would hear an answer end; the answers of every session here are made this way.
+fn spoken_then_silence(text: &str, raw: &Path, out: &Path) {
+    speech::espeak(text, raw);
+    let (spec, mut samples) = speech::read_wav(raw);
     samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 6));
+    speech::write_wav(out, spec, &samples);
+}
+
+/// The whole answer followed by silence, as the microphone would hear it.
+fn answer_wav(dir: &Path) -> PathBuf {
     let path = dir.join("answer.wav");
-    speech::write_wav(&path, spec, &samples);
+    spoken_then_silence(ANSWER, &dir.join("spoken.wav"), &path);
     path
 }
 
@@ -34,24 +37,18 @@ fn answer_wav(dir: &Path) -> std::path::PathBuf {
 fn a_recording_in_place_of_the_microphone_gets_a_full_report() {
     let work = tempfile::tempdir().unwrap();
     let wav = answer_wav(work.path());
-    let output = rehearse(work.path())
-        .args([
-            "session",
-            "--silent",
-            "--count",
-            "1",
-            "--input-speed",
-            "4",
-            "--input",
-        ])
-        .arg(&wav)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = stdout_text(
+        rehearse(work.path())
+            .args([
+                "session",
+                "--silent",
+                "--count",
+                "1",
+                "--input-speed",
+                "4",
+                "--input",
+            ])
+            .arg(&wav),
     );
     assert!(stdout.contains("Question 1: "), "{stdout}");
     let sessions: Vec<_> = std::fs::read_dir(work.path().join("sessions"))
@@ -59,8 +56,7 @@ fn a_recording_in_place_of_the_microphone_gets_a_full_report() {
         .collect();
     assert_eq!(sessions.len(), 1);
     let dir = sessions[0].as_ref().unwrap().path();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("answer-1.report.json")).unwrap()).unwrap();
+    let report = read_json(&dir.join("answer-1.report.json"));
     let transcript = report["transcript"].as_str().unwrap();
     assert!(
         speech::word_error_rate(ANSWER, transcript) <= 0.25,
@@ -91,17 +87,12 @@ fn the_framework_the_user_chooses_applies_to_the_built_in_questions() {
         if let Some(config) = config {
             command.env("REHEARSE_CONFIG", config);
         }
-        let output = command
-            .args(["session", "--silent", "--count", "1", "--input-speed", "8"])
-            .args(&extra)
-            .arg("--input")
-            .arg(&wav)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
+        succeed(
+            command
+                .args(["session", "--silent", "--count", "1", "--input-speed", "8"])
+                .args(&extra)
+                .arg("--input")
+                .arg(&wav),
         );
         let session = std::fs::read_dir(data.join("sessions"))
             .unwrap()
@@ -109,9 +100,7 @@ fn the_framework_the_user_chooses_applies_to_the_built_in_questions() {
             .unwrap()
             .unwrap()
             .path();
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(session.join("answer-1.report.json")).unwrap())
-                .unwrap();
+        let report = read_json(&session.join("answer-1.report.json"));
         assert_eq!(report["framework"], "star", "{name}");
     }
 }
@@ -122,15 +111,13 @@ fn no_microphone_is_one_line_that_suggests_input_and_leaves_nothing_behind() {
     let home = work.path().join("home");
     std::fs::create_dir(&home).unwrap();
     let data = work.path().join("data");
-    let output = rehearse(&data)
-        .args(["session", "--silent", "--count", "1"])
-        .env("HOME", &home)
-        .env_remove("PULSE_SERVER")
-        .env("XDG_RUNTIME_DIR", &home)
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fail(
+        rehearse(&data)
+            .args(["session", "--silent", "--count", "1"])
+            .env("HOME", &home)
+            .env_remove("PULSE_SERVER")
+            .env("XDG_RUNTIME_DIR", &home),
+    );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--input"), "{stderr}");
     assert!(
@@ -144,24 +131,22 @@ fn a_bad_question_file_is_one_line_naming_it() {
     let work = tempfile::tempdir().unwrap();
     let questions = work.path().join("mine.toml");
     std::fs::write(&questions, "[[question]]\nid = 1\n").unwrap();
-    let output = rehearse(work.path())
-        .args(["session", "--silent", "--questions"])
-        .arg(&questions)
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fail(
+        rehearse(work.path())
+            .args(["session", "--silent", "--questions"])
+            .arg(&questions),
+    );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("mine.toml"), "{stderr}");
 }
 
 #[test]
 fn a_chosen_output_device_speaks_the_question() {
-    let server = audio_server::AudioServer::start();
+    let server = AudioServer::start();
     let work = tempfile::tempdir().unwrap();
     let wav = answer_wav(work.path());
     let speaker_wav = work.path().join("speaker.wav");
-    let mut speaker = server.record_speaker(&speaker_wav);
+    let speaker = server.record_speaker(&speaker_wav);
     std::thread::sleep(std::time::Duration::from_secs(1));
     let mut cmd = rehearse(work.path());
     cmd.args([
@@ -177,25 +162,12 @@ fn a_chosen_output_device_speaks_the_question() {
     .arg(&wav);
     server.apply(&mut cmd);
     let output = cmd.output().unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &speaker.id().to_string()])
-        .status();
-    let _ = speaker.wait();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let heard = rehearse(work.path())
-        .arg("transcribe")
-        .arg(&speaker_wav)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&heard.stdout).to_lowercase();
-    assert!(
-        said.contains("describe a time") && said.contains("failed"),
-        "speaker said {said:?}; the session printed {}",
-        String::from_utf8_lossy(&output.stdout)
+    AudioServer::stop_recording(speaker);
+    assert_success(&output);
+    assert_question_spoken(
+        work.path(),
+        &speaker_wav,
+        &String::from_utf8_lossy(&output.stdout),
     );
 }
 
@@ -206,26 +178,16 @@ fn a_retry_asks_the_same_question_and_compares_the_two_answers() {
     let first_text = "The failure I chose is a data migration I ran last spring. \
         I moved our customer records without a rollback plan, and two hundred accounts lost their history.";
     let first = work.path().join("first.wav");
-    speech::espeak(first_text, &first);
-    let (spec, mut samples) = speech::read_wav(&first);
-    samples.extend(std::iter::repeat_n(0, spec.sample_rate as usize * 6));
-    speech::write_wav(&first, spec, &samples);
+    spoken_then_silence(first_text, &first, &first);
     let second = answer_wav(work.path());
     let session = |extra: &[&str], wav: &Path| {
-        let output = rehearse(work.path())
-            .args(["session", "--silent", "--input-speed", "8"])
-            .args(extra)
-            .arg("--input")
-            .arg(wav)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-        assert!(
-            output.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout
+        stdout_text(
+            rehearse(work.path())
+                .args(["session", "--silent", "--input-speed", "8"])
+                .args(extra)
+                .arg("--input")
+                .arg(wav),
+        )
     };
     let before = session(&["--count", "1"], &first);
     let asked = before
@@ -244,38 +206,21 @@ fn a_retry_asks_the_same_question_and_compares_the_two_answers() {
 
     let after = session(&["--retry", &format!("{earlier}:1")], &second);
     assert!(after.contains(&format!("Question 1: {asked}")), "{after}");
-    assert!(
-        after.contains(&format!("Compared with your earlier answer ({earlier}:1)")),
-        "{after}"
-    );
-    let compared = after
-        .split("Compared with your earlier answer")
-        .nth(1)
-        .unwrap();
-    let learn = compared
-        .lines()
-        .find(|l| l.trim_start().starts_with("Learn "))
-        .unwrap_or_else(|| panic!("no learn row: {after}"));
-    assert!(learn.contains(" 0 s -> "), "{learn}");
+    assert_learning_compared(&after, &format!("{earlier}:1"));
     let newest = std::fs::read_dir(work.path().join("sessions"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .max()
         .unwrap();
-    let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(newest.join("session.json")).unwrap()).unwrap();
+    let index = read_json(&newest.join("session.json"));
     let answer = &index["answers"][0];
     assert_eq!(answer["retry_of"], format!("{earlier}:1"));
     assert!(answer["comparison"]["parts"].as_array().unwrap().len() == 4);
     let md = std::fs::read_to_string(newest.join("session.md")).unwrap();
     assert!(md.contains("**Compared with your earlier answer"), "{md}");
 
-    let output = rehearse(work.path())
-        .args(["session", "--silent", "--retry", "no-such-session"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let error = String::from_utf8_lossy(&output.stderr);
+    let error =
+        fail(rehearse(work.path()).args(["session", "--silent", "--retry", "no-such-session"]));
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(error.contains("no session \"no-such-session\""), "{error}");
 }

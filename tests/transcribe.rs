@@ -1,13 +1,13 @@
 //! `rehearse transcribe` end to end: real espeak-ng speech, the real converted tiny.en model.
 
-#[path = "support/speech.rs"]
-mod speech;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use std::process::Command;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::run::{assert_one_clear_line, fail, stdout_json, succeed};
+use support::speech;
 
 const FIRST: &str =
     "I missed the deadline for the quarterly report because I never asked for help.";
@@ -15,9 +15,7 @@ const SECOND: &str = "Since then I share a written plan with my manager every Mo
 const GAP_S: f64 = 2.5;
 
 fn rehearse() -> Command {
-    Command::from_std(speech::rehearse(
-        &std::env::temp_dir().join("rehearse-test-data"),
-    ))
+    speech::rehearse(&std::env::temp_dir().join("rehearse-test-data"))
 }
 
 /// Two spoken sentences with a known silent gap between them; returns the path and the gap's
@@ -39,17 +37,7 @@ fn answer_with_gap(dir: &Path) -> (PathBuf, f64, f64) {
 }
 
 fn transcribe_json(path: &Path) -> Value {
-    let output = rehearse()
-        .args(["transcribe", "--json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "transcribe failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    stdout_json(rehearse().args(["transcribe", "--json"]).arg(path))
 }
 
 fn words(json: &Value) -> Vec<(String, f64, f64, f64)> {
@@ -109,9 +97,7 @@ fn plain_output_is_the_text() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("one.wav");
     speech::espeak(SECOND, &path);
-    let output = rehearse().arg("transcribe").arg(&path).output().unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = String::from_utf8(succeed(rehearse().arg("transcribe").arg(&path)).stdout).unwrap();
     assert!(speech::word_error_rate(SECOND, &text) <= 0.15, "{text:?}");
 }
 
@@ -140,7 +126,7 @@ fn every_wav_variant_gives_the_same_transcript() {
         let path = dir.path().join(format!("{name}.wav"));
         // -R: sox dithers with a random seed when it drops bits; repeatable mode fixes the seed,
         // so the 8-bit copy is the same audio on every run.
-        let status = Process::new("sox")
+        let status = Command::new("sox")
             .arg("-R")
             .arg(&original)
             .args(*args)
@@ -163,18 +149,10 @@ fn every_wav_variant_gives_the_same_transcript() {
     }
 }
 
-fn assert_clear_failure(args: &[&std::ffi::OsStr], expected: &str) {
-    let output = rehearse().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "expected failure, got success");
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line, got {stderr:?}");
-    assert!(lines[0].starts_with("error: "), "{stderr}");
-    assert!(
-        stderr.contains(expected),
-        "expected {expected:?} in {stderr:?}"
-    );
+/// `transcribe` of `path` failed with one clear line containing `expected`, and printed nothing.
+fn assert_clear_failure(path: &Path, expected: &str) {
+    let output = rehearse().arg("transcribe").arg(path).output().unwrap();
+    assert_one_clear_line(&output, expected, &path.display().to_string());
     assert!(output.stdout.is_empty(), "nothing on stdout on failure");
 }
 
@@ -184,16 +162,7 @@ fn bad_inputs_fail_with_one_clear_line() {
     let text = dir.path().join("notes.wav");
     std::fs::write(&text, "these are my interview notes, not audio").unwrap();
     let empty = dir.path().join("empty.wav");
-    speech::write_wav(
-        &empty,
-        hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        },
-        &[],
-    );
+    speech::write_wav(&empty, speech::PCM16, &[]);
     let missing = dir.path().join("missing.wav");
     let cases = [
         (text, "is not a WAV file"),
@@ -201,7 +170,7 @@ fn bad_inputs_fail_with_one_clear_line() {
         (missing, "cannot open"),
     ];
     for (path, expected) in cases {
-        assert_clear_failure(&["transcribe".as_ref(), path.as_os_str()], expected);
+        assert_clear_failure(&path, expected);
     }
 }
 
@@ -209,17 +178,8 @@ fn bad_inputs_fail_with_one_clear_line() {
 fn silence_only_is_no_speech() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("silence.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    speech::write_wav(&path, spec, &vec![0; 16_000 * 5]);
-    assert_clear_failure(
-        &["transcribe".as_ref(), path.as_os_str()],
-        "no speech found",
-    );
+    speech::write_wav(&path, speech::PCM16, &vec![0; 16_000 * 5]);
+    assert_clear_failure(&path, "no speech found");
 }
 
 #[test]
@@ -227,15 +187,13 @@ fn a_missing_model_names_the_command_that_fixes_it() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("a.wav");
     speech::espeak("Hello.", &wav);
-    let output = rehearse()
-        .env_remove("REHEARSE_MODEL")
-        .env("REHEARSE_DATA_DIR", dir.path())
-        .arg("transcribe")
-        .arg(&wav)
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fail(
+        rehearse()
+            .env_remove("REHEARSE_MODEL")
+            .env("REHEARSE_DATA_DIR", dir.path())
+            .arg("transcribe")
+            .arg(&wav),
+    );
     assert!(stderr.contains("rehearse models fetch tiny.en"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }

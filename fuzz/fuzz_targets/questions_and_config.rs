@@ -7,7 +7,7 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use rehearse::analysis::{analyze, AnalysisOptions, Framework, Meaning};
 use rehearse::app::config::Config;
-use rehearse::corpus::timed_transcript;
+use rehearse::transcript::paced::timed_transcript;
 use rehearse::library::questions::parse_questions;
 
 fuzz_target!(|data: &[u8]| {

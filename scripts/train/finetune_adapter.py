@@ -6,13 +6,13 @@ B [out, rank] (scale folded in), so W' = W + B A.
 
     finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE] [--context]
 
-SENTENCES comes from `rehearse train CORPUS --export-sentences FILE` (training authors only).
+SENTENCES comes from `rehearse-dev train CORPUS --export-sentences FILE` (training authors only).
 --hold-out leaves authors out of the fine-tune (to measure what it buys on unseen writers);
 --vectors writes each exported sentence's new vector, one JSON list per line.
 --context trains the encoder through a small bidirectional GRU over each whole answer (the
 shape of rehearse's context model), so the vectors are shaped by how a sentence reads in its
 answer and not only alone: an opening sentence that reads like a description is *choose* by its
-position. The GRU is a training aid and is not shipped (`rehearse train` fits the context model
+position. The GRU is a training aid and is not shipped (`rehearse-dev train` fits the context model
 on the adapted vectors); with --hold-out it also prints its part accuracy on the held-out
 answers, word pieces weighted.
 

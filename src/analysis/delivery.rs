@@ -175,7 +175,7 @@ pub(crate) fn measure(words: &[Word]) -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::timed_transcript;
+    use crate::transcript::paced::timed_transcript;
 
     fn fillers(text: &str) -> Vec<(String, usize)> {
         count_fillers(&timed_transcript(text, 150.0).words)

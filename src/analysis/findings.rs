@@ -1198,7 +1198,7 @@ fn content_from_cues(answer: &Answer, options: &AnalysisOptions) -> Vec<Option<F
 mod tests {
     use crate::analysis::ContentCheck;
     use crate::analysis::{analyze_by_cues, AnalysisOptions, Level};
-    use crate::corpus::timed_transcript;
+    use crate::transcript::paced::timed_transcript;
 
     const CHOOSE: &str =
         "The failure I'd pick is from last spring, when I sent a sale email to forty \

@@ -540,7 +540,7 @@ mod tests {
     use crate::analysis::meaning::Judge;
     use crate::analysis::sentences::split_sentences;
     use crate::analysis::Severity;
-    use crate::corpus::timed_transcript;
+    use crate::transcript::paced::timed_transcript;
 
     fn findings(codes: &[&str]) -> Vec<Finding> {
         codes

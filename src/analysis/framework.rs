@@ -594,6 +594,11 @@ fn default_order(parts: usize) -> Order {
 }
 
 impl Framework {
+    /// The trained classifier that reads this framework's answers, if it names one.
+    pub fn judge(&self) -> Option<&'static Judge> {
+        self.judge
+    }
+
     /// Reads and checks a framework from TOML text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Framework, FrameworkError> {
         let file: FrameworkFile = toml::from_str(text).map_err(|e| FrameworkError::Syntax {

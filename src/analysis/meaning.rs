@@ -1,6 +1,6 @@
 //! Meaning: what each sentence does in the answer, read from its sentence vector and a few
 //! grammar signals, in the context of the whole answer, by a model trained on the labelled
-//! corpus (`rehearse train`, weights in `models/judge-failure.safetensors`).
+//! corpus (`rehearse-dev train`, weights in `models/judge-failure.safetensors`).
 //!
 //! The context model (`context`) reads the answer's sentences as one sequence and gives two
 //! readings per sentence: which part of the answer it is (a softmax over the parts), and which
@@ -370,7 +370,7 @@ impl Judge {
 
 /// The probability a logistic model (`weights`, `bias`) gives one row of features: what the
 /// answer-level finding models compute, at run time and in training.
-pub(crate) fn logistic(weights: &[f32], bias: f32, row: &[f32]) -> f64 {
+pub fn logistic(weights: &[f32], bias: f32, row: &[f32]) -> f64 {
     let z = f64::from(bias)
         + weights
             .iter()
@@ -568,8 +568,8 @@ const PART_WORDS: [&str; 5] = [
 mod tests {
     use super::*;
     use crate::analysis::{sentence_texts, SentenceEncoder};
-    use crate::corpus::timed_transcript;
     use crate::models::sentence::{MiniLm, SENTENCE_MODEL_NAME};
+    use crate::transcript::paced::timed_transcript;
 
     /// A short answer written for this test (not from the corpus), one sentence per property
     /// worth pinning, with the sentence index each property should be read in.

@@ -48,9 +48,8 @@ pub use framework::{
     check_seconds, toml_error_place, Framework, FrameworkError, PartSpec, DEFAULT_FRAMEWORK,
     LONGEST_S,
 };
-pub(crate) use meaning::logistic;
 pub use meaning::{
-    answer_features, part_shares, settled_part, Judge, Meaning, Property, Provenance,
+    answer_features, logistic, part_shares, settled_part, Judge, Meaning, Property, Provenance,
     ANSWER_FEATURES, JUDGED_CHECKS, JUDGE_PARTS, VECTOR_DIMS,
 };
 pub use part::{AnswerPart, Role};
@@ -547,8 +546,8 @@ pub struct FillerCount {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::timed_transcript;
     use crate::report::terminal::render_terminal;
+    use crate::transcript::paced::timed_transcript;
     use crate::transcript::Word;
     use proptest::prelude::*;
 

@@ -436,7 +436,7 @@ fn explain(e: &Emission, state: State, previous: Option<State>, parts: &[PartSpe
 mod tests {
     use super::super::sentences::split_sentences;
     use super::*;
-    use crate::corpus::timed_transcript;
+    use crate::transcript::paced::timed_transcript;
 
     fn labels(text: &str) -> Vec<&'static str> {
         let t = timed_transcript(text, 150.0);

@@ -124,7 +124,7 @@ fn quote(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::analysis::{analyze_with, provisioned_sentence_model, AnalysisOptions, Level};
-    use crate::corpus::timed_transcript;
+    use crate::transcript::paced::timed_transcript;
 
     fn report(text: &str) -> crate::analysis::AnswerReport {
         let options = AnalysisOptions {

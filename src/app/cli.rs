@@ -35,10 +35,6 @@ pub enum Command {
     Session(SessionArgs),
     /// List audio input and output devices.
     Devices,
-    /// Score the analysis against a labelled corpus of answers (developer tool).
-    Eval(EvalArgs),
-    /// Train the failure framework's classifiers on the corpus's training split (developers).
-    Train(TrainArgs),
     /// Manage Whisper models: list, fetch, convert.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -157,58 +153,6 @@ pub enum SessionsCommand {
         #[command(flatten)]
         whisper: WhisperArgs,
     },
-}
-
-/// What `rehearse train` reads and writes.
-#[derive(Debug, Args)]
-pub struct TrainArgs {
-    /// The corpus root, with split.toml.
-    pub corpus: PathBuf,
-    /// Where to write the weights.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "models/judge-failure.safetensors"
-    )]
-    pub out: PathBuf,
-    /// Write the training split's sentences (word pieces, part, properties) as JSON lines
-    /// to FILE instead of training: what the sentence adapter is fine-tuned on
-    /// (`scripts/train-judge.sh`).
-    #[arg(long, value_name = "FILE")]
-    pub export_sentences: Option<PathBuf>,
-    /// Where the heard training answers' transcripts are kept (`train::heard_voice`;
-    /// default: a folder in the platform's cache directory).
-    #[arg(long, value_name = "DIR")]
-    pub audio_cache: Option<PathBuf>,
-    #[command(flatten)]
-    pub whisper: WhisperArgs,
-}
-
-/// What `rehearse eval` scores, and how.
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    /// The corpus root (tests/corpus, with split.toml) or a folder of answers (TOML).
-    pub dir: PathBuf,
-    /// Which authors of a corpus root to score: test (never trained on), train or all.
-    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
-    pub split: SplitArg,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Score what Whisper hears instead of the written words: each answer is read aloud by
-    /// an espeak-ng voice (three, in turn), transcribed, and its labels carried onto the
-    /// heard words. Transcripts are kept under the cache folder for the next run.
-    #[arg(long)]
-    pub through_audio: bool,
-    /// Only N answers, spread evenly over the split (the same ones on every run).
-    #[arg(long, value_name = "N")]
-    pub sample: Option<usize>,
-    /// With --through-audio: where transcripts are kept (default: a folder in the
-    /// platform's cache directory).
-    #[arg(long, value_name = "DIR", requires = "through_audio")]
-    pub audio_cache: Option<PathBuf>,
-    #[command(flatten)]
-    pub whisper: WhisperArgs,
 }
 
 /// Which Whisper model to run and how.
@@ -350,24 +294,6 @@ pub struct SessionArgs {
 
     #[command(flatten)]
     pub whisper: WhisperArgs,
-}
-
-/// A split of the corpus by author.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum SplitArg {
-    Train,
-    Test,
-    All,
-}
-
-impl From<SplitArg> for crate::corpus::Split {
-    fn from(split: SplitArg) -> crate::corpus::Split {
-        match split {
-            SplitArg::Train => crate::corpus::Split::Train,
-            SplitArg::Test => crate::corpus::Split::Test,
-            SplitArg::All => crate::corpus::Split::All,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! settings). `main` parses, calls `run`, and prints an error as the one line it is.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -13,11 +14,11 @@ use crate::library::FrameworkLibrary;
 use crate::models::sentence::{self, CachedEncoder, MiniLm};
 use crate::paths;
 use crate::speech::transcribe::{WhisperSpeechToText, WhisperTuning};
+use crate::stdout;
 
 mod catalog;
 pub mod cli;
 pub mod config;
-mod develop;
 mod models;
 mod review;
 mod session;
@@ -28,6 +29,33 @@ use cli::{
     SessionsCommand, WhisperArgs,
 };
 
+/// How a command's result leaves the process: success, quietly success when stdout was closed
+/// early (`rehearse history | head -1`), or the error as one line on stderr and failure.
+pub fn exit_code(result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if stdout::is_closed_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes as one line, each cause said once: many messages already carry
+/// their cause ("cannot open F: No such file or directory"), and `{:#}` would repeat it.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
+}
+
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<()> {
     init_logging(cli.verbose);
@@ -36,8 +64,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Analyze(args) => transcribe::analyze(&args),
         Command::Session(args) => session::session(&args),
         Command::Devices => session::devices(),
-        Command::Eval(args) => develop::eval(&args),
-        Command::Train(args) => develop::train(&args),
         Command::Models(ModelsCommand::List { json }) => models::list(json),
         Command::Models(ModelsCommand::Check { model }) => models::check(model.as_deref()),
         Command::Models(ModelsCommand::Dir) => models::dir(),
@@ -69,7 +95,7 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
-fn init_logging(verbose: u8) {
+pub fn init_logging(verbose: u8) {
     let filter = match verbose {
         0 => "warn,whisper_rs=error",
         1 => "info,whisper_rs=warn",
@@ -85,7 +111,8 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-fn load_config() -> Result<Config> {
+/// The user's config file, or the defaults where there is none.
+pub fn load_config() -> Result<Config> {
     Config::load(&paths::config_file()?)
 }
 
@@ -95,7 +122,10 @@ fn load_whisper(args: &WhisperArgs) -> Result<WhisperSpeechToText> {
 }
 
 /// Loads the chosen Whisper model decoding with `tuning`.
-fn load_whisper_tuned(args: &WhisperArgs, tuning: WhisperTuning) -> Result<WhisperSpeechToText> {
+pub fn load_whisper_tuned(
+    args: &WhisperArgs,
+    tuning: WhisperTuning,
+) -> Result<WhisperSpeechToText> {
     let config = load_config()?;
     let (path, source) =
         crate::models::choose_model(args.model.as_deref(), config.model.as_deref())?;
@@ -116,7 +146,7 @@ fn load_whisper_tuned(args: &WhisperArgs, tuning: WhisperTuning) -> Result<Whisp
 pub type Encoder = CachedEncoder<MiniLm>;
 
 /// Loads the sentence model the analysis reads meaning with.
-fn load_sentence_model() -> Result<Encoder> {
+pub fn load_sentence_model() -> Result<Encoder> {
     let dir = sentence::sentence_model_dir()?;
     tracing::info!(model = %dir.display(), "loading the sentence model");
     Ok(CachedEncoder::new(MiniLm::load(&dir)?))

@@ -461,8 +461,8 @@ fn trend_lines(out: &mut String, trend: &Trend, width: usize) {
 mod tests {
     use super::*;
     use crate::analysis::{analyze_by_cues, AnalysisOptions};
-    use crate::corpus::timed_transcript;
     use crate::store::saved::SavedAnswer;
+    use crate::transcript::paced::timed_transcript;
 
     fn answer(number: usize, text: &str, words_per_minute: f64) -> SavedAnswer {
         SavedAnswer {

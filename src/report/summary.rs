@@ -163,7 +163,7 @@ mod tests {
     /// What to keep is said once aloud (the strongest) and listed, quoted, in `session.md`.
     #[test]
     fn strengths_are_spoken_once_and_listed_with_their_quotes() {
-        let transcript = crate::corpus::timed_transcript(
+        let transcript = crate::transcript::paced::timed_transcript(
             "I missed a supplier deadline last year. Since then I read every order back.",
             150.0,
         );

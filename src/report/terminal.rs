@@ -246,7 +246,7 @@ pub fn render_terminal(report: &AnswerReport, color: bool) -> String {
 mod tests {
     use super::*;
     use crate::analysis::{analyze_by_cues, AnalysisOptions};
-    use crate::corpus::timed_transcript;
+    use crate::transcript::paced::timed_transcript;
 
     fn report() -> AnswerReport {
         let text = "Good question. The failure I'd pick is a supplier order I placed with the wrong \

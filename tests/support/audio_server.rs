@@ -49,6 +49,15 @@ impl AudioServer {
             .expect("parecord must be installed (scripts/setup.sh)")
     }
 
+    /// Stops a recording of `record_speaker` with SIGTERM, not SIGKILL, so that parecord
+    /// completes the WAV header, and waits for it.
+    pub fn stop_recording(mut recorder: Child) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &recorder.id().to_string()])
+            .status();
+        let _ = recorder.wait();
+    }
+
     /// Opens the microphone FIFO for writing.
     pub fn microphone(&self) -> Microphone {
         Microphone::open(&PathBuf::from(&self.env["REHEARSE_MIC_FIFO"]))
@@ -83,13 +92,12 @@ pub fn microphone_samples(wav: &Path) -> Vec<i16> {
 }
 
 /// Sentences spoken by espeak-ng as the microphone delivers them, each followed by half a second
-/// of silence; the WAVs go in `dir` as `NAME-I.wav`. (Uses the `speech` support module, which
-/// every test of the audio server includes.)
+/// of silence; the WAVs go in `dir` as `NAME-I.wav`.
 pub fn spoken(dir: &Path, name: &str, sentences: &[&str]) -> Vec<i16> {
     let mut samples = Vec::new();
     for (i, sentence) in sentences.iter().enumerate() {
         let raw = dir.join(format!("{name}-{i}.wav"));
-        crate::speech::espeak(sentence, &raw);
+        super::speech::espeak(sentence, &raw);
         samples.extend(microphone_samples(&raw));
         samples.extend(std::iter::repeat_n(0, 8_000));
     }

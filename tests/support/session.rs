@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::audio_server::{AudioServer, Microphone};
+
 /// A complete answer to "Describe a time you failed.", one sentence an element, with all four
 /// parts (choose, describe, own, learn) in it.
 pub const ANSWER: &[&str] = &[
@@ -28,11 +30,75 @@ pub const FOLLOWUP_ANSWER: &str =
 /// models, no config file), its output piped for the assertions; the caller points it at the
 /// audio server.
 pub fn session_command(data: &Path) -> Command {
-    let mut cmd = crate::speech::rehearse(data);
+    let mut cmd = super::speech::rehearse(data);
     cmd.args(["session", "--count", "1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
+}
+
+/// Starts `session_command` on the audio server, as every hands-free test starts its session.
+pub fn spawn_on(server: &AudioServer, data: &Path) -> Child {
+    let mut cmd = session_command(data);
+    server.apply(&mut cmd);
+    cmd.spawn().unwrap()
+}
+
+/// Answers the session's `n`th listening as a speaker would: waits until it listens, then plays
+/// `samples` into the microphone after `lead_s` of silence, then 5 s of silence so the session
+/// hears the answer end. Returns the session's directory. The hands-free tests answer every
+/// question this way.
+pub fn answer_when_listening(
+    data: &Path,
+    n: usize,
+    child: &mut Child,
+    mic: &mut Microphone,
+    lead_s: f64,
+    samples: &[i16],
+) -> PathBuf {
+    let dir = wait_until_listening(data, n, child, || {
+        std::thread::sleep(Duration::from_millis(100))
+    });
+    mic.silence(lead_s);
+    mic.play(samples);
+    mic.silence(5.0);
+    dir
+}
+
+/// Checks what a retried answer prints: it is compared with the earlier answer `earlier`
+/// (`SESSION:N`), and its learning row went from nothing to something. Both retry tests start
+/// with an answer that stops before its learning.
+pub fn assert_learning_compared(stdout: &str, earlier: &str) {
+    assert!(
+        stdout.contains(&format!("Compared with your earlier answer ({earlier})")),
+        "{stdout}"
+    );
+    let compared = stdout
+        .split("Compared with your earlier answer")
+        .nth(1)
+        .unwrap();
+    let learn = compared
+        .lines()
+        .find(|l| l.trim_start().starts_with("Learn "))
+        .unwrap_or_else(|| panic!("no learn row: {stdout}"));
+    assert!(learn.contains(" 0 s -> "), "{learn}");
+}
+
+/// Asserts that the speaker's recording `speaker_wav` holds the first question, spoken aloud:
+/// transcribed back by `speech::rehearse(data)`, it asks to describe a time you failed. The
+/// panic shows what the transcription said on stderr and `printed`, what the session printed.
+pub fn assert_question_spoken(data: &Path, speaker_wav: &Path, printed: &str) {
+    let heard = super::speech::rehearse(data)
+        .arg("transcribe")
+        .arg(speaker_wav)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&heard.stdout).to_lowercase();
+    assert!(
+        said.contains("describe a time") && said.contains("failed"),
+        "speaker said {said:?} ({}); the session printed {printed}",
+        String::from_utf8_lossy(&heard.stderr)
+    );
 }
 
 /// Waits for the session to end by itself, calling `between` meanwhile (a real microphone keeps

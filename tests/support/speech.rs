@@ -54,6 +54,14 @@ pub fn rehearse(data: &Path) -> Command {
     cmd
 }
 
+/// 16 kHz mono 16-bit PCM, the format the recogniser takes, for WAVs a test writes itself.
+pub const PCM16: hound::WavSpec = hound::WavSpec {
+    channels: 1,
+    sample_rate: 16_000,
+    bits_per_sample: 16,
+    sample_format: hound::SampleFormat::Int,
+};
+
 /// Speaks `text` with espeak-ng into a 22.05 kHz mono 16-bit WAV.
 pub fn espeak(text: &str, out: &Path) {
     let status = Command::new("espeak-ng")

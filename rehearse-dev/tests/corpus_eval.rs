@@ -6,22 +6,22 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use rehearse::analysis::{ContentCheck, Judge, Property};
-use rehearse::corpus::eval::{agreement, evaluate_all};
-use rehearse::corpus::train;
-use rehearse::corpus::{
+use rehearse::models::sentence::{CachedEncoder, MiniLm, SENTENCE_MODEL_NAME};
+use rehearse_dev::eval::{agreement, evaluate_all};
+use rehearse_dev::train;
+use rehearse_dev::{
     load_dir, load_second_labels, load_split, split_authors, CorpusAnswer, Split, SECOND_LABELS,
 };
-use rehearse::models::sentence::{CachedEncoder, MiniLm, SENTENCE_MODEL_NAME};
 
 fn corpus_root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus"))
 }
 
 /// One sentence model for the whole binary, so the training and test sets are encoded once.
 fn encoder() -> &'static Mutex<CachedEncoder<MiniLm>> {
     static ENCODER: OnceLock<Mutex<CachedEncoder<MiniLm>>> = OnceLock::new();
     ENCODER.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .join("models")
             .join(SENTENCE_MODEL_NAME);
         let model = MiniLm::load(&dir).expect("the sentence model is provisioned by setup.sh");
@@ -147,26 +147,27 @@ fn corpus_timings_vary() {
     assert!(mid_sentence_pauses >= 10, "{mid_sentence_pauses}");
 }
 
-/// The weights the binary ships were trained by `rehearse train tests/corpus` on the committed
+/// The weights the binary ships were trained by `rehearse-dev train tests/corpus` on the committed
 /// training split with today's settings: they record the SHA-256 of the training answers and
 /// the settings, so editing either without retraining fails here (the retrain itself takes
 /// minutes, so the suite checks what made the weights rather than making them again).
 #[test]
 fn the_shipped_weights_were_trained_on_the_committed_corpus_with_todays_settings() {
-    let shipped = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/judge-failure.safetensors"),
-    )
+    let shipped = std::fs::read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../models/judge-failure.safetensors"
+    )))
     .expect("committed weights");
     let shipped = Judge::from_bytes(&shipped).expect("reads");
     assert_eq!(
         shipped.provenance.corpus_sha256,
         train::corpus_sha256(corpus_root()).expect("hashes"),
-        "the training answers changed: retrain with `rehearse train tests/corpus`"
+        "the training answers changed: retrain with `rehearse-dev train tests/corpus`"
     );
     assert_eq!(
         shipped.provenance.settings,
         train::settings_record(&train::SETTINGS),
-        "the training settings changed: retrain with `rehearse train tests/corpus`"
+        "the training settings changed: retrain with `rehearse-dev train tests/corpus`"
     );
 }
 

@@ -2,7 +2,7 @@
 //! transcribed by Whisper, and its labels carried onto the words Whisper heard.
 //!
 //! Scoring the judge on the corpus's own text flatters it: a real transcript mishears words
-//! ("I let" for "I led"), drops and adds some, and punctuates as it pleases. `rehearse eval
+//! ("I let" for "I led"), drops and adds some, and punctuates as it pleases. `rehearse-dev eval
 //! --through-audio` scores the judge on what Whisper makes of the answers instead, with each
 //! heard word given the label of the written word it was aligned to.
 
@@ -13,9 +13,9 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 
-use crate::corpus::CorpusAnswer;
-use crate::speech::transcribe::{self, SpeechToText, WavFileBlocks};
-use crate::transcript::Transcript;
+use crate::CorpusAnswer;
+use rehearse::speech::transcribe::{self, SpeechToText, WavFileBlocks};
+use rehearse::transcript::Transcript;
 
 /// espeak-ng voices the answers are read by, in turn: an American and an English accent, and
 /// a higher (female-like) variant of the American. espeak-ng's Scottish and Caribbean voices were
@@ -120,7 +120,7 @@ pub fn hear(
     } else {
         let heard = transcribe_spoken(text, voice, pace, stt, &cache.join(format!("{key}.wav")))
             .with_context(|| format!("cannot hear answer {}", answer.id))?;
-        crate::files::write_atomic(&cached, serde_json::to_string(&heard)?.as_bytes())?;
+        rehearse::files::write_atomic(&cached, serde_json::to_string(&heard)?.as_bytes())?;
         heard
     };
     let written: Vec<&str> = answer

@@ -1,4 +1,4 @@
-//! Trains the failure framework's classifiers from the labelled corpus (`rehearse train`): the
+//! Trains the failure framework's classifiers from the labelled corpus (`rehearse-dev train`): the
 //! weights the binary ships in `models/judge-failure.safetensors`.
 //!
 //! Only the training split's authors are read. Each answer is split into sentences exactly as
@@ -21,16 +21,16 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use sha2::{Digest, Sha256};
 
-use crate::analysis::{
+use crate::eval::word_slots;
+use crate::{split_authors, unit, CorpusAnswer, Split, CORPUS_YEAR};
+use rehearse::analysis::{
     answer_features, checked_codes, forward, logistic, part_shares, sentence_inputs,
     sentence_texts, sentence_word_ranges, settled_part, understand, AnalysisOptions, AnswerPart,
     Batch, Framework, Judge, Params, Property, Provenance, SentenceEncoder, ANSWER_FEATURES,
     JUDGED_CHECKS, JUDGE_PARTS,
 };
-use crate::corpus::eval::word_slots;
-use crate::corpus::{split_authors, unit, CorpusAnswer, Split, CORPUS_YEAR};
-use crate::outln;
-use crate::speech::transcribe::WhisperTuning;
+use rehearse::outln;
+use rehearse::speech::transcribe::WhisperTuning;
 
 /// How the context model is trained. Recorded with the weights (`Provenance::settings`).
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +53,7 @@ pub struct Settings {
     pub folds: usize,
 }
 
-/// The settings `rehearse train` uses.
+/// The settings `rehearse-dev train` uses.
 pub const SETTINGS: Settings = Settings {
     checkpoints: [8, 12, 16, 24, 32],
     batch: 16,
@@ -66,21 +66,21 @@ pub const SETTINGS: Settings = Settings {
 
 /// One training answer in this many is also trained on as Whisper hears it: read aloud by the
 /// espeak-ng voices, transcribed by `HEARD_MODEL`, labels carried onto the heard words
-/// (`corpus::spoken`), so misheard words and run-on sentences are seen in training. Which answers
+/// (`spoken`), so misheard words and run-on sentences are seen in training. Which answers
 /// are heard, and by which voice, follows from each answer's id alone (`heard_voice`), so adding
 /// answers to the corpus leaves the transcripts already heard (and cached) as they were.
 pub const HEARD_ONE_IN: u64 = 6;
 
 /// The Whisper model that hears the training answers: the default one, whose mistakes are the
 /// ones a candidate's answer meets.
-pub const HEARD_MODEL: &str = crate::models::DEFAULT_MODEL;
+pub const HEARD_MODEL: &str = rehearse::models::DEFAULT_MODEL;
 
 /// Which voice (an index into `spoken::VOICES`) reads the training answer `id`, or `None`
 /// when it is trained on as text only.
 pub fn heard_voice(id: &str) -> Option<usize> {
-    let hash = crate::corpus::fnv1a(id);
+    let hash = crate::fnv1a(id);
     hash.is_multiple_of(HEARD_ONE_IN)
-        .then(|| ((hash / HEARD_ONE_IN) % crate::corpus::spoken::VOICES.len() as u64) as usize)
+        .then(|| ((hash / HEARD_ONE_IN) % crate::spoken::VOICES.len() as u64) as usize)
 }
 
 /// How Whisper decodes the heard training answers, fixed here so that a variable set for a
@@ -204,7 +204,7 @@ fn sentence_labels(answer: &CorpusAnswer) -> (Vec<usize>, Option<Vec<Vec<bool>>>
     (parts, properties)
 }
 
-/// `rehearse train --export-sentences`: writes the training split's sentences, one JSON line
+/// `rehearse-dev train --export-sentences`: writes the training split's sentences, one JSON line
 /// each (author, answer, word pieces, part, properties) in answer order, for the sentence
 /// adapter's fine-tune
 /// (`scripts/train/finetune_adapter.py`). Only training authors: the adapter never sees a test
@@ -231,7 +231,7 @@ pub fn export_sentences(
             count += 1;
         }
     }
-    crate::files::write_atomic(out, text.as_bytes())
+    rehearse::files::write_atomic(out, text.as_bytes())
         .with_context(|| format!("cannot write the sentences to {}", out.display()))?;
     outln!(
         "wrote {count} sentences of {} training answers to {}",
@@ -424,7 +424,7 @@ fn read_all(params: &Params, set: &TrainingSet, answers: &[usize]) -> Result<Vec
         let batch = Batch::new(&[inputs], Judge::shape().inputs, &Device::Cpu)?;
         let (parts, properties) = forward(params, &batch)?;
         let parts: Vec<u32> = parts.argmax(1)?.to_vec1()?;
-        let properties: Vec<Vec<f64>> = crate::analysis::sigmoid(&properties)?
+        let properties: Vec<Vec<f64>> = rehearse::analysis::sigmoid(&properties)?
             .to_dtype(DType::F64)?
             .to_vec2()?;
         out.push(HeldReading {
@@ -820,7 +820,7 @@ pub fn settings_record(settings: &Settings) -> String {
     let record = format!(
         "{:?} {settings:?} answer features {ANSWER_FEATURES} sentence adapter {}",
         Judge::shape(),
-        crate::models::sentence::adapter_sha256()
+        rehearse::models::sentence::adapter_sha256()
     );
     // What Whisper was prompted with changes what the heard answers say.
     let prompted = if HEARD_DECODING.disfluent_prompt {
@@ -831,11 +831,11 @@ pub fn settings_record(settings: &Settings) -> String {
     format!(
         "{record} heard one answer in {HEARD_ONE_IN} (by id) read by {:?}, transcribed by \
          {HEARD_MODEL}{prompted}",
-        crate::corpus::spoken::VOICES
+        crate::spoken::VOICES
     )
 }
 
-/// `rehearse train`: on the training split of the corpus at `root` (`answers`, with the heard
+/// `rehearse-dev train`: on the training split of the corpus at `root` (`answers`, with the heard
 /// copies of the answers `heard_voice` picks), cross-validates, trains and writes the weights to `out`;
 /// prints what it did.
 pub fn run(
@@ -892,7 +892,7 @@ pub fn run(
     };
     let judge = train(&set, &choices, &settings, provenance)?;
     let bytes = judge.to_bytes().map_err(anyhow::Error::msg)?;
-    crate::files::write_atomic(out, &bytes)
+    rehearse::files::write_atomic(out, &bytes)
         .with_context(|| format!("cannot write the weights to {}", out.display()))?;
     outln!(
         "wrote {} ({} bytes) in {:.0} s",

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub mod paced;
+
 /// The longest audio a transcript may describe: a day. Answers are minutes long; a one-hour
 /// recording is transcribed in the tests; more is a damaged or hand-made file.
 pub const LONGEST_AUDIO_S: f64 = 86_400.0;

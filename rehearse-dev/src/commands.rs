@@ -1,23 +1,24 @@
-//! `rehearse eval` and `rehearse train`: the judge's development commands, over the labelled
-//! corpus.
+//! `rehearse-dev eval` and `rehearse-dev train`: the judge's development commands, over the
+//! labelled corpus.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::app::cli::{EvalArgs, TrainArgs, WhisperArgs};
-use crate::corpus::{eval as corpus_eval, spoken};
-use crate::corpus::{CorpusAnswer, Split};
-use crate::models::sentence::{self, MiniLm};
-use crate::models::{self};
-use crate::outln;
-use crate::paths;
-use crate::speech::transcribe::WhisperTuning;
+use crate::cli::{EvalArgs, TrainArgs};
+use crate::{eval as corpus_eval, spoken};
+use crate::{CorpusAnswer, Split};
+use rehearse::app::cli::WhisperArgs;
+use rehearse::models::sentence::{self, MiniLm};
+use rehearse::models::{self};
+use rehearse::outln;
+use rehearse::paths;
+use rehearse::speech::transcribe::WhisperTuning;
 
-use super::{load_config, load_sentence_model, load_whisper_tuned};
+use rehearse::app::{load_config, load_sentence_model, load_whisper_tuned};
 
 pub fn eval(args: &EvalArgs) -> Result<()> {
-    let (dir, split) = (args.dir.as_path(), Split::from(args.split));
+    let (dir, split) = (args.dir.as_path(), args.split);
     let mut answers = corpus_eval::load_answers(dir, split)?;
     let mut heard_by = None;
     if let Some(n) = args.sample {
@@ -58,9 +59,9 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         for summary in summaries {
             outln!("{summary}")?;
         }
-        let second = crate::corpus::load_second_labels(dir)?;
+        let second = crate::load_second_labels(dir)?;
         if !second.is_empty() {
-            let first = crate::corpus::load_split(dir, Split::All)?;
+            let first = crate::load_split(dir, Split::All)?;
             outln!("{}", corpus_eval::agreement(&first, &second))?;
         }
     }
@@ -163,34 +164,32 @@ fn hear_answers(
 }
 
 pub fn train(args: &TrainArgs) -> Result<()> {
-    let mut answers = crate::corpus::load_split(&args.corpus, Split::Train)?;
-    let heard_model = format!("ggml-{}.bin", crate::corpus::train::HEARD_MODEL);
+    let mut answers = crate::load_split(&args.corpus, Split::Train)?;
+    let heard_model = format!("ggml-{}.bin", crate::train::HEARD_MODEL);
     if model_name(&args.whisper)? != heard_model {
         bail!(
-            "rehearse train hears its training answers with {} (train::HEARD_MODEL), which the \
+            "rehearse-dev train hears its training answers with {} (train::HEARD_MODEL), which the \
              recorded settings name; drop --model and $REHEARSE_MODEL, or change that constant",
-            crate::corpus::train::HEARD_MODEL
+            crate::train::HEARD_MODEL
         );
     }
     let (sample, voices): (Vec<CorpusAnswer>, Vec<usize>) = answers
         .iter()
-        .filter_map(|a| crate::corpus::train::heard_voice(&a.id).map(|v| (a.clone(), v)))
+        .filter_map(|a| crate::train::heard_voice(&a.id).map(|v| (a.clone(), v)))
         .unzip();
     let (heard, description) = hear_answers(
         &sample,
         &voices,
         &args.whisper,
-        crate::corpus::train::HEARD_DECODING,
+        crate::train::HEARD_DECODING,
         args.audio_cache.as_deref(),
     )?;
     outln!("{} training answers also {description}", heard.len())?;
     answers.extend(heard);
     if let Some(file) = &args.export_sentences {
         let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
-        return crate::corpus::train::export_sentences(&answers, file, &|text| {
-            model.word_pieces(text)
-        });
+        return crate::train::export_sentences(&answers, file, &|text| model.word_pieces(text));
     }
     let mut encoder = load_sentence_model()?;
-    crate::corpus::train::run(&args.corpus, &answers, &args.out, &mut encoder)
+    crate::train::run(&args.corpus, &answers, &args.out, &mut encoder)
 }

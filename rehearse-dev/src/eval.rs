@@ -12,14 +12,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::analysis::{
+use crate::{load_dir, load_split, parts, CorpusAnswer, Split, CORPUS_YEAR, SPLIT_FILE};
+use rehearse::analysis::{
     analyze_with, judge_reply_with, AnalysisOptions, AnswerPart, AnswerReport, ContentCheck,
     Framework, SentenceEncoder,
 };
-use crate::corpus::{
-    load_dir, load_split, parts, timed_transcript, CorpusAnswer, Split, CORPUS_YEAR, SPLIT_FILE,
-};
-use crate::transcript::Transcript;
+use rehearse::transcript::paced::timed_transcript;
+use rehearse::transcript::Transcript;
 
 /// The four budgeted parts and the middle of each one's budget in the failure framework
 /// (30, 60, 30 and 75 s): where the positional baseline cuts the answer.
@@ -461,7 +460,7 @@ pub fn evaluate_replies(
     framework: &Framework,
     encoder: &mut dyn SentenceEncoder,
 ) -> anyhow::Result<Option<ReplyScore>> {
-    if framework.judge.is_none() {
+    if framework.judge().is_none() {
         return Ok(None);
     }
     let mut score = ReplyScore::default();
@@ -778,8 +777,8 @@ impl EvalSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Level;
-    use crate::transcript::Word;
+    use rehearse::analysis::Level;
+    use rehearse::transcript::Word;
 
     /// Four words of one second each, back to back, so every slot is exactly 1 s.
     fn answer(parts: &[AnswerPart], findings: &[&str]) -> CorpusAnswer {
@@ -921,7 +920,7 @@ mod tests {
 
     #[test]
     fn report_sentences_label_words_by_start_time() {
-        use crate::analysis::{Delivery, PartReport, SentenceReport, Verdict};
+        use rehearse::analysis::{Delivery, PartReport, SentenceReport, Verdict};
         let a = answer(&[CHOOSE, CHOOSE, LEARN, LEARN], &[]);
         let sentence = |start_s: f64, end_s: f64, part| SentenceReport {
             start_s,
