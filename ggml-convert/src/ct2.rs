@@ -167,6 +167,57 @@ impl Ct2Reader<'_> {
         self.pos += n;
         Ok(())
     }
+
+    /// One variable's header (name, shape, type, size, checked against each other); its data
+    /// is skipped, except a scalar's, which is kept.
+    pub(super) fn variable(&mut self, i: u32) -> Result<Ct2Var, ConvertError> {
+        let name = self.string(&|| format!("the name of variable #{i}"))?;
+        let what = || format!("the header of variable '{name}'");
+        let rank = self.u8(&what)?;
+        let mut shape = Vec::with_capacity(usize::from(rank));
+        for _ in 0..rank {
+            let d = self.u32(&what)?;
+            shape.push(usize::try_from(d).map_err(|_| Self::malformed(self.path, what()))?);
+        }
+        let dtype = Ct2Dtype::from_id(self.u8(&what)?);
+        let nbytes = u64::from(self.u32(&what)?);
+        if let Some(size) = dtype.size() {
+            let expected = shape
+                .iter()
+                .try_fold(size as u64, |acc, &d| acc.checked_mul(d as u64));
+            if expected != Some(nbytes) {
+                return Err(Self::malformed(
+                    self.path,
+                    format!(
+                        "variable '{name}' has shape {shape:?} of {} but {nbytes} data bytes",
+                        dtype.name()
+                    ),
+                ));
+            }
+        }
+        let offset = self.pos;
+        let scalar = if shape.is_empty() && nbytes <= 8 {
+            Some(self.bytes(nbytes, &|| format!("the value of '{name}'"))?)
+        } else {
+            self.skip(nbytes, &|| format!("the data of variable '{name}'"))?;
+            None
+        };
+        Ok(Ct2Var {
+            name,
+            shape,
+            dtype,
+            offset,
+            nbytes,
+            scalar,
+        })
+    }
+
+    fn malformed(path: &Path, detail: String) -> ConvertError {
+        ConvertError::Malformed {
+            path: path.to_path_buf(),
+            detail,
+        }
+    }
 }
 
 impl Ct2Model {
@@ -209,45 +260,11 @@ impl Ct2Model {
         let mut vars = Vec::new();
         let mut index = HashMap::new();
         for i in 0..n_vars {
-            let name = r.string(&|| format!("the name of variable #{i}"))?;
-            let what = || format!("the header of variable '{name}'");
-            let rank = r.u8(&what)?;
-            let mut shape = Vec::with_capacity(usize::from(rank));
-            for _ in 0..rank {
-                let d = r.u32(&what)?;
-                shape.push(usize::try_from(d).map_err(|_| malformed(what()))?);
+            let var = r.variable(i)?;
+            if index.insert(var.name.clone(), vars.len()).is_some() {
+                return Err(malformed(format!("variable '{}' appears twice", var.name)));
             }
-            let dtype = Ct2Dtype::from_id(r.u8(&what)?);
-            let nbytes = u64::from(r.u32(&what)?);
-            if let Some(size) = dtype.size() {
-                let expected = shape
-                    .iter()
-                    .try_fold(size as u64, |acc, &d| acc.checked_mul(d as u64));
-                if expected != Some(nbytes) {
-                    return Err(malformed(format!(
-                        "variable '{name}' has shape {shape:?} of {} but {nbytes} data bytes",
-                        dtype.name()
-                    )));
-                }
-            }
-            let offset = r.pos;
-            let scalar = if shape.is_empty() && nbytes <= 8 {
-                Some(r.bytes(nbytes, &|| format!("the value of '{name}'"))?)
-            } else {
-                r.skip(nbytes, &|| format!("the data of variable '{name}'"))?;
-                None
-            };
-            if index.insert(name.clone(), vars.len()).is_some() {
-                return Err(malformed(format!("variable '{name}' appears twice")));
-            }
-            vars.push(Ct2Var {
-                name,
-                shape,
-                dtype,
-                offset,
-                nbytes,
-                scalar,
-            });
+            vars.push(var);
         }
         // Aliases (decoder/projection -> decoder/embeddings); whisper.cpp ties them anyway, so
         // they are only parsed to confirm the file is complete.

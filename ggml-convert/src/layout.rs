@@ -66,22 +66,37 @@ impl Dims {
 }
 
 /// The full list of tensors whisper.cpp creates for these dimensions, with their sources in
-/// CTranslate2's naming. Mirrors whisper.cpp's `whisper_model_load`.
+/// CTranslate2's naming. Mirrors whisper.cpp's `whisper_model_load`, in its order.
 pub(super) fn whisper_tensors(d: &Dims) -> Vec<TensorSpec> {
-    let mut v = Vec::with_capacity(11 + 15 * d.audio_layers + 24 * d.text_layers);
-    // A slice of a variable; `ct2_shape` is the shape of one part, in CTranslate2 order.
-    let mut push = |name: String,
-                    ne: Vec<usize>,
-                    kind: Kind,
-                    var: String,
-                    part_shape: Vec<usize>,
-                    part: usize,
-                    parts: usize| {
+    let mut list = TensorList(Vec::with_capacity(
+        11 + 15 * d.audio_layers + 24 * d.text_layers,
+    ));
+    list.encoder(d);
+    list.decoder(d);
+    list.0
+}
+
+/// The tensor list under construction: one method per kind of layer, each naming its tensors
+/// in both conventions (ggml's dotted names, CTranslate2's variable paths).
+struct TensorList(Vec<TensorSpec>);
+
+impl TensorList {
+    /// Row block `part` of `parts` equal blocks of the variable `var` (CTranslate2 fuses q, k
+    /// and v into one); `part_shape` is one block's shape, in CTranslate2 order.
+    fn slice(
+        &mut self,
+        name: String,
+        ne: Vec<usize>,
+        kind: Kind,
+        var: String,
+        part_shape: Vec<usize>,
+        (part, parts): (usize, usize),
+    ) {
         let mut var_shape = part_shape;
         if let Some(first) = var_shape.first_mut() {
             *first *= parts;
         }
-        v.push(TensorSpec {
+        self.0.push(TensorSpec {
             name,
             ne,
             kind,
@@ -89,200 +104,162 @@ pub(super) fn whisper_tensors(d: &Dims) -> Vec<TensorSpec> {
             var_shape,
             part,
         });
-    };
+    }
 
-    // Linear layer: weight [n_out, n_in] (ne [n_in, n_out]) and optional bias [n_out], taken as
-    // part `part` of `parts` of a possibly fused variable.
-    pub(super) type Push<'a> =
-        dyn FnMut(String, Vec<usize>, Kind, String, Vec<usize>, usize, usize) + 'a;
-    pub(super) fn linear(
-        push: &mut Push<'_>,
+    /// A whole variable of shape `var_shape`.
+    fn whole(
+        &mut self,
+        name: String,
+        ne: Vec<usize>,
+        kind: Kind,
+        var: String,
+        var_shape: Vec<usize>,
+    ) {
+        self.slice(name, ne, kind, var, var_shape, (0, 1));
+    }
+
+    /// Linear layer: weight [n_out, n_in] (ne [n_in, n_out]) and optional bias [n_out], taken
+    /// as block `part` of a possibly fused variable.
+    fn linear(
+        &mut self,
         ggml: &str,
         ct2: &str,
-        n_in: usize,
-        n_out: usize,
+        (n_in, n_out): (usize, usize),
         bias: bool,
-        (part, parts): (usize, usize),
+        part: (usize, usize),
     ) {
-        push(
+        self.slice(
             format!("{ggml}.weight"),
             vec![n_in, n_out],
             Kind::Matrix,
             format!("{ct2}/weight"),
             vec![n_out, n_in],
             part,
-            parts,
         );
         if bias {
-            push(
+            self.slice(
                 format!("{ggml}.bias"),
                 vec![n_out],
                 Kind::Float32,
                 format!("{ct2}/bias"),
                 vec![n_out],
                 part,
-                parts,
             );
         }
     }
-    pub(super) fn norm(push: &mut Push<'_>, ggml: &str, ct2: &str, n: usize) {
-        push(
-            format!("{ggml}.weight"),
-            vec![n],
-            Kind::Float32,
-            format!("{ct2}/gamma"),
-            vec![n],
-            0,
-            1,
-        );
-        push(
-            format!("{ggml}.bias"),
-            vec![n],
-            Kind::Float32,
-            format!("{ct2}/beta"),
-            vec![n],
-            0,
-            1,
-        );
+
+    /// Layer norm: CTranslate2's gamma and beta are ggml's weight and bias.
+    fn norm(&mut self, ggml: &str, ct2: &str, n: usize) {
+        for (ggml_name, ct2_name) in [("weight", "gamma"), ("bias", "beta")] {
+            self.whole(
+                format!("{ggml}.{ggml_name}"),
+                vec![n],
+                Kind::Float32,
+                format!("{ct2}/{ct2_name}"),
+                vec![n],
+            );
+        }
     }
-    // Self-attention (fused q,k,v; whisper has no key bias) and the MLP, common to both stacks.
-    pub(super) fn block_common(push: &mut Push<'_>, g: &str, c: &str, n: usize) {
-        norm(
-            push,
+
+    /// Self-attention (fused q, k, v; Whisper has no key bias) and the MLP, common to both
+    /// stacks' blocks.
+    fn self_attention_and_mlp(&mut self, g: &str, c: &str, n: usize) {
+        self.norm(
             &format!("{g}.attn_ln"),
             &format!("{c}/self_attention/layer_norm"),
             n,
         );
         let qkv = format!("{c}/self_attention/linear_0");
-        linear(push, &format!("{g}.attn.query"), &qkv, n, n, true, (0, 3));
-        linear(push, &format!("{g}.attn.key"), &qkv, n, n, false, (1, 3));
-        linear(push, &format!("{g}.attn.value"), &qkv, n, n, true, (2, 3));
+        self.linear(&format!("{g}.attn.query"), &qkv, (n, n), true, (0, 3));
+        self.linear(&format!("{g}.attn.key"), &qkv, (n, n), false, (1, 3));
+        self.linear(&format!("{g}.attn.value"), &qkv, (n, n), true, (2, 3));
         let out = format!("{c}/self_attention/linear_1");
-        linear(push, &format!("{g}.attn.out"), &out, n, n, true, (0, 1));
-        norm(
-            push,
-            &format!("{g}.mlp_ln"),
-            &format!("{c}/ffn/layer_norm"),
-            n,
-        );
+        self.linear(&format!("{g}.attn.out"), &out, (n, n), true, (0, 1));
+        self.norm(&format!("{g}.mlp_ln"), &format!("{c}/ffn/layer_norm"), n);
         let fc1 = format!("{c}/ffn/linear_0");
-        linear(push, &format!("{g}.mlp.0"), &fc1, n, 4 * n, true, (0, 1));
+        self.linear(&format!("{g}.mlp.0"), &fc1, (n, 4 * n), true, (0, 1));
         let fc2 = format!("{c}/ffn/linear_1");
-        linear(push, &format!("{g}.mlp.2"), &fc2, 4 * n, n, true, (0, 1));
+        self.linear(&format!("{g}.mlp.2"), &fc2, (4 * n, n), true, (0, 1));
     }
 
-    let na = d.audio_state;
-    push(
-        "encoder.positional_embedding".into(),
-        vec![na, d.audio_ctx],
-        Kind::Float32,
-        "encoder/position_encodings/encodings".into(),
-        vec![d.audio_ctx, na],
-        0,
-        1,
-    );
-    for (i, n_in) in [(1, d.n_mels), (2, na)] {
-        push(
-            format!("encoder.conv{i}.weight"),
-            vec![3, n_in, na],
-            Kind::Conv,
-            format!("encoder/conv{i}/weight"),
-            vec![na, n_in, 3],
-            0,
-            1,
-        );
-        // whisper.cpp adds the conv bias by broadcasting a [1, n] tensor.
-        push(
-            format!("encoder.conv{i}.bias"),
-            vec![1, na],
-            Kind::Float32,
-            format!("encoder/conv{i}/bias"),
-            vec![na],
-            0,
-            1,
-        );
-    }
-    norm(&mut push, "encoder.ln_post", "encoder/layer_norm", na);
-    for i in 0..d.audio_layers {
-        block_common(
-            &mut push,
-            &format!("encoder.blocks.{i}"),
-            &format!("encoder/layer_{i}"),
-            na,
-        );
-    }
-
-    let nt = d.text_state;
-    push(
-        "decoder.positional_embedding".into(),
-        vec![nt, d.text_ctx],
-        Kind::Float32,
-        "decoder/position_encodings/encodings".into(),
-        vec![d.text_ctx, nt],
-        0,
-        1,
-    );
-    push(
-        "decoder.token_embedding.weight".into(),
-        vec![nt, d.n_vocab],
-        Kind::Matrix,
-        "decoder/embeddings/weight".into(),
-        vec![d.n_vocab, nt],
-        0,
-        1,
-    );
-    norm(&mut push, "decoder.ln", "decoder/layer_norm", nt);
-    for i in 0..d.text_layers {
-        let g = format!("decoder.blocks.{i}");
-        let c = format!("decoder/layer_{i}");
-        block_common(&mut push, &g, &c, nt);
-        norm(
-            &mut push,
+    /// A decoder block's attention over the encoder's output (k and v fused, no key bias).
+    fn cross_attention(&mut self, g: &str, c: &str, n: usize) {
+        self.norm(
             &format!("{g}.cross_attn_ln"),
             &format!("{c}/attention/layer_norm"),
-            nt,
+            n,
         );
         let q = format!("{c}/attention/linear_0");
-        linear(
-            &mut push,
-            &format!("{g}.cross_attn.query"),
-            &q,
-            nt,
-            nt,
-            true,
-            (0, 1),
-        );
+        self.linear(&format!("{g}.cross_attn.query"), &q, (n, n), true, (0, 1));
         let kv = format!("{c}/attention/linear_1");
-        linear(
-            &mut push,
-            &format!("{g}.cross_attn.key"),
-            &kv,
-            nt,
-            nt,
-            false,
-            (0, 2),
-        );
-        linear(
-            &mut push,
-            &format!("{g}.cross_attn.value"),
-            &kv,
-            nt,
-            nt,
-            true,
-            (1, 2),
-        );
+        self.linear(&format!("{g}.cross_attn.key"), &kv, (n, n), false, (0, 2));
+        self.linear(&format!("{g}.cross_attn.value"), &kv, (n, n), true, (1, 2));
         let out = format!("{c}/attention/linear_2");
-        linear(
-            &mut push,
-            &format!("{g}.cross_attn.out"),
-            &out,
-            nt,
-            nt,
-            true,
-            (0, 1),
-        );
+        self.linear(&format!("{g}.cross_attn.out"), &out, (n, n), true, (0, 1));
     }
-    v
+
+    /// The audio encoder: positions, the two convolutions, the final norm, the blocks.
+    fn encoder(&mut self, d: &Dims) {
+        let na = d.audio_state;
+        self.whole(
+            "encoder.positional_embedding".into(),
+            vec![na, d.audio_ctx],
+            Kind::Float32,
+            "encoder/position_encodings/encodings".into(),
+            vec![d.audio_ctx, na],
+        );
+        for (i, n_in) in [(1, d.n_mels), (2, na)] {
+            self.whole(
+                format!("encoder.conv{i}.weight"),
+                vec![3, n_in, na],
+                Kind::Conv,
+                format!("encoder/conv{i}/weight"),
+                vec![na, n_in, 3],
+            );
+            // whisper.cpp adds the conv bias by broadcasting a [1, n] tensor.
+            self.whole(
+                format!("encoder.conv{i}.bias"),
+                vec![1, na],
+                Kind::Float32,
+                format!("encoder/conv{i}/bias"),
+                vec![na],
+            );
+        }
+        self.norm("encoder.ln_post", "encoder/layer_norm", na);
+        for i in 0..d.audio_layers {
+            self.self_attention_and_mlp(
+                &format!("encoder.blocks.{i}"),
+                &format!("encoder/layer_{i}"),
+                na,
+            );
+        }
+    }
+
+    /// The text decoder: positions, token embeddings, the final norm, the blocks.
+    fn decoder(&mut self, d: &Dims) {
+        let nt = d.text_state;
+        self.whole(
+            "decoder.positional_embedding".into(),
+            vec![nt, d.text_ctx],
+            Kind::Float32,
+            "decoder/position_encodings/encodings".into(),
+            vec![d.text_ctx, nt],
+        );
+        self.whole(
+            "decoder.token_embedding.weight".into(),
+            vec![nt, d.n_vocab],
+            Kind::Matrix,
+            "decoder/embeddings/weight".into(),
+            vec![d.n_vocab, nt],
+        );
+        self.norm("decoder.ln", "decoder/layer_norm", nt);
+        for i in 0..d.text_layers {
+            let g = format!("decoder.blocks.{i}");
+            let c = format!("decoder/layer_{i}");
+            self.self_attention_and_mlp(&g, &c, nt);
+            self.cross_attention(&g, &c, nt);
+        }
+    }
 }
 
 /// Why these hyperparameters cannot describe a model whisper.cpp runs safely, if they cannot.

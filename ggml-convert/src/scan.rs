@@ -133,173 +133,29 @@ pub(super) fn scan_ggml<R: Read + Seek>(
         len,
         path,
     };
-
-    let magic = s.u32(&|| "the ggml magic number".to_string())?;
-    if magic == GGUF_MAGIC {
-        return Err(ModelFileError::Gguf { path: p() });
-    }
-    if magic != GGML_MAGIC {
-        return Err(ModelFileError::BadMagic {
-            path: p(),
-            found: magic,
-        });
-    }
-
-    let mut raw = [0i32; 11];
-    for v in raw.iter_mut() {
-        *v = s.i32(&|| "the hyperparameters".to_string())?;
-    }
-    let h = Hparams::from_array(raw);
-    if let Some(detail) = hparams_problem(&h) {
-        return Err(ModelFileError::BadHparams { path: p(), detail });
-    }
-    let wtype =
-        weight_type_for_ftype(h.ftype).map_err(|detail| ModelFileError::UnsupportedFtype {
-            path: p(),
-            ftype: h.ftype,
-            detail,
-        })?;
-
-    // Mel filters: whisper.cpp sizes its buffer from these two numbers and its FFT code assumes
-    // 201 bins, so both must match exactly.
-    let n_mel = s.i32(&|| "the mel filter header".to_string())?;
-    let n_fft = s.i32(&|| "the mel filter header".to_string())?;
-    if n_mel != h.n_mels {
-        return Err(ModelFileError::BadMelFilters {
-            path: p(),
-            detail: format!("{n_mel} filters but n_mels is {}", h.n_mels),
-        });
-    }
-    if usize::try_from(n_fft).ok() != Some(N_FFT_BINS) {
-        return Err(ModelFileError::BadMelFilters {
-            path: p(),
-            detail: format!("{n_fft} frequency bins instead of {N_FFT_BINS}"),
-        });
-    }
-    // Both are now small positive numbers.
-    let mel_bytes = 4 * u64::from(n_mel.unsigned_abs()) * N_FFT_BINS as u64;
-    s.skip(mel_bytes, &|| "the mel filter data".to_string())?;
-
-    let count = s.i32(&|| "the vocabulary size".to_string())?;
-    if count < 1 || count > h.n_vocab {
-        return Err(ModelFileError::BadVocab {
-            path: p(),
-            detail: format!("{count} tokens, expected 1..={}", h.n_vocab),
-        });
-    }
-    for i in 0..count {
-        let len = s.u32(&|| format!("the length of vocabulary token {i}"))?;
-        s.skip(u64::from(len), &|| format!("vocabulary token {i}"))?;
-    }
+    let (h, wtype) = read_hparams(&mut s)?;
+    skip_mel_filters(&mut s, &h)?;
+    skip_vocabulary(&mut s, &h)?;
 
     let dims = Dims::from_hparams(&h).ok_or_else(|| ModelFileError::BadHparams {
         path: p(),
         detail: "negative dimension".to_string(),
     })?;
     let specs = whisper_tensors(&dims);
-    let mut expected: HashMap<&str, &TensorSpec> = HashMap::with_capacity(specs.len());
-    for spec in &specs {
-        let ttype = expected_type(spec.kind, wtype);
-        let row = spec.ne.first().copied().unwrap_or(1) as u64;
-        if ttype.data_size(row, spec.n_elements() as u64).is_none() {
-            return Err(ModelFileError::BadHparams {
-                path: p(),
-                detail: format!(
-                    "tensor '{}' has rows of {row} values, which {} cannot store",
-                    spec.name,
-                    ttype.name()
-                ),
-            });
-        }
-        expected.insert(spec.name.as_str(), spec);
-    }
-
+    let expected = storable_specs(&specs, wtype, path)?;
     let mut seen: HashSet<String> = HashSet::with_capacity(specs.len());
     let mut tensors = Vec::with_capacity(specs.len());
     while s.remaining() > 0 {
-        let index = tensors.len();
-        let start = s.pos;
         if s.remaining() < 12 || seen.len() == specs.len() {
             // whisper.cpp would silently stop or misparse here; either way the bytes are junk.
             return Err(ModelFileError::TrailingData {
                 path: p(),
                 extra: s.remaining(),
-                offset: start,
+                offset: s.pos,
             });
         }
-        let bad = |detail: String| ModelFileError::BadTensorHeader {
-            path: p(),
-            index,
-            offset: start,
-            detail,
-        };
-        let what = || format!("the header of tensor #{index}");
-        let n_dims = s.i32(&what)?;
-        let name_len = s.i32(&what)?;
-        let ttype_id = s.i32(&what)?;
-        if !(1..=4).contains(&n_dims) {
-            return Err(bad(format!("{n_dims} dimensions, expected 1 to 4")));
-        }
-        if !(1..=MAX_TENSOR_NAME).contains(&name_len) {
-            return Err(bad(format!(
-                "name length {name_len}, expected 1 to {MAX_TENSOR_NAME}"
-            )));
-        }
-        let mut ne = Vec::with_capacity(4);
-        for _ in 0..n_dims {
-            let d = s.i32(&what)?;
-            if d < 1 {
-                return Err(bad(format!("dimension {d} is not positive")));
-            }
-            ne.push(i64::from(d));
-        }
-        let name_bytes = s.read_vec(u64::from(name_len.unsigned_abs()), &what)?;
-        let name = String::from_utf8(name_bytes)
-            .map_err(|_| bad("the name is not valid UTF-8".to_string()))?;
-        let ttype = GgmlType::from_id(ttype_id)
-            .ok_or_else(|| bad(format!("unknown tensor type {ttype_id} for '{name}'")))?;
-        let spec = match expected.get(name.as_str()) {
-            Some(spec) => *spec,
-            None => return Err(ModelFileError::UnknownTensor { path: p(), name }),
-        };
-        if !seen.insert(name.clone()) {
-            return Err(ModelFileError::DuplicateTensor { path: p(), name });
-        }
-        // whisper.cpp compares the first three dims and the element count, i.e. the shape
-        // padded with ones to four dimensions.
-        let mut padded = ne.clone();
-        padded.resize(4, 1);
-        let mut want: Vec<i64> = spec.ne.iter().map(|&d| d as i64).collect();
-        want.resize(4, 1);
-        if padded != want {
-            return Err(ModelFileError::WrongShape {
-                path: p(),
-                name,
-                found: ne,
-                expected: spec.ne.iter().map(|&d| d as i64).collect(),
-            });
-        }
-        let want_type = expected_type(spec.kind, wtype);
-        if ttype != want_type {
-            return Err(ModelFileError::WrongType {
-                path: p(),
-                name,
-                found: ttype.name().to_string(),
-                expected: want_type.name().to_string(),
-            });
-        }
-        let size = ttype
-            .data_size(spec.ne[0] as u64, spec.n_elements() as u64)
-            .ok_or_else(|| bad(format!("'{name}' cannot be stored as {}", ttype.name())))?;
-        let offset = s.pos;
-        s.skip(size, &|| format!("tensor '{name}'"))?;
-        tensors.push(TensorEntry {
-            name,
-            ne,
-            ttype,
-            offset,
-            size,
-        });
+        let tensor = read_tensor(&mut s, tensors.len(), &expected, &mut seen, wtype)?;
+        tensors.push(tensor);
     }
 
     if tensors.len() != specs.len() {
@@ -324,4 +180,208 @@ pub(super) fn scan_ggml<R: Read + Seek>(
         },
         tensors,
     })
+}
+
+/// The magic number and the eleven hyperparameters, checked, with the weight type they name.
+fn read_hparams<R: Read + Seek>(
+    s: &mut Scanner<'_, R>,
+) -> Result<(Hparams, GgmlType), ModelFileError> {
+    let p = || s.path.to_path_buf();
+    let magic = s.u32(&|| "the ggml magic number".to_string())?;
+    if magic == GGUF_MAGIC {
+        return Err(ModelFileError::Gguf { path: p() });
+    }
+    if magic != GGML_MAGIC {
+        return Err(ModelFileError::BadMagic {
+            path: p(),
+            found: magic,
+        });
+    }
+    let mut raw = [0i32; 11];
+    for v in raw.iter_mut() {
+        *v = s.i32(&|| "the hyperparameters".to_string())?;
+    }
+    let h = Hparams::from_array(raw);
+    if let Some(detail) = hparams_problem(&h) {
+        return Err(ModelFileError::BadHparams { path: p(), detail });
+    }
+    let wtype =
+        weight_type_for_ftype(h.ftype).map_err(|detail| ModelFileError::UnsupportedFtype {
+            path: p(),
+            ftype: h.ftype,
+            detail,
+        })?;
+    Ok((h, wtype))
+}
+
+/// The mel filters: whisper.cpp sizes its buffer from their two header numbers and its FFT code
+/// assumes 201 bins, so both must match exactly.
+fn skip_mel_filters<R: Read + Seek>(
+    s: &mut Scanner<'_, R>,
+    h: &Hparams,
+) -> Result<(), ModelFileError> {
+    let n_mel = s.i32(&|| "the mel filter header".to_string())?;
+    let n_fft = s.i32(&|| "the mel filter header".to_string())?;
+    let bad = |detail: String| ModelFileError::BadMelFilters {
+        path: s.path.to_path_buf(),
+        detail,
+    };
+    if n_mel != h.n_mels {
+        return Err(bad(format!("{n_mel} filters but n_mels is {}", h.n_mels)));
+    }
+    if usize::try_from(n_fft).ok() != Some(N_FFT_BINS) {
+        return Err(bad(format!(
+            "{n_fft} frequency bins instead of {N_FFT_BINS}"
+        )));
+    }
+    // Both are now small positive numbers.
+    let mel_bytes = 4 * u64::from(n_mel.unsigned_abs()) * N_FFT_BINS as u64;
+    s.skip(mel_bytes, &|| "the mel filter data".to_string())
+}
+
+/// The vocabulary: a count within the model's and each token's length-prefixed bytes.
+fn skip_vocabulary<R: Read + Seek>(
+    s: &mut Scanner<'_, R>,
+    h: &Hparams,
+) -> Result<(), ModelFileError> {
+    let count = s.i32(&|| "the vocabulary size".to_string())?;
+    if count < 1 || count > h.n_vocab {
+        return Err(ModelFileError::BadVocab {
+            path: s.path.to_path_buf(),
+            detail: format!("{count} tokens, expected 1..={}", h.n_vocab),
+        });
+    }
+    for i in 0..count {
+        let len = s.u32(&|| format!("the length of vocabulary token {i}"))?;
+        s.skip(u64::from(len), &|| format!("vocabulary token {i}"))?;
+    }
+    Ok(())
+}
+
+/// The tensors these dimensions call for, by name, once each is known to be storable in the
+/// type the file's weight type gives it.
+fn storable_specs<'s>(
+    specs: &'s [TensorSpec],
+    wtype: GgmlType,
+    path: &Path,
+) -> Result<HashMap<&'s str, &'s TensorSpec>, ModelFileError> {
+    let mut expected = HashMap::with_capacity(specs.len());
+    for spec in specs {
+        let ttype = expected_type(spec.kind, wtype);
+        let row = spec.ne.first().copied().unwrap_or(1) as u64;
+        if ttype.data_size(row, spec.n_elements() as u64).is_none() {
+            return Err(ModelFileError::BadHparams {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "tensor '{}' has rows of {row} values, which {} cannot store",
+                    spec.name,
+                    ttype.name()
+                ),
+            });
+        }
+        expected.insert(spec.name.as_str(), spec);
+    }
+    Ok(expected)
+}
+
+/// One tensor: its header read (`read_tensor_header`) and checked against the tensor of that
+/// name whisper.cpp expects (known, not seen before, same shape and type), then its data skipped.
+fn read_tensor<R: Read + Seek>(
+    s: &mut Scanner<'_, R>,
+    index: usize,
+    expected: &HashMap<&str, &TensorSpec>,
+    seen: &mut HashSet<String>,
+    wtype: GgmlType,
+) -> Result<TensorEntry, ModelFileError> {
+    let start = s.pos;
+    let (ne, name, ttype) = read_tensor_header(s, index)?;
+    let p = || s.path.to_path_buf();
+    let spec = match expected.get(name.as_str()) {
+        Some(spec) => *spec,
+        None => return Err(ModelFileError::UnknownTensor { path: p(), name }),
+    };
+    if !seen.insert(name.clone()) {
+        return Err(ModelFileError::DuplicateTensor { path: p(), name });
+    }
+    // whisper.cpp compares the first three dims and the element count, i.e. the shape padded
+    // with ones to four dimensions.
+    let mut padded = ne.clone();
+    padded.resize(4, 1);
+    let mut want: Vec<i64> = spec.ne.iter().map(|&d| d as i64).collect();
+    want.resize(4, 1);
+    if padded != want {
+        return Err(ModelFileError::WrongShape {
+            path: p(),
+            name,
+            found: ne,
+            expected: spec.ne.iter().map(|&d| d as i64).collect(),
+        });
+    }
+    let want_type = expected_type(spec.kind, wtype);
+    if ttype != want_type {
+        return Err(ModelFileError::WrongType {
+            path: p(),
+            name,
+            found: ttype.name().to_string(),
+            expected: want_type.name().to_string(),
+        });
+    }
+    let size = ttype
+        .data_size(spec.ne[0] as u64, spec.n_elements() as u64)
+        .ok_or_else(|| ModelFileError::BadTensorHeader {
+            path: p(),
+            index,
+            offset: start,
+            detail: format!("'{name}' cannot be stored as {}", ttype.name()),
+        })?;
+    let offset = s.pos;
+    s.skip(size, &|| format!("tensor '{name}'"))?;
+    Ok(TensorEntry {
+        name,
+        ne,
+        ttype,
+        offset,
+        size,
+    })
+}
+
+/// A tensor's header: its dimensions (one to four, each positive), its name (UTF-8, of a
+/// sensible length) and its type (one ggml knows).
+fn read_tensor_header<R: Read + Seek>(
+    s: &mut Scanner<'_, R>,
+    index: usize,
+) -> Result<(Vec<i64>, String, GgmlType), ModelFileError> {
+    let start = s.pos;
+    let bad = |detail: String| ModelFileError::BadTensorHeader {
+        path: s.path.to_path_buf(),
+        index,
+        offset: start,
+        detail,
+    };
+    let what = || format!("the header of tensor #{index}");
+    let n_dims = s.i32(&what)?;
+    let name_len = s.i32(&what)?;
+    let ttype_id = s.i32(&what)?;
+    if !(1..=4).contains(&n_dims) {
+        return Err(bad(format!("{n_dims} dimensions, expected 1 to 4")));
+    }
+    if !(1..=MAX_TENSOR_NAME).contains(&name_len) {
+        return Err(bad(format!(
+            "name length {name_len}, expected 1 to {MAX_TENSOR_NAME}"
+        )));
+    }
+    let mut ne = Vec::with_capacity(4);
+    for _ in 0..n_dims {
+        let d = s.i32(&what)?;
+        if d < 1 {
+            return Err(bad(format!("dimension {d} is not positive")));
+        }
+        ne.push(i64::from(d));
+    }
+    let name_bytes = s.read_vec(u64::from(name_len.unsigned_abs()), &what)?;
+    let name = String::from_utf8(name_bytes)
+        .map_err(|_| bad("the name is not valid UTF-8".to_string()))?;
+    let ttype = GgmlType::from_id(ttype_id)
+        .ok_or_else(|| bad(format!("unknown tensor type {ttype_id} for '{name}'")))?;
+    Ok((ne, name, ttype))
 }

@@ -10,27 +10,52 @@ pub(super) struct Plan {
     pub(super) tensors: Vec<(TensorSpec, GgmlType, usize)>, // spec, output type, source variable index
 }
 
+/// Decides the whole conversion before a byte is written: the header from the model's
+/// shapes, and for every tensor whisper.cpp expects, its source variable and output type.
 pub(super) fn plan_conversion(
     model: &Ct2Model,
     path: &Path,
     quantization: Quantization,
 ) -> Result<Plan, ConvertError> {
-    let p = || path.to_path_buf();
+    reject_quantized_input(model, path)?;
+    let hparams = model_hparams(model, path, quantization)?;
+    let dims = Dims::from_hparams(&hparams).ok_or_else(|| ConvertError::BadDimensions {
+        path: path.to_path_buf(),
+        detail: "negative dimension".to_string(),
+    })?;
+    let tensors = planned_tensors(model, path, &dims, quantization)?;
+    Ok(Plan {
+        hparams,
+        n_mels: dims.n_mels,
+        tensors,
+    })
+}
 
-    // Quantized CTranslate2 models: recognise them first, since every later check would
-    // otherwise fail with a less helpful message.
+/// Quantized CTranslate2 models are recognised first, since every later check would otherwise
+/// fail with a less helpful message.
+fn reject_quantized_input(model: &Ct2Model, path: &Path) -> Result<(), ConvertError> {
     if let Some(v) = model
         .vars
         .iter()
         .find(|v| !v.shape.is_empty() && matches!(v.dtype, Ct2Dtype::I8 | Ct2Dtype::I16))
     {
         return Err(ConvertError::QuantizedInput {
-            path: p(),
+            path: path.to_path_buf(),
             variable: v.name.clone(),
             dtype: v.dtype.name(),
         });
     }
 
+    Ok(())
+}
+
+/// The header's hyperparameters, read from the shapes of the model's variables and checked.
+fn model_hparams(
+    model: &Ct2Model,
+    path: &Path,
+    quantization: Quantization,
+) -> Result<Hparams, ConvertError> {
+    let p = || path.to_path_buf();
     let shape_of = |name: &str, rank: usize| -> Result<&[usize], ConvertError> {
         let var = model
             .get(name)
@@ -89,15 +114,22 @@ pub(super) fn plan_conversion(
     if let Some(detail) = hparams_problem(&hparams) {
         return Err(ConvertError::BadDimensions { path: p(), detail });
     }
-    let dims = Dims::from_hparams(&hparams).ok_or_else(|| ConvertError::BadDimensions {
-        path: p(),
-        detail: "negative dimension".to_string(),
-    })?;
+    Ok(hparams)
+}
 
+/// Each tensor whisper.cpp expects with its output type and the index of the variable it is
+/// read from; every float matrix of the model must be one of them.
+fn planned_tensors(
+    model: &Ct2Model,
+    path: &Path,
+    dims: &Dims,
+    quantization: Quantization,
+) -> Result<Vec<(TensorSpec, GgmlType, usize)>, ConvertError> {
+    let p = || path.to_path_buf();
     let wtype = quantization.matrix_type();
     let mut tensors = Vec::new();
     let mut used = HashSet::new();
-    for spec in whisper_tensors(&dims) {
+    for spec in whisper_tensors(dims) {
         let idx = *model
             .index
             .get(&spec.var)
@@ -151,11 +183,7 @@ pub(super) fn plan_conversion(
         });
     }
 
-    Ok(Plan {
-        hparams,
-        n_mels,
-        tensors,
-    })
+    Ok(tensors)
 }
 
 /// GPT-2's byte-to-character table (`bytes_to_unicode`): printable Latin-1 bytes map to
@@ -367,11 +395,57 @@ pub(super) fn write_ggml(
         written: 0,
         path: output,
     };
-    let too_big = |what: &str| ConvertError::BadDimensions {
+    write_header(&mut out, model, plan, tokens, filters)?;
+    let mut src = BufReader::with_capacity(
+        1 << 20,
+        File::open(&model.path).map_err(|source| ConvertError::Read {
+            path: model.path.clone(),
+            source,
+        })?,
+    );
+    let mut buffers = Buffers::default();
+    for (spec, out_type, idx) in &plan.tensors {
+        let name_fits = |v: usize| i32::try_from(v).map_err(|_| too_big(model, &spec.name));
+        out.i32(name_fits(spec.ne.len())?)?;
+        out.i32(name_fits(spec.name.len())?)?;
+        out.i32(out_type.id())?;
+        for &d in &spec.ne {
+            out.i32(name_fits(d)?)?;
+        }
+        out.put(spec.name.as_bytes())?;
+        copy_tensor_data(
+            &mut src,
+            model,
+            &model.vars[*idx],
+            spec,
+            *out_type,
+            &mut out,
+            &mut buffers,
+        )?;
+    }
+    out.w.flush().map_err(|source| ConvertError::Write {
+        path: output.to_path_buf(),
+        source,
+    })?;
+    Ok(out.written)
+}
+
+/// The error for a count or size the ggml format's 32-bit fields cannot hold.
+fn too_big(model: &Ct2Model, what: &str) -> ConvertError {
+    ConvertError::BadDimensions {
         path: model.path.clone(),
         detail: format!("{what} does not fit the ggml format"),
-    };
+    }
+}
 
+/// Everything before the tensors: magic, hyperparameters, mel filters, vocabulary.
+fn write_header(
+    out: &mut Out<'_>,
+    model: &Ct2Model,
+    plan: &Plan,
+    tokens: &[Vec<u8>],
+    filters: &[f32],
+) -> Result<(), ConvertError> {
     out.put(&GGML_MAGIC.to_le_bytes())?;
     for v in plan.hparams.to_array() {
         out.i32(v)?;
@@ -384,94 +458,91 @@ pub(super) fn write_ggml(
     }
     out.put(&buf)?;
 
-    out.i32(i32::try_from(tokens.len()).map_err(|_| too_big("the vocabulary"))?)?;
+    out.i32(i32::try_from(tokens.len()).map_err(|_| too_big(model, "the vocabulary"))?)?;
     for t in tokens {
         out.put(
             &u32::try_from(t.len())
-                .map_err(|_| too_big("a token"))?
+                .map_err(|_| too_big(model, "a token"))?
                 .to_le_bytes(),
         )?;
         out.put(t)?;
     }
+    Ok(())
+}
 
-    let mut src = BufReader::with_capacity(
-        1 << 20,
-        File::open(&model.path).map_err(|source| ConvertError::Read {
+/// Scratch space reused from tensor to tensor: the source bytes, their values, the output bytes.
+#[derive(Default)]
+struct Buffers {
+    raw: Vec<u8>,
+    vals: Vec<f32>,
+    bytes: Vec<u8>,
+}
+
+/// Copies one tensor's values from its (part of a) CTranslate2 variable into the output,
+/// converted to the output type, a chunk of whole rows at a time.
+fn copy_tensor_data(
+    src: &mut BufReader<File>,
+    model: &Ct2Model,
+    var: &Ct2Var,
+    spec: &TensorSpec,
+    out_type: GgmlType,
+    out: &mut Out<'_>,
+    buffers: &mut Buffers,
+) -> Result<(), ConvertError> {
+    let Buffers { raw, vals, bytes } = buffers;
+    let el = var.dtype.size().unwrap_or(4);
+    let n = spec.n_elements();
+    let start = var.offset + (spec.part * n * el) as u64;
+    src.seek(SeekFrom::Start(start))
+        .map_err(|source| ConvertError::Read {
             path: model.path.clone(),
             source,
-        })?,
-    );
-    let mut raw = Vec::new();
-    let mut vals = Vec::new();
-    let mut bytes = Vec::new();
-    for (spec, out_type, idx) in &plan.tensors {
-        let var = &model.vars[*idx];
-        out.i32(i32::try_from(spec.ne.len()).map_err(|_| too_big(&spec.name))?)?;
-        out.i32(i32::try_from(spec.name.len()).map_err(|_| too_big(&spec.name))?)?;
-        out.i32(out_type.id())?;
-        for &d in &spec.ne {
-            out.i32(i32::try_from(d).map_err(|_| too_big(&spec.name))?)?;
-        }
-        out.put(spec.name.as_bytes())?;
-
-        let el = var.dtype.size().unwrap_or(4);
-        let n = spec.n_elements();
-        let start = var.offset + (spec.part * n * el) as u64;
-        src.seek(SeekFrom::Start(start))
-            .map_err(|source| ConvertError::Read {
-                path: model.path.clone(),
-                source,
-            })?;
-        // Whole rows per chunk keep q8_0 blocks intact; ~64k values bound the memory.
-        let row = spec.ne[0].max(1);
-        let chunk = row * (65_536 / row).max(1);
-        let mut done = 0;
-        while done < n {
-            let take = chunk.min(n - done);
-            raw.resize(take * el, 0);
-            src.read_exact(&mut raw).map_err(|source| {
-                if source.kind() == io::ErrorKind::UnexpectedEof {
-                    ConvertError::Truncated {
-                        path: model.path.clone(),
-                        what: format!("variable '{}'", var.name),
-                        needed: var.nbytes,
-                        available: 0,
-                    }
-                } else {
-                    ConvertError::Read {
-                        path: model.path.clone(),
-                        source,
-                    }
+        })?;
+    // Whole rows per chunk keep q8_0 blocks intact; ~64k values bound the memory.
+    let row = spec.ne[0].max(1);
+    let chunk = row * (65_536 / row).max(1);
+    let mut done = 0;
+    while done < n {
+        let take = chunk.min(n - done);
+        raw.resize(take * el, 0);
+        src.read_exact(raw).map_err(|source| {
+            if source.kind() == io::ErrorKind::UnexpectedEof {
+                ConvertError::Truncated {
+                    path: model.path.clone(),
+                    what: format!("variable '{}'", var.name),
+                    needed: var.nbytes,
+                    available: 0,
                 }
-            })?;
-            bytes.clear();
-            if *out_type == GgmlType::F16 && var.dtype == Ct2Dtype::F16 {
-                bytes.extend_from_slice(&raw);
             } else {
-                decode_floats(&raw, var.dtype, &mut vals);
-                match out_type {
-                    GgmlType::F32 => {
-                        for v in &vals {
-                            bytes.extend_from_slice(&v.to_le_bytes());
-                        }
-                    }
-                    GgmlType::F16 => {
-                        for v in &vals {
-                            bytes.extend_from_slice(&f16::from_f32(*v).to_le_bytes());
-                        }
-                    }
-                    _ => quantize_q8_0(&vals, &mut bytes),
+                ConvertError::Read {
+                    path: model.path.clone(),
+                    source,
                 }
             }
-            out.put(&bytes)?;
-            done += take;
+        })?;
+        bytes.clear();
+        if out_type == GgmlType::F16 && var.dtype == Ct2Dtype::F16 {
+            bytes.extend_from_slice(raw);
+        } else {
+            decode_floats(raw, var.dtype, vals);
+            match out_type {
+                GgmlType::F32 => {
+                    for v in vals.iter() {
+                        bytes.extend_from_slice(&v.to_le_bytes());
+                    }
+                }
+                GgmlType::F16 => {
+                    for v in vals.iter() {
+                        bytes.extend_from_slice(&f16::from_f32(*v).to_le_bytes());
+                    }
+                }
+                _ => quantize_q8_0(vals, bytes),
+            }
         }
+        out.put(bytes)?;
+        done += take;
     }
-    out.w.flush().map_err(|source| ConvertError::Write {
-        path: output.to_path_buf(),
-        source,
-    })?;
-    Ok(out.written)
+    Ok(())
 }
 
 /// Little-endian float data of a CTranslate2 variable as f32.

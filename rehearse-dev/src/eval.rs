@@ -310,94 +310,14 @@ fn sentence_ceiling_s(answer: &CorpusAnswer, prediction: &Prediction, slots: &[f
 
 /// Scores predictions against gold labels. `predictions` is parallel to `answers`.
 pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction]) -> EvalSummary {
-    let n_parts = parts().len();
-    let mut confusion = vec![vec![0.0; n_parts + 1]; n_parts];
-    let mut abs_errors = [0.0; 4];
-    let mut worst: Option<WorstDuration> = None;
-    let mut per_code: Vec<CodeCount> = ContentCheck::ALL
-        .iter()
-        .map(|c| CodeCount {
-            code: c.name().to_string(),
-            expected: 0,
-            predicted: 0,
-            correct: 0,
-        })
-        .collect();
-    let (mut tp, mut fp, mut fneg) = (0, 0, 0);
-    let (mut strong, mut strong_clean) = (0, 0);
-    let mut mismatches = Vec::new();
-    let (mut followups_asked, mut followups_asking_given) = (0, 0);
-    let mut asked_for_given = Vec::new();
-    let mut ceiling_s: Option<f64> = None;
-
+    let mut time = TimeTally::new();
+    let mut findings = FindingTally::new();
     for (answer, prediction) in answers.iter().zip(predictions) {
-        let slots = word_slots(&answer.transcript);
-        for (i, slot) in slots.iter().enumerate() {
-            let gold = part_index(answer.word_parts[i]);
-            let predicted = prediction
-                .word_parts
-                .get(i)
-                .copied()
-                .flatten()
-                .map_or(n_parts, part_index);
-            confusion[gold][predicted] += slot;
-        }
-        if !prediction.word_sentences.is_empty() {
-            ceiling_s.get_or_insert(0.0);
-            ceiling_s = ceiling_s.map(|c| c + sentence_ceiling_s(answer, prediction, &slots));
-        }
-        let gold_parts: Vec<Option<AnswerPart>> =
-            answer.word_parts.iter().copied().map(Some).collect();
-        let gold_durations = part_durations(&slots, &gold_parts);
-        for (i, (part, _)) in budget().iter().enumerate() {
-            let error = (prediction.part_durations[i] - gold_durations[i]).abs();
-            abs_errors[i] += error;
-            if worst.as_ref().is_none_or(|w| error > w.error_s) {
-                worst = Some(WorstDuration {
-                    id: answer.id.clone(),
-                    part: *part,
-                    error_s: error,
-                });
-            }
-        }
-
-        let expected = content_codes(&answer.expected_findings);
-        let predicted = content_codes(&prediction.findings);
-        for count in &mut per_code {
-            let e = expected.contains(&count.code);
-            let p = predicted.contains(&count.code);
-            count.expected += usize::from(e);
-            count.predicted += usize::from(p);
-            count.correct += usize::from(e && p);
-        }
-        let missed: Vec<String> = expected.difference(&predicted).cloned().collect();
-        let spurious: Vec<String> = predicted.difference(&expected).cloned().collect();
-        tp += expected.intersection(&predicted).count();
-        fneg += missed.len();
-        fp += spurious.len();
-        if expected.is_empty() {
-            strong += 1;
-            strong_clean += usize::from(predicted.is_empty());
-        }
-        let given = prediction
-            .followup_gaps
-            .iter()
-            .filter(|gap| !expected.contains(*gap))
-            .count();
-        followups_asked += prediction.followup_gaps.len();
-        followups_asking_given += given;
-        if given > 0 {
-            asked_for_given.push(answer.id.clone());
-        }
-        if !missed.is_empty() || !spurious.is_empty() {
-            mismatches.push(Mismatch {
-                id: answer.id.clone(),
-                missed,
-                spurious,
-            });
-        }
+        time.add(answer, prediction);
+        findings.add(answer, prediction);
     }
-
+    let n_parts = parts().len();
+    let confusion = time.confusion;
     let total_s: f64 = confusion.iter().flatten().sum();
     let correct_s: f64 = (0..n_parts).map(|i| confusion[i][i]).sum();
     let unassigned_s: f64 = confusion.iter().map(|row| row[n_parts]).sum();
@@ -422,9 +342,10 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         .enumerate()
         .map(|(i, (part, _))| DurationError {
             part: *part,
-            mean_abs_error_s: abs_errors[i] / count,
+            mean_abs_error_s: time.abs_errors[i] / count,
         })
         .collect();
+    let (tp, fp, fneg) = (findings.tp, findings.fp, findings.fneg);
 
     EvalSummary {
         name: name.to_string(),
@@ -432,24 +353,157 @@ pub fn summarize(name: &str, answers: &[CorpusAnswer], predictions: &[Prediction
         total_s,
         part_accuracy: ratio(correct_s, total_s).unwrap_or(0.0),
         unassigned_s,
-        sentence_ceiling: ceiling_s.and_then(|c| ratio(c, total_s)),
+        sentence_ceiling: time.ceiling_s.and_then(|c| ratio(c, total_s)),
         per_part,
         confusion_s: confusion,
         duration_errors,
-        worst_duration: worst,
+        worst_duration: time.worst,
         finding_true_positives: tp,
         finding_false_positives: fp,
         finding_false_negatives: fneg,
         finding_precision: ratio(tp as f64, (tp + fp) as f64),
         finding_recall: ratio(tp as f64, (tp + fneg) as f64),
-        per_code,
-        strong_answers: strong,
-        strong_clean,
-        mismatches,
-        followups_asked,
-        followups_asking_given,
-        asked_for_given,
+        per_code: findings.per_code,
+        strong_answers: findings.strong,
+        strong_clean: findings.strong_clean,
+        mismatches: findings.mismatches,
+        followups_asked: findings.followups_asked,
+        followups_asking_given: findings.followups_asking_given,
+        asked_for_given: findings.asked_for_given,
         replies: None,
+    }
+}
+
+/// Where the time went, summed over answers: seconds of each gold part given to each predicted
+/// part (the last column: to none), each part's duration error, the worst one, and the time a
+/// sentence-by-sentence labeller could get right at best.
+struct TimeTally {
+    confusion: Vec<Vec<f64>>,
+    abs_errors: [f64; 4],
+    worst: Option<WorstDuration>,
+    ceiling_s: Option<f64>,
+}
+
+impl TimeTally {
+    fn new() -> TimeTally {
+        let n_parts = parts().len();
+        TimeTally {
+            confusion: vec![vec![0.0; n_parts + 1]; n_parts],
+            abs_errors: [0.0; 4],
+            worst: None,
+            ceiling_s: None,
+        }
+    }
+
+    fn add(&mut self, answer: &CorpusAnswer, prediction: &Prediction) {
+        let n_parts = parts().len();
+        let slots = word_slots(&answer.transcript);
+        for (i, slot) in slots.iter().enumerate() {
+            let gold = part_index(answer.word_parts[i]);
+            let predicted = prediction
+                .word_parts
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or(n_parts, part_index);
+            self.confusion[gold][predicted] += slot;
+        }
+        if !prediction.word_sentences.is_empty() {
+            let ceiling = sentence_ceiling_s(answer, prediction, &slots);
+            *self.ceiling_s.get_or_insert(0.0) += ceiling;
+        }
+        let gold_parts: Vec<Option<AnswerPart>> =
+            answer.word_parts.iter().copied().map(Some).collect();
+        let gold_durations = part_durations(&slots, &gold_parts);
+        for (i, (part, _)) in budget().iter().enumerate() {
+            let error = (prediction.part_durations[i] - gold_durations[i]).abs();
+            self.abs_errors[i] += error;
+            if self.worst.as_ref().is_none_or(|w| error > w.error_s) {
+                self.worst = Some(WorstDuration {
+                    id: answer.id.clone(),
+                    part: *part,
+                    error_s: error,
+                });
+            }
+        }
+    }
+}
+
+/// The findings against the labels, summed over answers: per code, in all, on strong answers,
+/// the answers that differ, and follow-ups that ask for what the answer gave.
+struct FindingTally {
+    per_code: Vec<CodeCount>,
+    tp: usize,
+    fp: usize,
+    fneg: usize,
+    strong: usize,
+    strong_clean: usize,
+    mismatches: Vec<Mismatch>,
+    followups_asked: usize,
+    followups_asking_given: usize,
+    asked_for_given: Vec<String>,
+}
+
+impl FindingTally {
+    fn new() -> FindingTally {
+        FindingTally {
+            per_code: ContentCheck::ALL
+                .iter()
+                .map(|c| CodeCount {
+                    code: c.name().to_string(),
+                    expected: 0,
+                    predicted: 0,
+                    correct: 0,
+                })
+                .collect(),
+            tp: 0,
+            fp: 0,
+            fneg: 0,
+            strong: 0,
+            strong_clean: 0,
+            mismatches: Vec::new(),
+            followups_asked: 0,
+            followups_asking_given: 0,
+            asked_for_given: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, answer: &CorpusAnswer, prediction: &Prediction) {
+        let expected = content_codes(&answer.expected_findings);
+        let predicted = content_codes(&prediction.findings);
+        for count in &mut self.per_code {
+            let e = expected.contains(&count.code);
+            let p = predicted.contains(&count.code);
+            count.expected += usize::from(e);
+            count.predicted += usize::from(p);
+            count.correct += usize::from(e && p);
+        }
+        let missed: Vec<String> = expected.difference(&predicted).cloned().collect();
+        let spurious: Vec<String> = predicted.difference(&expected).cloned().collect();
+        self.tp += expected.intersection(&predicted).count();
+        self.fneg += missed.len();
+        self.fp += spurious.len();
+        if expected.is_empty() {
+            self.strong += 1;
+            self.strong_clean += usize::from(predicted.is_empty());
+        }
+        let given = prediction
+            .followup_gaps
+            .iter()
+            .filter(|gap| !expected.contains(*gap))
+            .count();
+        self.followups_asked += prediction.followup_gaps.len();
+        self.followups_asking_given += given;
+        if given > 0 {
+            self.asked_for_given.push(answer.id.clone());
+        }
+        if !missed.is_empty() || !spurious.is_empty() {
+            self.mismatches.push(Mismatch {
+                id: answer.id.clone(),
+                missed,
+                spurious,
+            });
+        }
     }
 }
 
