@@ -142,6 +142,29 @@ fn a_session_whose_stdout_closes_keeps_recording_and_saving() {
         "{report}"
     );
     assert!(sessions[0].join("answer-1.wav").is_file());
+
+    // With a session saved, the commands that print it end quietly into a closed pipe too
+    // (`rehearse report latest | head -1`).
+    for args in [
+        &["report", "latest"][..],
+        &["report", "latest:1"],
+        &["history"],
+        &["history", "--json"],
+        &["sessions", "list"],
+    ] {
+        let (closed, full) = run_with_broken_stdout(&data, args);
+        assert!(
+            closed.status.success() && closed.stderr.is_empty(),
+            "{args:?} into a closed pipe: {:?} {}",
+            closed.status,
+            String::from_utf8_lossy(&closed.stderr)
+        );
+        assert_one_clear_line(
+            &full,
+            "cannot write to standard output",
+            &format!("{args:?}"),
+        );
+    }
 }
 
 #[test]
@@ -669,6 +692,34 @@ fn the_next_session_recovers_an_answer_cut_off_by_kill_9() {
         read_json(&sessions[1].join("session.json"))["end"],
         "recovered"
     );
+    // One writer for both: the recovered summary has every section the normal one has, save
+    // the follow-up and what to keep, which a cut-off answer cannot have.
+    let normal: Vec<String> = summary_sections(&sessions[1])
+        .into_iter()
+        .filter(|s| !matches!(s.as_str(), "**Follow-up:**" | "**Reply:**" | "**Keep**"))
+        .collect();
+    assert_eq!(summary_sections(&killed), normal);
+}
+
+/// The structure of a session's `session.md`: its title, each answer's heading, the timing
+/// table's header and the bold labels, in order, without what differs from answer to answer.
+fn summary_sections(session: &Path) -> Vec<String> {
+    std::fs::read_to_string(session.join("session.md"))
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            if line.starts_with("# ") || line.starts_with("| part |") {
+                Some(line.to_string())
+            } else if line.starts_with("## ") {
+                Some("## answer".to_string())
+            } else if let Some(bold) = line.strip_prefix("**") {
+                bold.split_once("**")
+                    .map(|(label, _)| format!("**{label}**"))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]

@@ -6,9 +6,6 @@ use super::text::{tokenize, Token};
 use super::{Delivery, FillerCount};
 use crate::transcript::Word;
 
-/// Silence longer than this is thinking, not speaking, and is left out of the pace.
-const THINKING_PAUSE_S: f64 = 2.0;
-
 /// Fillers that are fillers wherever they occur.
 const ALWAYS_FILLER: &[&str] = &[
     "um",
@@ -20,11 +17,6 @@ const ALWAYS_FILLER: &[&str] = &[
     "erm",
     "basically",
     "actually",
-];
-/// Words before "kind of" / "sort of" that make it a real noun phrase ("the kind of bug").
-const DETERMINERS: &[&str] = &[
-    "a", "an", "the", "this", "that", "what", "which", "any", "some", "every", "one", "same", "no",
-    "each", "another", "these", "those", "my", "our", "your", "their", "his", "her", "its", "all",
 ];
 /// Words before "like" that make it a verb or a comparison ("I like", "looks like").
 const LIKE_NOT_FILLER_BEFORE: &[&str] = &[
@@ -60,6 +52,11 @@ const LIKE_NOT_FILLER_BEFORE: &[&str] = &[
 const KNOW_NOT_FILLER_AFTER: &[&str] = &[
     "what", "how", "why", "when", "where", "who", "whether", "if", "that", "the", "it", "him",
     "her", "them", "this",
+];
+/// Words before "kind of" / "sort of" that make it a real noun phrase ("the kind of bug").
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "this", "that", "what", "which", "any", "some", "every", "one", "same", "no",
+    "each", "another", "these", "those", "my", "our", "your", "their", "his", "her", "its", "all",
 ];
 /// Words after "I mean" that make it a real statement ("I mean to", "I mean it").
 const MEAN_NOT_FILLER_AFTER: &[&str] = &["to", "it", "that", "by", "is", "was"];
@@ -140,6 +137,9 @@ fn count_fillers(words: &[Word]) -> Vec<FillerCount> {
     counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.word.cmp(&b.word)));
     counts
 }
+
+/// Silence longer than this is thinking, not speaking, and is left out of the pace.
+const THINKING_PAUSE_S: f64 = 2.0;
 
 /// Seconds of speech: first word to last, less the part of each pause beyond a thinking pause.
 pub(crate) fn speech_seconds(words: &[Word]) -> f64 {

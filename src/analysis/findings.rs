@@ -32,9 +32,6 @@ pub(crate) struct Answer<'a> {
     pub framework: &'a Framework,
 }
 
-/// Tokens before a cue that are searched for a negation ("I didn't blame anyone").
-const NEGATION_WINDOW: usize = 4;
-
 /// Others at fault, or the outcome placed out of the speaker's reach.
 const BLAME: &[&str] = &[
     "their fault",
@@ -536,6 +533,8 @@ const PACE_MIN_WPM: f64 = 120.0;
 const PACE_MAX_WPM: f64 = 170.0;
 /// A silence this long reads as losing the thread.
 const LONG_PAUSE_S: f64 = 5.0;
+/// Tokens before a cue that are searched for a negation ("I didn't blame anyone").
+const NEGATION_WINDOW: usize = 4;
 
 /// A compiled cue list, cached for the process.
 macro_rules! compiled {
@@ -894,31 +893,28 @@ fn timing(parts: &[PartReport], answer_s: f64, total: Budget) -> Vec<Finding> {
                         p.budget_min_s, p.budget_max_s
                     ),
                 )),
-                Verdict::Under => Some(finding(
-                    "part_under",
+                Verdict::Under | Verdict::Over => {
+                    let under = p.verdict == Verdict::Under;
+                    let (code, side) = if under {
+                        ("part_under", "under")
+                    } else {
+                        ("part_over", "over")
+                    };
                     // Short on the part that should be largest matters more than long on it.
-                    if p.largest {
+                    let severity = if under == p.largest {
                         Severity::Warning
                     } else {
                         Severity::Info
-                    },
-                    format!(
-                        "{:.0} s on {title}, under the {:.0}-{:.0} s budget.",
-                        p.duration_s, p.budget_min_s, p.budget_max_s
-                    ),
-                )),
-                Verdict::Over => Some(finding(
-                    "part_over",
-                    if p.largest {
-                        Severity::Info
-                    } else {
-                        Severity::Warning
-                    },
-                    format!(
-                        "{:.0} s on {title}, over the {:.0}-{:.0} s budget.",
-                        p.duration_s, p.budget_min_s, p.budget_max_s
-                    ),
-                )),
+                    };
+                    Some(finding(
+                        code,
+                        severity,
+                        format!(
+                            "{:.0} s on {title}, {side} the {:.0}-{:.0} s budget.",
+                            p.duration_s, p.budget_min_s, p.budget_max_s
+                        ),
+                    ))
+                }
                 Verdict::Within => None,
             }
             .map(|f| Finding {
@@ -1235,12 +1231,15 @@ mod tests {
         codes_at(parts, Level::Mid)
     }
 
+    /// Asserts that the answer `parts` make raises no content finding at the mid level: the
+    /// strong answer, and each near miss that must not be mistaken for a weakness.
+    fn assert_no_content_finding(parts: &[&str]) {
+        assert_eq!(codes(parts), Vec::<String>::new());
+    }
+
     #[test]
     fn a_strong_answer_has_no_content_finding() {
-        assert_eq!(
-            codes(&[CHOOSE, DESCRIBE, OWN, LEARN, EVIDENCE]),
-            Vec::<String>::new()
-        );
+        assert_no_content_finding(&[CHOOSE, DESCRIBE, OWN, LEARN, EVIDENCE]);
     }
 
     #[test]
@@ -1253,10 +1252,7 @@ mod tests {
         let negated =
             "I don't blame the agency, because my mistake was that I didn't test the code \
             at a till before sending.";
-        assert_eq!(
-            codes(&[CHOOSE, DESCRIBE, negated, LEARN, EVIDENCE]),
-            Vec::<String>::new()
-        );
+        assert_no_content_finding(&[CHOOSE, DESCRIBE, negated, LEARN, EVIDENCE]);
     }
 
     #[test]
@@ -1268,10 +1264,7 @@ mod tests {
         assert!(!got.contains(&"blame".to_string()), "{got:?}");
         // The near miss: the same sentence with the speaker in it.
         let owned = "Looking back, I had not tested the code at a till before the email went out.";
-        assert_eq!(
-            codes(&[CHOOSE, DESCRIBE, owned, LEARN, EVIDENCE]),
-            Vec::<String>::new()
-        );
+        assert_no_content_finding(&[CHOOSE, DESCRIBE, owned, LEARN, EVIDENCE]);
     }
 
     #[test]
@@ -1281,10 +1274,7 @@ mod tests {
         assert!(codes(&[CHOOSE, DESCRIBE, OWN, strength, LEARN, EVIDENCE])
             .contains(&"non_failure".to_string()));
         let denied = "I am not a perfectionist about emails, and that was the problem.";
-        assert_eq!(
-            codes(&[CHOOSE, DESCRIBE, OWN, denied, LEARN, EVIDENCE]),
-            Vec::<String>::new()
-        );
+        assert_no_content_finding(&[CHOOSE, DESCRIBE, OWN, denied, LEARN, EVIDENCE]);
     }
 
     #[test]
@@ -1297,10 +1287,7 @@ mod tests {
         let not_fine =
             "I was the marketing lead for a chain of garden centres. It was not fine at \
             all: we refunded nine hundred customers and lost the weekend's margin.";
-        assert_eq!(
-            codes(&[CHOOSE, not_fine, OWN, LEARN, EVIDENCE]),
-            Vec::<String>::new()
-        );
+        assert_no_content_finding(&[CHOOSE, not_fine, OWN, LEARN, EVIDENCE]);
     }
 
     #[test]
@@ -1345,10 +1332,7 @@ mod tests {
             ["old_failure"]
         );
         let reason = "I chose it because it still shapes how I run every campaign.";
-        assert_eq!(
-            codes(&[old, reason, DESCRIBE, OWN, LEARN, EVIDENCE]),
-            Vec::<String>::new()
-        );
+        assert_no_content_finding(&[old, reason, DESCRIBE, OWN, LEARN, EVIDENCE]);
         let college = "The failure I'd pick is from my time in college, when I ran the student \
             newsletter and sent it with the wrong event date.";
         assert_eq!(

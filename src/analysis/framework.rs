@@ -512,7 +512,10 @@ fn part_spec(p: PartFile) -> PartSpec {
     }
 }
 
-fn check_budget(key: &str, b: Budget) -> Result<(), String> {
+/// Checks a budget's bounds under `key` (`total`, `parts[0].budget`, `budgets.own`): each a
+/// number of seconds, the maximum no less than the minimum. Framework files and the config file
+/// both set budgets, so both refuse a bad one in the same words.
+pub(crate) fn check_budget(key: &str, b: Budget) -> Result<(), String> {
     check_seconds(&format!("{key}.min_s"), b.min_s, true)?;
     check_seconds(&format!("{key}.max_s"), b.max_s, true)?;
     if b.max_s < b.min_s {
@@ -786,6 +789,21 @@ pub(crate) fn parse_built_in(name: &str) -> Option<Result<Framework, FrameworkEr
         .map(|(n, text)| Framework::parse(text, &format!("(built-in {n})")))
 }
 
+/// A framework file of two parts and nothing optional, named "two": for the tests of parsing
+/// here and of the framework library, which reads one from the user's directory.
+#[cfg(test)]
+pub(crate) const MINIMAL_FRAMEWORK: &str = r#"
+name = "two"
+title = "Two parts"
+total = { min_s = 60.0, max_s = 120.0 }
+[[parts]]
+id = "before"
+budget = { min_s = 20.0, max_s = 40.0 }
+[[parts]]
+id = "after"
+budget = { min_s = 30.0, max_s = 60.0 }
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -811,21 +829,9 @@ mod tests {
         assert_ne!(a, AnswerPart::OTHER);
     }
 
-    const MINIMAL: &str = r#"
-name = "two"
-title = "Two parts"
-total = { min_s = 60.0, max_s = 120.0 }
-[[parts]]
-id = "before"
-budget = { min_s = 20.0, max_s = 40.0 }
-[[parts]]
-id = "after"
-budget = { min_s = 30.0, max_s = 60.0 }
-"#;
-
     #[test]
     fn a_minimal_framework_gets_labels_and_an_order() {
-        let f = Framework::parse(MINIMAL, "two.toml").expect("parses");
+        let f = Framework::parse(MINIMAL_FRAMEWORK, "two.toml").expect("parses");
         assert_eq!(f.parts[0].label, "Before");
         assert_eq!(f.order.start, [0.0, -1.5]);
         assert_eq!(f.order.from[1], [-1.5, 0.0]);
@@ -841,43 +847,43 @@ budget = { min_s = 30.0, max_s = 60.0 }
     fn each_bad_definition_is_one_line_naming_the_key() {
         let cases = [
             (
-                MINIMAL.replace("id = \"after\"", "id = \"before\""),
+                MINIMAL_FRAMEWORK.replace("id = \"after\"", "id = \"before\""),
                 "`parts[1].id` \"before\" is used twice",
             ),
             (
-                MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 6.0"),
+                MINIMAL_FRAMEWORK.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 6.0"),
                 "`parts[1].budget.max_s` (6) must be at least `parts[1].budget.min_s` (30)",
             ),
             (
-                MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = inf"),
+                MINIMAL_FRAMEWORK.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = inf"),
                 "`parts[1].budget.max_s` must be a number of seconds from 0 up to 3600 (an hour); it is inf",
             ),
             (
-                MINIMAL.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 1e12"),
+                MINIMAL_FRAMEWORK.replace("min_s = 30.0, max_s = 60.0", "min_s = 30.0, max_s = 1e12"),
                 "`parts[1].budget.max_s` must be a number of seconds from 0 up to 3600",
             ),
             (
-                MINIMAL.replace("min_s = 60.0, max_s = 120.0", "min_s = 60.0, max_s = 1e9"),
+                MINIMAL_FRAMEWORK.replace("min_s = 60.0, max_s = 120.0", "min_s = 60.0, max_s = 1e9"),
                 "`total.max_s` must be a number of seconds from 0 up to 3600",
             ),
             (
-                format!("largest = \"middle\"\n{MINIMAL}"),
+                format!("largest = \"middle\"\n{MINIMAL_FRAMEWORK}"),
                 "`largest` names \"middle\", which is not one of the parts (before, after)",
             ),
             (
-                format!("checks = [\"no_evidence\"]\n{MINIMAL}"),
+                format!("checks = [\"no_evidence\"]\n{MINIMAL_FRAMEWORK}"),
                 "check \"no_evidence\" needs a part with role \"change\"",
             ),
             (
-                format!("checks = [\"be_nice\"]\n{MINIMAL}"),
+                format!("checks = [\"be_nice\"]\n{MINIMAL_FRAMEWORK}"),
                 "`checks` has \"be_nice\", which is not a known check",
             ),
             (
-                MINIMAL.replace("id = \"after\"", "id = \"other\""),
+                MINIMAL_FRAMEWORK.replace("id = \"after\"", "id = \"other\""),
                 "`parts[1].id` \"other\" must be",
             ),
             (
-                format!("{MINIMAL}\n[order]\nstart = [0.0]\nfrom = {{}}\n"),
+                format!("{MINIMAL_FRAMEWORK}\n[order]\nstart = [0.0]\nfrom = {{}}\n"),
                 "`order.start` has 1 scores; it needs one per part (2)",
             ),
         ];
@@ -890,7 +896,7 @@ budget = { min_s = 30.0, max_s = 60.0 }
             assert!(message.contains(expected), "{message}\nwanted: {expected}");
             assert_eq!(message.lines().count(), 1, "{message}");
         }
-        let typo = MINIMAL.replacen("title =", "titel =", 1);
+        let typo = MINIMAL_FRAMEWORK.replacen("title =", "titel =", 1);
         let unknown_key = problem(&typo);
         let typo_line = typo
             .lines()

@@ -583,13 +583,17 @@ mod tests {
         caught a double entry on the compost before it left the shop, and head office has had \
         no corrections from us since.";
 
-    fn read_answer(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
+    /// The sentences of `text` and what the shipped judge reads in each, one probability per
+    /// property. The tests name sentences by index, so this first asserts that `text` splits
+    /// into `sentence_count` sentences.
+    fn read_answer(text: &str, sentence_count: usize) -> (Vec<String>, Vec<Vec<f64>>) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("models")
             .join(SENTENCE_MODEL_NAME);
         let mut model = MiniLm::load(&dir).expect("the sentence model is provisioned");
         let transcript = timed_transcript(text, 150.0);
         let texts = sentence_texts(&transcript);
+        assert_eq!(texts.len(), sentence_count, "{texts:?}");
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let vectors = model.encode(&refs).expect("encodes");
         let sentences = crate::analysis::sentences::split_sentences(&transcript.words);
@@ -613,8 +617,7 @@ mod tests {
 
     #[test]
     fn ownership_and_evidence_are_read_in_misheard_run_on_wording() {
-        let (texts, properties) = read_answer(HEARD);
-        assert_eq!(texts.len(), 6, "{texts:?}");
+        let (texts, properties) = read_answer(HEARD, 6);
         // "I didn't check it" owns a part too, so ownership is pinned without a margin.
         read_most_in(&texts, &properties, Property::Change, 4);
         read_most_in(&texts, &properties, Property::Evidence, 5);
@@ -700,8 +703,7 @@ mod tests {
 
     #[test]
     fn each_property_is_read_in_the_sentence_that_has_it() {
-        let (texts, properties) = read_answer(ANSWER);
-        assert_eq!(texts.len(), 6, "{texts:?}");
+        let (texts, properties) = read_answer(ANSWER, 6);
         read_most_in(&texts, &properties, Property::Recent, 0);
         read_most_in(&texts, &properties, Property::Owns, 3);
         read_most_in(&texts, &properties, Property::Change, 4);
@@ -725,8 +727,7 @@ mod tests {
             and the design agency never sent the final proofs on time. If I am honest my real \
             weakness is that I care too much about every detail and I work far too hard to \
             make it perfect. Going forward I learned that communication is really important.";
-        let (texts, properties) = read_answer(answer);
-        assert_eq!(texts.len(), 4, "{texts:?}");
+        let (texts, properties) = read_answer(answer, 4);
         read_most_in(&texts, &properties, Property::Recent, 0);
         // Blame told without a word of fault ("let us down", "never sent") is the weakest
         // reading: 0.40 here, 0.06 above the disguised-strength sentence, so this check asks

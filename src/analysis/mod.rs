@@ -43,7 +43,9 @@ pub use checks::ContentCheck;
 pub use compare::{Comparison, PartChange};
 pub use context::{forward, sigmoid, Batch, Params, Shape};
 pub use followups::{FollowUp, ReplyVerdict};
-pub(crate) use framework::{capitalised, parse_built_in};
+#[cfg(test)]
+pub(crate) use framework::MINIMAL_FRAMEWORK;
+pub(crate) use framework::{capitalised, check_budget, parse_built_in};
 pub use framework::{
     check_seconds, toml_error_place, Framework, FrameworkError, PartSpec, DEFAULT_FRAMEWORK,
     LONGEST_S,

@@ -438,80 +438,74 @@ mod tests {
     use super::*;
     use crate::transcript::paced::timed_transcript;
 
-    fn labels(text: &str) -> Vec<&'static str> {
+    /// The sentences of `text`, read aloud at 150 words a minute, labelled in the failure
+    /// framework.
+    fn labelled(text: &str) -> Vec<Labelled> {
         let t = timed_transcript(text, 150.0);
         label_sentences(&split_sentences(&t.words), &Framework::failure())
-            .into_iter()
-            .map(|l| l.part.name())
-            .collect()
+    }
+
+    /// Asserts the part each sentence of `text` is labelled with, in the failure framework.
+    fn assert_labels(text: &str, expected: &[&str]) {
+        let got: Vec<&str> = labelled(text).into_iter().map(|l| l.part.name()).collect();
+        assert_eq!(got, expected);
     }
 
     #[test]
     fn labels_a_budget_shaped_answer_in_order() {
-        let got = labels(
+        assert_labels(
             "The failure I keep coming back to is a warehouse move I planned. \
              We were relocating the stock of a bakery supplier over one weekend. \
              On Monday half the orders could not be picked because the shelf labels were wrong. \
              My mistake was that I never walked the new floor before signing off the plan. \
              Since then I walk every site with the pickers before a move. \
              Two moves later, orders went out on the first morning both times.",
-        );
-        assert_eq!(
-            got,
-            ["choose", "describe", "describe", "own", "learn", "learn"]
+            &["choose", "describe", "describe", "own", "learn", "learn"],
         );
     }
 
     #[test]
     fn answer_opening_with_its_own_mistake() {
-        let got = labels(
+        assert_labels(
             "I should have told my editor the feature was slipping, and I did not. \
              The magazine had sold the cover to an advertiser and the piece ran two weeks late. \
              Now I send my editor a status line every Friday, even when nothing has changed.",
+            &["own", "describe", "learn"],
         );
-        assert_eq!(got, ["own", "describe", "learn"]);
     }
 
     #[test]
     fn answer_going_back_and_forth_between_events_and_role() {
-        let got = labels(
+        assert_labels(
             "I want to talk about a grant application that was rejected. \
              The deadline was at the end of March and the budget section was weak. \
              I assumed the finance office would check my numbers. \
              The reviewers returned it with a note that the costs did not add up. \
              In hindsight I should have asked for the review a week earlier. \
              These days I book the finance check on the day I start writing.",
-        );
-        assert_eq!(
-            got,
-            ["choose", "describe", "own", "describe", "own", "learn"]
+            &["choose", "describe", "own", "describe", "own", "learn"],
         );
     }
 
     #[test]
     fn small_talk_is_other_and_keeps_the_order() {
-        let got = labels(
+        assert_labels(
             "Good question, let me think. \
              I'll talk about a time I failed to hand over a client properly. \
              I went on leave and the client got no answers for a week. \
              I did not write a handover note. \
              Now I keep a running handover document for every account. \
              That's my answer.",
-        );
-        assert_eq!(
-            got,
-            ["other", "choose", "describe", "own", "learn", "other"]
+            &["other", "choose", "describe", "own", "learn", "other"],
         );
     }
 
     #[test]
     fn why_names_the_deciding_cue() {
-        let t = timed_transcript(
+        let labelled = labelled(
             "I'll talk about a release I shipped late. The client had planned a launch around it. \
              I should have asked for help.",
-            150.0,
         );
-        let labelled = label_sentences(&split_sentences(&t.words), &Framework::failure());
         assert!(
             labelled[0].why.contains("choice cue 'i will talk about'"),
             "{}",

@@ -302,8 +302,10 @@ pub(crate) fn negated_before(tokens: &[Token], start: usize, window: usize) -> b
         .any(|t| NEGATORS.contains(&t.text.as_str()))
 }
 
-/// Number words a speaker uses for counts and durations.
-const NUMBER_WORDS: &[&str] = &[
+/// Number words from zero to twenty, each at the index of its value.
+const SMALL_NUMBER_WORDS: [&str; 21] = [
+    "zero",
+    "one",
     "two",
     "three",
     "four",
@@ -315,8 +317,19 @@ const NUMBER_WORDS: &[&str] = &[
     "ten",
     "eleven",
     "twelve",
+    "thirteen",
+    "fourteen",
     "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
     "twenty",
+];
+
+/// The other number words a speaker states a quantity with: tens past twenty, hundreds and up,
+/// "dozen", "half" and "percent".
+const LARGE_NUMBER_WORDS: &[&str] = &[
     "thirty",
     "forty",
     "fifty",
@@ -330,36 +343,26 @@ const NUMBER_WORDS: &[&str] = &[
     "percent",
 ];
 
-/// Whether a token states a quantity: digits, a percentage or a number word.
+/// The value of a number word from zero to twenty ("ten" → 10). `is_number` and
+/// `small_number_value` both read number words, so they read them from one list.
+fn small_number_word(token: &str) -> Option<u32> {
+    SMALL_NUMBER_WORDS
+        .iter()
+        .position(|w| *w == token)
+        .map(|i| i as u32)
+}
+
+/// Whether a token states a quantity: digits, a percentage or a number word. Of the small number
+/// words, two to twelve, fifteen and twenty count; "one" is as often a pronoun ("the one I
+/// picked").
 pub(crate) fn is_number(token: &str) -> bool {
-    token.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&token)
+    token.chars().any(|c| c.is_ascii_digit())
+        || matches!(small_number_word(token), Some(2..=12 | 15 | 20))
+        || LARGE_NUMBER_WORDS.contains(&token)
 }
 
 /// Value of a spoken small number ("ten" → 10, "7" → 7) for "N years ago".
 pub(crate) fn small_number_value(token: &str) -> Option<u32> {
-    const WORDS: &[&str] = &[
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-    ];
     if let Ok(n) = token.parse::<u32>() {
         return Some(n);
     }
@@ -368,7 +371,7 @@ pub(crate) fn small_number_value(token: &str) -> Option<u32> {
         "several" | "many" => Some(5),
         "couple" => Some(2),
         "few" => Some(3),
-        _ => WORDS.iter().position(|w| *w == token).map(|i| i as u32),
+        _ => small_number_word(token),
     }
 }
 

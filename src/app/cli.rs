@@ -336,43 +336,43 @@ pub enum ModelsCommand {
     },
 }
 
+/// `text` as a number more than 0 and up to `most`. Durations and speeds are read alike and
+/// differ only in their ceiling and in how a bad one is explained.
+fn positive_up_to(text: &str, most: f64) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0 && *v <= most)
+}
+
+/// `text` as a whole number of 1 or more. Threads and questions are counted alike and differ
+/// only in how a bad count is explained.
+fn count_from_one(text: &str) -> Option<usize> {
+    text.parse::<usize>().ok().filter(|&n| n >= 1)
+}
+
 fn positive_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= LONGEST_S => Ok(v),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds more than 0 and up to {LONGEST_S} (an hour)"
-        )),
-    }
+    positive_up_to(text, LONGEST_S).ok_or_else(|| {
+        format!("{text:?} is not a number of seconds more than 0 and up to {LONGEST_S} (an hour)")
+    })
 }
 
 fn thread_count(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!(
-            "{text:?} is not a number of threads; use 1 or more"
-        )),
-    }
+    count_from_one(text)
+        .ok_or_else(|| format!("{text:?} is not a number of threads; use 1 or more"))
 }
 
 fn question_count(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!(
-            "{text:?} is not a number of questions; ask at least 1"
-        )),
-    }
+    count_from_one(text)
+        .ok_or_else(|| format!("{text:?} is not a number of questions; ask at least 1"))
 }
 
 /// `--input` played faster than this is no longer a test of the live loop.
 const FASTEST_PLAYBACK: f64 = 1000.0;
 
 fn playback_speed(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= FASTEST_PLAYBACK => Ok(v),
-        _ => Err(format!(
-            "{text:?} is not a speed more than 0 and up to {FASTEST_PLAYBACK} (1 is real time)"
-        )),
-    }
+    positive_up_to(text, FASTEST_PLAYBACK).ok_or_else(|| {
+        format!("{text:?} is not a speed more than 0 and up to {FASTEST_PLAYBACK} (1 is real time)")
+    })
 }
 
 fn unit_fraction(text: &str) -> Result<f32, String> {

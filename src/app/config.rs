@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::analysis::{
-    check_seconds, toml_error_place, Budget, Framework, Level, DEFAULT_FRAMEWORK,
+    check_budget, check_seconds, toml_error_place, Budget, Framework, Level, DEFAULT_FRAMEWORK,
 };
 use crate::session::endpoint::EndpointRules;
 use crate::session::nudge::NudgeMode;
@@ -45,6 +45,16 @@ pub struct Config {
 pub struct BudgetConfig {
     pub min_s: f64,
     pub max_s: f64,
+}
+
+/// A `[budgets]` entry is checked and applied as the budget it sets.
+impl From<BudgetConfig> for Budget {
+    fn from(b: BudgetConfig) -> Budget {
+        Budget {
+            min_s: b.min_s,
+            max_s: b.max_s,
+        }
+    }
 }
 
 /// Part ids the built-in frameworks define, and `total`: what `[budgets]` keys may name.
@@ -161,14 +171,7 @@ impl Config {
                         known.join(", ")
                     ));
                 }
-                check_seconds(&format!("budgets.{part}.min_s"), b.min_s, true)?;
-                check_seconds(&format!("budgets.{part}.max_s"), b.max_s, true)?;
-                if b.max_s < b.min_s {
-                    return Err(format!(
-                        "`budgets.{part}.max_s` ({}) must be at least `budgets.{part}.min_s` ({})",
-                        b.max_s, b.min_s
-                    ));
-                }
+                check_budget(&format!("budgets.{part}"), (*b).into())?;
             }
         }
         Ok(())
@@ -181,13 +184,7 @@ impl Config {
         let mut budgets: BTreeMap<String, Budget> = BTreeMap::new();
         for source in [&self.budgets, &flags.budgets].into_iter().flatten() {
             for (part, b) in source {
-                budgets.insert(
-                    part.clone(),
-                    Budget {
-                        min_s: b.min_s,
-                        max_s: b.max_s,
-                    },
-                );
+                budgets.insert(part.clone(), (*b).into());
             }
         }
         Settings {

@@ -97,24 +97,12 @@ fn read_file(path: &Path) -> Result<Framework, FrameworkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A user's framework of two parts.
-    const PROBLEM_SOLUTION: &str = r#"
-name = "two"
-title = "Problem and solution"
-total = { min_s = 45.0, max_s = 90.0 }
-[[parts]]
-id = "problem"
-budget = { min_s = 15.0, max_s = 30.0 }
-[[parts]]
-id = "solution"
-budget = { min_s = 30.0, max_s = 60.0 }
-"#;
+    use crate::analysis::MINIMAL_FRAMEWORK;
 
     #[test]
     fn user_frameworks_replace_and_extend_the_built_in_ones() {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("two.toml"), PROBLEM_SOLUTION).expect("writes");
+        std::fs::write(dir.path().join("two.toml"), MINIMAL_FRAMEWORK).expect("writes");
         let library = FrameworkLibrary::new(dir.path());
         let names: Vec<String> = library.names().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["failure", "star", "two"]);

@@ -26,10 +26,34 @@ pub struct Tries {
     pub question: String,
     /// Each attempt as `SESSION:N`.
     pub answers: Vec<String>,
+    #[serde(flatten)]
+    pub progress: Progress,
+    pub seconds_off_budget: Vec<f64>,
+}
+
+/// Per answer, oldest first: how many findings it raised and how many of its framework's parts
+/// were within budget. The trend and each question's tries are told in these same figures, so
+/// they are counted in one place.
+#[derive(Debug, Default, Serialize)]
+pub struct Progress {
     pub findings: Vec<usize>,
     pub parts_within: Vec<usize>,
+    /// How many parts each answer's framework has, so "3/4" and "2/4" compare like with like.
     pub parts_counted: Vec<usize>,
-    pub seconds_off_budget: Vec<f64>,
+}
+
+impl Progress {
+    fn push(&mut self, answer: &AnswerHistory) {
+        self.findings.push(answer.finding_codes.len());
+        self.parts_within.push(
+            answer
+                .parts
+                .iter()
+                .filter(|p| p.verdict == Verdict::Within)
+                .count(),
+        );
+        self.parts_counted.push(answer.parts.len());
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -70,14 +94,12 @@ pub struct PartVerdict {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Trend {
     /// One entry per analysed answer, oldest first.
     pub seconds_off_budget: Vec<f64>,
-    pub findings: Vec<usize>,
-    pub parts_within: Vec<usize>,
-    /// How many parts each answer's framework has, so "3/4" and "2/4" compare like with like.
-    pub parts_counted: Vec<usize>,
+    #[serde(flatten)]
+    pub progress: Progress,
 }
 
 /// Seconds each of the framework's parts falls short of or runs over its budget, summed; a
@@ -91,22 +113,8 @@ pub fn seconds_off_budget(report: &AnswerReport) -> f64 {
         .sum()
 }
 
-fn parts_within(report: &AnswerReport) -> usize {
-    report
-        .parts
-        .iter()
-        .filter(|p| p.verdict == Verdict::Within)
-        .count()
-}
-
 /// Builds the history of `sessions` (oldest first).
 pub fn build(sessions: &[SavedSession]) -> History {
-    let mut trend = Trend {
-        seconds_off_budget: Vec::new(),
-        findings: Vec::new(),
-        parts_within: Vec::new(),
-        parts_counted: Vec::new(),
-    };
     let sessions: Vec<SessionHistory> = sessions
         .iter()
         .map(|session| SessionHistory {
@@ -118,12 +126,6 @@ pub fn build(sessions: &[SavedSession]) -> History {
                 .iter()
                 .map(|answer| {
                     let report = answer.report.as_ref();
-                    if let Some(report) = report {
-                        trend.seconds_off_budget.push(seconds_off_budget(report));
-                        trend.findings.push(report.findings.len());
-                        trend.parts_within.push(parts_within(report));
-                        trend.parts_counted.push(report.parts.len());
-                    }
                     AnswerHistory {
                         number: answer.number,
                         question: answer.question.clone(),
@@ -158,6 +160,13 @@ pub fn build(sessions: &[SavedSession]) -> History {
                 .collect(),
         })
         .collect();
+    let mut trend = Trend::default();
+    for answer in sessions.iter().flat_map(|s| &s.answers) {
+        if let Some(off) = answer.seconds_off_budget {
+            trend.seconds_off_budget.push(off);
+            trend.progress.push(answer);
+        }
+    }
     let tries = tries(&sessions);
     History {
         sessions,
@@ -185,9 +194,7 @@ fn tries(sessions: &[SessionHistory]) -> Vec<Tries> {
                         chains.push(Tries {
                             question: first.question.clone(),
                             answers: Vec::new(),
-                            findings: Vec::new(),
-                            parts_within: Vec::new(),
-                            parts_counted: Vec::new(),
+                            progress: Progress::default(),
                             seconds_off_budget: Vec::new(),
                         });
                         let chain = chains.len() - 1;
@@ -212,15 +219,7 @@ fn tries(sessions: &[SessionHistory]) -> Vec<Tries> {
 
 fn push_try(tries: &mut Tries, id: &str, answer: &AnswerHistory) {
     tries.answers.push(id.to_string());
-    tries.findings.push(answer.finding_codes.len());
-    tries.parts_within.push(
-        answer
-            .parts
-            .iter()
-            .filter(|p| p.verdict == Verdict::Within)
-            .count(),
-    );
-    tries.parts_counted.push(answer.parts.len());
+    tries.progress.push(answer);
     tries
         .seconds_off_budget
         .push(answer.seconds_off_budget.unwrap_or_default());
@@ -391,10 +390,11 @@ fn tries_lines(out: &mut String, tries: &Tries) {
         tries.answers.join(", "),
         tries.answers.len()
     ));
-    let within: Vec<String> = tries
+    let progress = &tries.progress;
+    let within: Vec<String> = progress
         .parts_within
         .iter()
-        .zip(&tries.parts_counted)
+        .zip(&progress.parts_counted)
         .map(|(w, n)| format!("{w}/{n}"))
         .collect();
     let off: Vec<String> = tries
@@ -404,7 +404,7 @@ fn tries_lines(out: &mut String, tries: &Tries) {
         .collect();
     out.push_str(&format!(
         "  findings {}; parts within budget {}; seconds off budget {}\n",
-        steps(&tries.findings),
+        steps(&progress.findings),
         steps(&within),
         steps(&off)
     ));
@@ -413,13 +413,14 @@ fn tries_lines(out: &mut String, tries: &Tries) {
 /// Sparklines of the whole history, oldest to newest, squeezed to the terminal's `width`; none
 /// for fewer than two answers.
 fn trend_lines(out: &mut String, trend: &Trend, width: usize) {
-    let n = trend.findings.len();
+    let progress = &trend.progress;
+    let n = progress.findings.len();
     if n < 2 {
         return;
     }
     let off = &trend.seconds_off_budget;
-    let findings: Vec<f64> = trend.findings.iter().map(|&f| f as f64).collect();
-    let within: Vec<f64> = trend.parts_within.iter().map(|&w| w as f64).collect();
+    let findings: Vec<f64> = progress.findings.iter().map(|&f| f as f64).collect();
+    let within: Vec<f64> = progress.parts_within.iter().map(|&w| w as f64).collect();
     let marks = width
         .saturating_sub(TREND_LABEL + TREND_FIGURES)
         .max(TREND_MIN_MARKS);
@@ -442,17 +443,17 @@ fn trend_lines(out: &mut String, trend: &Trend, width: usize) {
     out.push_str(&format!(
         "  findings            {}  {} -> {}, {}\n",
         chart(&findings),
-        trend.findings[0],
-        trend.findings[n - 1],
+        progress.findings[0],
+        progress.findings[n - 1],
         direction(&findings)
     ));
     out.push_str(&format!(
         "  parts within budget {}  {}/{} -> {}/{}, {}\n",
         chart(&within),
-        trend.parts_within[0],
-        trend.parts_counted[0],
-        trend.parts_within[n - 1],
-        trend.parts_counted[n - 1],
+        progress.parts_within[0],
+        progress.parts_counted[0],
+        progress.parts_within[n - 1],
+        progress.parts_counted[n - 1],
         direction(&within)
     ));
 }
@@ -476,6 +477,30 @@ mod tests {
             followup: None,
             note: None,
             retry_of: None,
+        }
+    }
+
+    /// A session as `SavedSession::read` gives it back, started at `started`.
+    fn session(
+        id: &str,
+        started: &str,
+        end: SessionEnd,
+        answers: Vec<SavedAnswer>,
+    ) -> SavedSession {
+        SavedSession {
+            id: id.into(),
+            dir: id.into(),
+            started: started.into(),
+            end: Some(end),
+            answers,
+        }
+    }
+
+    /// Answer `number`, at 150 words a minute, as a try again at the answer `of` (`SESSION:N`).
+    fn retry(number: usize, text: &str, of: &str) -> SavedAnswer {
+        SavedAnswer {
+            retry_of: Some(of.into()),
+            ..answer(number, text, 150.0)
         }
     }
 
@@ -508,30 +533,28 @@ mod tests {
     #[test]
     fn the_history_lists_every_answer_and_the_trend_follows_them_in_order() {
         let sessions = vec![
-            SavedSession {
-                id: "2026-11-24_09-00-00".into(),
-                dir: "/x".into(),
-                started: "2026-11-24 09:00".into(),
-                end: Some(SessionEnd::Completed),
-                answers: vec![answer(1, SHORT, 150.0)],
-            },
-            SavedSession {
-                id: "2026-11-25_09-00-00".into(),
-                dir: "/y".into(),
-                started: "2026-11-25 09:00".into(),
-                end: Some(SessionEnd::Interrupted),
-                answers: vec![
+            session(
+                "2026-11-24_09-00-00",
+                "2026-11-24 09:00",
+                SessionEnd::Completed,
+                vec![answer(1, SHORT, 150.0)],
+            ),
+            session(
+                "2026-11-25_09-00-00",
+                "2026-11-25 09:00",
+                SessionEnd::Interrupted,
+                vec![
                     answer(1, FULL, 20.0),
                     SavedAnswer {
                         report: None,
                         ..answer(2, SHORT, 150.0)
                     },
                 ],
-            },
+            ),
         ];
         let history = build(&sessions);
         assert_eq!(
-            history.trend.findings.len(),
+            history.trend.progress.findings.len(),
             2,
             "unheard answers are not in the trend"
         );
@@ -562,19 +585,15 @@ mod tests {
 
     #[test]
     fn a_second_try_is_listed_with_the_answer_it_tried_again() {
-        let sessions = vec![SavedSession {
-            id: "2026-12-06_09-00-00".into(),
-            dir: "/x".into(),
-            started: "2026-12-06 09:00".into(),
-            end: Some(SessionEnd::Completed),
-            answers: vec![
+        let sessions = vec![session(
+            "2026-12-06_09-00-00",
+            "2026-12-06 09:00",
+            SessionEnd::Completed,
+            vec![
                 answer(1, SHORT, 150.0),
-                SavedAnswer {
-                    retry_of: Some("2026-12-06_09-00-00:1".into()),
-                    ..answer(2, FULL, 150.0)
-                },
+                retry(2, FULL, "2026-12-06_09-00-00:1"),
             ],
-        }];
+        )];
         let history = build(&sessions);
         let text = render_terminal(&history, 80);
         assert!(
@@ -594,36 +613,25 @@ mod tests {
         let first = "2026-12-06_09-00-00";
         let second = "2026-12-07_09-00-00";
         let sessions = vec![
-            SavedSession {
-                id: first.into(),
-                dir: "/x".into(),
-                started: "2026-12-06 09:00".into(),
-                end: Some(SessionEnd::Completed),
-                answers: vec![
+            session(
+                first,
+                "2026-12-06 09:00",
+                SessionEnd::Completed,
+                vec![
                     answer(1, SHORT, 150.0),
-                    SavedAnswer {
-                        retry_of: Some(format!("{first}:1")),
-                        ..answer(2, SHORT, 150.0)
-                    },
+                    retry(2, SHORT, &format!("{first}:1")),
                 ],
-            },
-            SavedSession {
-                id: second.into(),
-                dir: "/y".into(),
-                started: "2026-12-07 09:00".into(),
-                end: Some(SessionEnd::Completed),
-                answers: vec![
-                    SavedAnswer {
-                        retry_of: Some(format!("{first}:2")),
-                        ..answer(1, FULL, 150.0)
-                    },
+            ),
+            session(
+                second,
+                "2026-12-07 09:00",
+                SessionEnd::Completed,
+                vec![
+                    retry(1, FULL, &format!("{first}:2")),
                     // Not linked to anything known: no chain.
-                    SavedAnswer {
-                        retry_of: Some("1999-01-01_00-00-00:1".into()),
-                        ..answer(2, FULL, 150.0)
-                    },
+                    retry(2, FULL, "1999-01-01_00-00-00:1"),
                 ],
-            },
+            ),
         ];
         let history = build(&sessions);
         assert_eq!(history.tries.len(), 1);
@@ -655,12 +663,13 @@ mod tests {
     fn a_long_history_is_squeezed_to_fit_the_terminal() {
         // Five hundred answers, improving: each mark of the chart is the mean of a run.
         let sessions: Vec<SavedSession> = (0..500)
-            .map(|i| SavedSession {
-                id: format!("s{i}"),
-                dir: "/x".into(),
-                started: "2026-11-24 09:00".into(),
-                end: Some(SessionEnd::Completed),
-                answers: vec![answer(1, if i < 250 { SHORT } else { FULL }, 150.0)],
+            .map(|i| {
+                session(
+                    &format!("s{i}"),
+                    "2026-11-24 09:00",
+                    SessionEnd::Completed,
+                    vec![answer(1, if i < 250 { SHORT } else { FULL }, 150.0)],
+                )
             })
             .collect();
         let history = build(&sessions);

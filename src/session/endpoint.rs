@@ -221,6 +221,22 @@ mod tests {
             .collect()
     }
 
+    /// How many stretches the events closed: each is sent to be transcribed.
+    fn stretches_ended(events: &[EndpointEvent]) -> usize {
+        events
+            .iter()
+            .filter(|e| matches!(e, EndpointEvent::StretchEnded { .. }))
+            .count()
+    }
+
+    /// A detector that gives the candidate `no_speech_timeout_s` to start answering.
+    fn waiting_for_speech(no_speech_timeout_s: f64) -> EndOfAnswerDetector {
+        EndOfAnswerDetector::new(EndpointRules {
+            no_speech_timeout_s,
+            ..EndpointRules::default()
+        })
+    }
+
     fn ended(events: &[EndpointEvent]) -> Option<AnswerEnd> {
         events.iter().find_map(|e| match e {
             EndpointEvent::AnswerEnded(end) => Some(*end),
@@ -235,11 +251,7 @@ mod tests {
         assert!(events.contains(&EndpointEvent::SpeechStarted));
         events.extend(run(&mut d, false, 2.0));
         assert_eq!(ended(&events), None);
-        let stretches: Vec<_> = events
-            .iter()
-            .filter(|e| matches!(e, EndpointEvent::StretchEnded { .. }))
-            .collect();
-        assert_eq!(stretches.len(), 1);
+        assert_eq!(stretches_ended(&events), 1);
         let more = run(&mut d, true, 3.0);
         assert_eq!(ended(&more), None);
     }
@@ -284,20 +296,18 @@ mod tests {
 
     #[test]
     fn a_short_pause_closes_only_a_long_enough_stretch() {
-        let count = |events: &[EndpointEvent]| {
-            events
-                .iter()
-                .filter(|e| matches!(e, EndpointEvent::StretchEnded { .. }))
-                .count()
-        };
         let mut d = EndOfAnswerDetector::new(EndpointRules::default());
         let mut events = run(&mut d, true, 3.0);
         events.extend(run(&mut d, false, 0.8));
-        assert_eq!(count(&events), 0, "a phrase of 3 s waits for more");
+        assert_eq!(
+            stretches_ended(&events),
+            0,
+            "a phrase of 3 s waits for more"
+        );
         events.extend(run(&mut d, true, 6.0));
         events.extend(run(&mut d, false, 0.8));
         assert_eq!(
-            count(&events),
+            stretches_ended(&events),
             1,
             "9.8 s of speech and a short pause make a stretch"
         );
@@ -305,11 +315,7 @@ mod tests {
 
     #[test]
     fn nobody_speaking_ends_with_no_speech() {
-        let rules = EndpointRules {
-            no_speech_timeout_s: 5.0,
-            ..EndpointRules::default()
-        };
-        let mut d = EndOfAnswerDetector::new(rules);
+        let mut d = waiting_for_speech(5.0);
         let events = run(&mut d, false, 6.0);
         assert_eq!(ended(&events), Some(AnswerEnd::NoSpeech));
         assert!(!d.speech_started());
@@ -317,11 +323,7 @@ mod tests {
 
     #[test]
     fn a_cough_does_not_start_the_answer() {
-        let rules = EndpointRules {
-            no_speech_timeout_s: 5.0,
-            ..EndpointRules::default()
-        };
-        let mut d = EndOfAnswerDetector::new(rules);
+        let mut d = waiting_for_speech(5.0);
         let mut events = run(&mut d, true, 0.05);
         events.extend(run(&mut d, false, 6.0));
         assert_eq!(ended(&events), Some(AnswerEnd::NoSpeech));
@@ -336,11 +338,7 @@ mod tests {
         let mut d = EndOfAnswerDetector::new(rules);
         let events = run(&mut d, true, 70.0);
         assert_eq!(ended(&events), Some(AnswerEnd::MaxLength));
-        let stretches = events
-            .iter()
-            .filter(|e| matches!(e, EndpointEvent::StretchEnded { .. }))
-            .count();
-        assert_eq!(stretches, 3, "24 s + 24 s + the last 12 s");
+        assert_eq!(stretches_ended(&events), 3, "24 s + 24 s + the last 12 s");
         assert!(run(&mut d, true, 1.0).is_empty(), "nothing after the end");
     }
 

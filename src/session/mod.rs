@@ -559,9 +559,31 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    /// Audio from a script of (amplitude, seconds) segments, delivered as fast as it is read.
+    /// One step of what the candidate does in a scripted session.
+    #[derive(Clone, Copy)]
+    enum Turn {
+        /// Speaks for some seconds; transcribing that stretch gives the sentence.
+        Say(f64, &'static str),
+        /// Is silent for some seconds.
+        Quiet(f64),
+    }
+    use Turn::{Quiet, Say};
+
+    /// How loud the scripted candidate speaks.
+    const SPEECH: f32 = 0.3;
+
+    /// Sentences several scripted answers say.
+    const MISSED_LAUNCH: &str =
+        "I missed the launch date because I never told my manager the plan was slipping.";
+    const WEEKLY_NOTE: &str = "Since then I send a weekly risk note every Friday.";
+    const FIRST_WEEK: &str = "I would raise the risk in the first week.";
+    const WRONG_BUILD: &str = "I shipped the wrong build to the customer.";
+
+    /// Audio from a script of turns, delivered as fast as it is read, with what each stretch of
+    /// speech in it is heard as.
     struct ScriptedAudio {
         samples: Vec<f32>,
+        heard: VecDeque<&'static str>,
         position: usize,
         fail_at: Option<usize>,
         /// From this sample on, the source reports this many seconds lost (a busy machine).
@@ -569,15 +591,27 @@ mod tests {
     }
 
     impl ScriptedAudio {
-        fn new(script: &[(f32, f64)]) -> Self {
+        fn new(script: &[Turn]) -> Self {
             let samples = script
                 .iter()
-                .flat_map(|&(amp, s)| {
+                .flat_map(|&turn| {
+                    let (amp, s) = match turn {
+                        Say(s, _) => (SPEECH, s),
+                        Quiet(s) => (0.0, s),
+                    };
                     (0..(s * 16_000.0) as usize).map(move |i| if i % 2 == 0 { amp } else { -amp })
+                })
+                .collect();
+            let heard = script
+                .iter()
+                .filter_map(|turn| match turn {
+                    Say(_, sentence) => Some(*sentence),
+                    Quiet(_) => None,
                 })
                 .collect();
             ScriptedAudio {
                 samples,
+                heard,
                 position: 0,
                 fail_at: None,
                 lose_at: None,
@@ -676,16 +710,21 @@ mod tests {
         _data: tempfile::TempDir,
     }
 
-    fn run(audio: ScriptedAudio, speech: &[&'static str], count: usize) -> Outcome {
-        run_with_voice(audio, speech, count, RecordingVoice::default())
+    /// The transcript of an answer the test expects to have been heard and analysed.
+    fn transcript(answer: &AnswerRecord) -> &str {
+        &answer
+            .report
+            .as_ref()
+            .expect("the answer has a report")
+            .transcript
     }
 
-    fn run_with_voice(
-        audio: ScriptedAudio,
-        speech: &[&'static str],
-        count: usize,
-        voice: RecordingVoice,
-    ) -> Outcome {
+    fn run(script: &[Turn], count: usize) -> Outcome {
+        run_with(ScriptedAudio::new(script), count, RecordingVoice::default())
+    }
+
+    fn run_with(audio: ScriptedAudio, count: usize, voice: RecordingVoice) -> Outcome {
+        let speech = ScriptedSpeech(audio.heard.clone());
         let data = tempfile::tempdir().unwrap();
         let mut input = audio;
         let mut speaker = voice.clone();
@@ -697,9 +736,7 @@ mod tests {
         let mut session = Session {
             input: &mut input,
             voice: &mut speaker,
-            worker: TranscriptionWorker::start(Box::new(ScriptedSpeech(
-                speech.iter().copied().collect(),
-            ))),
+            worker: TranscriptionWorker::start(Box::new(speech)),
             encoder: &mut encoder,
             record,
             settings: SessionSettings {
@@ -731,35 +768,26 @@ mod tests {
         }
     }
 
-    const SPEECH: f32 = 0.3;
-
     #[test]
     fn a_thinking_pause_keeps_listening_and_the_answer_gets_a_report_and_a_followup() {
-        let audio = ScriptedAudio::new(&[
-            (0.0, 0.5),
-            (SPEECH, 3.0),
-            (0.0, 1.8),
-            (SPEECH, 3.0),
-            (0.0, 3.5),
-            (SPEECH, 2.0),
-            (0.0, 3.5),
-        ]);
         let outcome = run(
-            audio,
             &[
-                "I missed the launch date because I never told my manager the plan was slipping.",
-                "Since then I send a weekly risk note every Friday.",
-                "I would raise the risk in the first week.",
+                Quiet(0.5),
+                Say(3.0, MISSED_LAUNCH),
+                Quiet(1.8),
+                Say(3.0, WEEKLY_NOTE),
+                Quiet(3.5),
+                Say(2.0, FIRST_WEEK),
+                Quiet(3.5),
             ],
             1,
         );
         assert_eq!(outcome.end, SessionEnd::Completed);
         let answer = &outcome.answers[0];
         assert_eq!(answer.end, AnswerEnd::Silence);
-        let report = answer.report.as_ref().unwrap();
         assert!(
-            report.transcript.contains("launch date")
-                && report.transcript.contains("weekly risk note")
+            transcript(answer).contains("launch date")
+                && transcript(answer).contains("weekly risk note")
         );
         assert!(outcome.said[0].starts_with("Welcome"));
         assert_eq!(outcome.said[1], "Describe a time you failed.");
@@ -786,20 +814,14 @@ mod tests {
 
     #[test]
     fn saying_hint_gets_the_parts_and_the_question_again_and_the_answer_is_judged() {
-        let audio = ScriptedAudio::new(&[
-            (SPEECH, 1.0),
-            (0.0, 3.5),
-            (SPEECH, 3.0),
-            (0.0, 3.5),
-            (SPEECH, 2.0),
-            (0.0, 3.5),
-        ]);
         let outcome = run(
-            audio,
             &[
-                "Hint, please.",
-                "I missed the launch date because I never told my manager the plan was slipping.",
-                "I would raise the risk in the first week.",
+                Say(1.0, "Hint, please."),
+                Quiet(3.5),
+                Say(3.0, MISSED_LAUNCH),
+                Quiet(3.5),
+                Say(2.0, FIRST_WEEK),
+                Quiet(3.5),
             ],
             1,
         );
@@ -817,32 +839,25 @@ mod tests {
         assert!(outcome
             .printed
             .contains("A strong answer at the mid level has 4 parts"));
-        let report = outcome.answers[0].report.as_ref().unwrap();
-        assert!(report.transcript.contains("launch date"));
-        assert!(!report.transcript.contains("Hint"));
+        let heard = transcript(&outcome.answers[0]);
+        assert!(heard.contains("launch date"));
+        assert!(!heard.contains("Hint"));
         let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
         assert!(events.contains("\"hint_given\""));
     }
 
     #[test]
     fn saying_try_again_for_the_followup_answers_once_more_and_compares() {
-        let audio = ScriptedAudio::new(&[
-            (SPEECH, 3.0),
-            (0.0, 3.5),
-            (SPEECH, 1.0),
-            (0.0, 3.5),
-            (SPEECH, 3.0),
-            (0.0, 1.5),
-            (SPEECH, 3.0),
-            (0.0, 3.5),
-        ]);
         let outcome = run(
-            audio,
             &[
-                "I missed the launch date because I never told my manager the plan was slipping.",
-                "Try again.",
-                "I missed the launch date because I never told my manager the plan was slipping.",
-                "Since then I send a weekly risk note every Friday.",
+                Say(3.0, MISSED_LAUNCH),
+                Quiet(3.5),
+                Say(1.0, "Try again."),
+                Quiet(3.5),
+                Say(3.0, MISSED_LAUNCH),
+                Quiet(1.5),
+                Say(3.0, WEEKLY_NOTE),
+                Quiet(3.5),
             ],
             1,
         );
@@ -863,12 +878,7 @@ mod tests {
             Some(format!("{session}:1").as_str())
         );
         assert!(second.comparison.is_some());
-        assert!(second
-            .report
-            .as_ref()
-            .unwrap()
-            .transcript
-            .contains("weekly risk note"));
+        assert!(transcript(second).contains("weekly risk note"));
         assert!(outcome
             .said
             .contains(&"Let's try that again. Describe a time you failed.".to_string()));
@@ -882,19 +892,14 @@ mod tests {
 
     #[test]
     fn pressing_r_at_the_followup_asks_the_question_again_at_once() {
-        let audio = ScriptedAudio::new(&[
-            (SPEECH, 3.0),
-            (0.0, 3.5),
-            (0.0, 0.5),
-            (SPEECH, 3.0),
-            (0.0, 3.5),
-        ]);
-        let outcome = run_with_voice(
-            audio,
-            &[
-                "I missed the launch date because I never told my manager the plan was slipping.",
-                "Since then I send a weekly risk note every Friday.",
-            ],
+        let outcome = run_with(
+            ScriptedAudio::new(&[
+                Say(3.0, MISSED_LAUNCH),
+                Quiet(3.5),
+                Quiet(0.5),
+                Say(3.0, WEEKLY_NOTE),
+                Quiet(3.5),
+            ]),
             1,
             RecordingVoice::pressing_r_at_the_followup(),
         );
@@ -912,20 +917,14 @@ mod tests {
         let (first, second) = (&outcome.answers[0], &outcome.answers[1]);
         assert!(first.followup.is_none(), "the key press is not a reply");
         assert!(second.retry_of.is_some() && second.comparison.is_some());
-        assert!(second
-            .report
-            .as_ref()
-            .unwrap()
-            .transcript
-            .contains("weekly risk note"));
+        assert!(transcript(second).contains("weekly risk note"));
         let events = std::fs::read_to_string(outcome.dir.join("events.jsonl")).unwrap();
         assert!(events.contains(r#""by":"key""#), "{events}");
     }
 
     #[test]
     fn nobody_answering_repeats_the_question_once_then_moves_on() {
-        let audio = ScriptedAudio::new(&[(0.0, 3.5), (0.0, 3.5), (0.0, 10.0)]);
-        let outcome = run(audio, &[], 1);
+        let outcome = run(&[Quiet(3.5), Quiet(3.5), Quiet(10.0)], 1);
         assert_eq!(outcome.said[1], "Describe a time you failed.");
         assert!(outcome.said[2].starts_with("Take your time."));
         assert!(outcome.said.iter().any(|s| s == "Let's move on."));
@@ -935,10 +934,13 @@ mod tests {
 
     #[test]
     fn saying_that_is_my_answer_ends_the_answer_at_once() {
-        let audio = ScriptedAudio::new(&[(SPEECH, 2.0), (0.0, 1.5), (SPEECH, 20.0), (0.0, 4.0)]);
         let outcome = run(
-            audio,
-            &["I broke the build and that's my answer.", "more words"],
+            &[
+                Say(2.0, "I broke the build and that's my answer."),
+                Quiet(1.5),
+                Say(20.0, "more words"),
+                Quiet(4.0),
+            ],
             1,
         );
         assert_eq!(outcome.answers[0].end, AnswerEnd::Phrase);
@@ -946,9 +948,11 @@ mod tests {
 
     #[test]
     fn a_device_fault_keeps_the_answer_and_ends_the_session() {
-        let mut audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 1.0), (SPEECH, 3.0), (0.0, 5.0)]);
+        // The second stretch is cut off by the fault before it is heard.
+        let mut audio =
+            ScriptedAudio::new(&[Say(3.0, WRONG_BUILD), Quiet(1.0), Say(3.0, ""), Quiet(5.0)]);
         audio.fail_at = Some(16_000 * 5);
-        let outcome = run(audio, &["I shipped the wrong build to the customer."], 2);
+        let outcome = run_with(audio, 2, RecordingVoice::default());
         assert_eq!(outcome.end, SessionEnd::InputEnded);
         let answer = &outcome.answers[0];
         assert!(answer
@@ -956,20 +960,15 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("headset unplugged"));
-        assert!(answer
-            .report
-            .as_ref()
-            .unwrap()
-            .transcript
-            .contains("wrong build"));
+        assert!(transcript(answer).contains("wrong build"));
         assert_eq!(outcome.answers.len(), 1);
     }
 
     #[test]
     fn audio_lost_to_a_busy_machine_is_told_and_noted_and_the_answer_still_counts() {
-        let mut audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 5.0)]);
+        let mut audio = ScriptedAudio::new(&[Say(3.0, WRONG_BUILD), Quiet(5.0)]);
         audio.lose_at = Some((16_000 * 2, 1.5));
-        let outcome = run(audio, &["I shipped the wrong build to the customer."], 1);
+        let outcome = run_with(audio, 1, RecordingVoice::default());
         let gap = "1.5 s of the answer were lost";
         assert!(outcome.printed.contains(gap), "{}", outcome.printed);
         let answer = &outcome.answers[0];
@@ -984,8 +983,7 @@ mod tests {
 
     #[test]
     fn an_answer_heard_whole_has_no_note() {
-        let audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 5.0)]);
-        let outcome = run(audio, &["I shipped the wrong build to the customer."], 1);
+        let outcome = run(&[Say(3.0, WRONG_BUILD), Quiet(5.0)], 1);
         assert_eq!(outcome.answers[0].note, None);
         assert!(
             !outcome.printed.contains("were lost"),
@@ -996,14 +994,14 @@ mod tests {
 
     #[test]
     fn a_failing_speech_service_prints_every_line_and_the_session_goes_on() {
-        let audio = ScriptedAudio::new(&[(SPEECH, 3.0), (0.0, 3.5), (SPEECH, 2.0), (0.0, 3.5)]);
+        let audio = ScriptedAudio::new(&[
+            Say(3.0, "I shipped the wrong build."),
+            Quiet(3.5),
+            Say(2.0, "I would test first."),
+            Quiet(3.5),
+        ]);
         let broken = RecordingVoice(Arc::default(), true, None);
-        let outcome = run_with_voice(
-            audio,
-            &["I shipped the wrong build.", "I would test first."],
-            1,
-            broken,
-        );
+        let outcome = run_with(audio, 1, broken);
         assert_eq!(outcome.end, SessionEnd::Completed);
         assert!(outcome.answers[0].report.is_some());
         for line in &outcome.said {
