@@ -12,7 +12,7 @@ pub mod library;
 pub mod models;
 pub mod paths;
 mod report;
-pub mod session;
+mod session;
 pub mod speech;
 pub mod stdout;
 mod store;

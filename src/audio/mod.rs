@@ -2,9 +2,9 @@
 //! microphone or a file played in its place (`capture`), and which frames hold speech (`vad`);
 //! a recording whose writer died made whole again (`repair`).
 
-pub mod capture;
-pub mod repair;
-pub mod vad;
+pub(crate) mod capture;
+pub(crate) mod repair;
+pub(crate) mod vad;
 mod wav;
 
 pub use wav::*;

@@ -74,7 +74,7 @@ mod tests {
         let mut wav = record.start_recording("answer-1.wav").unwrap();
         wav.append(&vec![0.25; 16_000]).unwrap();
         wav.append(&vec![0.25; 9_000]).unwrap();
-        let path = wav.path().to_path_buf();
+        let path = dir.path().join("answer-1.wav");
         // What `kill -9` leaves: no finalize, buffered samples lost, header one flush behind.
         std::mem::forget(wav);
         let before = hound::WavReader::open(&path).unwrap().duration();
