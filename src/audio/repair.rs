@@ -74,7 +74,7 @@ mod tests {
         let mut wav = record.start_recording("answer-1.wav").unwrap();
         wav.append(&vec![0.25; 16_000]).unwrap();
         wav.append(&vec![0.25; 9_000]).unwrap();
-        let path = dir.path().join("answer-1.wav");
+        let path = record.dir().join("answer-1.wav");
         // What `kill -9` leaves: no finalize, buffered samples lost, header one flush behind.
         std::mem::forget(wav);
         let before = hound::WavReader::open(&path).unwrap().duration();
@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn a_file_that_is_not_a_wav_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("answer-1.wav");
+        let path = record.dir().join("answer-1.wav");
         std::fs::write(&path, b"not audio at all").unwrap();
         let error = repair_wav_header(&path).unwrap_err().to_string();
         assert!(error.contains("not a WAV"), "{error}");

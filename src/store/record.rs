@@ -237,7 +237,7 @@ mod tests {
         let mut wav = record.start_recording("answer-1.wav").unwrap();
         wav.append(&vec![0.25; 16_000 * 2 + 100]).unwrap();
         // Not finished: the header written at the last flush already covers two seconds.
-        let reader = hound::WavReader::open(dir.path().join("answer-1.wav")).unwrap();
+        let reader = hound::WavReader::open(record.dir().join("answer-1.wav")).unwrap();
         assert!(reader.duration() >= 32_000, "{}", reader.duration());
         let path = wav.finish().unwrap();
         assert_eq!(hound::WavReader::open(path).unwrap().duration(), 32_100);
