@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn a_file_that_is_not_a_wav_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let path = record.dir().join("answer-1.wav");
+        let path = dir.path().join("answer-1.wav");
         std::fs::write(&path, b"not audio at all").unwrap();
         let error = repair_wav_header(&path).unwrap_err().to_string();
         assert!(error.contains("not a WAV"), "{error}");
