@@ -122,13 +122,26 @@ impl WhisperTuning {
 /// Encoder frames per second of audio (1500 for whisper's 30 s window).
 const AUDIO_CTX_PER_S: f64 = 50.0;
 
-/// Smallest encoder window used: much smaller windows make decoding unstable (whisper.cpp #1117).
-const MIN_AUDIO_CTX: i32 = 750;
+/// Smallest encoder window used (15 s, to a whole step): much smaller windows make decoding
+/// unstable (whisper.cpp #1117).
+const MIN_AUDIO_CTX: i32 = 752;
 
-/// The encoder window for a chunk: its length plus a second of margin, within whisper's limits.
+/// The longest encoder window: whisper's 30 s.
+const MAX_AUDIO_CTX: i32 = 1500;
+
+/// Encoder windows are whole multiples of this many frames. ggml's tiled matrix kernels
+/// (llamafile's sgemm) take an attention product only when the window's length divides into
+/// their tiles (16 f16 values to a register with AVX-512, 8 with AVX2); any other length falls
+/// back to one dot product per row, which took 30 % of a transcription.
+const AUDIO_CTX_STEP: i32 = 16;
+
+/// The encoder window for a chunk: its length plus a second of margin, rounded up to a whole
+/// number of `AUDIO_CTX_STEP`s, within whisper's limits.
 pub fn audio_ctx_for(samples: usize) -> i32 {
     let seconds = samples as f64 / f64::from(SAMPLE_RATE) + 1.0;
-    ((seconds * AUDIO_CTX_PER_S).ceil() as i32).clamp(MIN_AUDIO_CTX, 1500)
+    let needed = ((seconds * AUDIO_CTX_PER_S).ceil() as i32).clamp(MIN_AUDIO_CTX, MAX_AUDIO_CTX);
+    let stepped = (needed + AUDIO_CTX_STEP - 1) / AUDIO_CTX_STEP * AUDIO_CTX_STEP;
+    stepped.min(MAX_AUDIO_CTX)
 }
 
 /// A loaded whisper.cpp model with one decoding state, reused across calls.
@@ -672,8 +685,18 @@ mod tests {
     #[test]
     fn the_encoder_window_fits_the_chunk_within_limits() {
         assert_eq!(audio_ctx_for(16_000 * 2), MIN_AUDIO_CTX);
-        assert_eq!(audio_ctx_for(16_000 * 19), 1000);
+        // 20 s with the margin: 1000 frames, rounded up to the next whole step.
+        assert_eq!(audio_ctx_for(16_000 * 19), 1008);
+        // Past the last whole step below 1500, the window is whisper's whole 30 s.
+        assert_eq!(audio_ctx_for(16_000 * 28), 1456);
+        assert_eq!(audio_ctx_for(16_000 * 28 + 11_200), 1488);
+        assert_eq!(audio_ctx_for(16_000 * 29), 1500);
         assert_eq!(audio_ctx_for(16_000 * 40), 1500);
+        for seconds in 1..29 {
+            let ctx = audio_ctx_for(16_000 * seconds);
+            assert_eq!(ctx % AUDIO_CTX_STEP, 0, "{seconds} s: {ctx}");
+            assert!(f64::from(ctx) >= (seconds as f64 + 1.0) * AUDIO_CTX_PER_S);
+        }
     }
 
     #[test]
