@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use rehearse::app::cli::WhisperArgs;
+use rehearse::app::cli::{Logging, WhisperArgs};
 
 use crate::Split;
 
@@ -14,9 +14,8 @@ use crate::Split;
     about = "The judge's development tools for rehearse: score it on the labelled corpus, retrain its weights"
 )]
 pub struct Cli {
-    /// Show what is being done (repeat for more detail).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    #[command(flatten)]
+    pub logging: Logging,
 
     #[command(subcommand)]
     pub command: Command,

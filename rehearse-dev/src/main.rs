@@ -6,7 +6,7 @@ use rehearse_dev::commands;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    app::init_logging(cli.verbose);
+    app::init_logging(&cli.logging);
     app::exit_code(match cli.command {
         Command::Eval(args) => commands::eval(&args),
         Command::Train(args) => commands::train(&args),

@@ -17,12 +17,20 @@ with whisper.cpp, and tells you where your time went and what your answer lacks.
 Nothing leaves your machine."
 )]
 pub struct Cli {
-    /// Show what rehearse is doing (repeat for more detail).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    #[command(flatten)]
+    pub logging: Logging,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How much to log, `-v` repeated: the same flag for `rehearse` and `rehearse-dev`
+/// (`app::init_logging` reads it).
+#[derive(Debug, Args)]
+pub struct Logging {
+    /// Show what is being done (repeat for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]

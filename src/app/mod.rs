@@ -58,7 +58,7 @@ fn one_line(error: &anyhow::Error) -> String {
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<()> {
-    init_logging(cli.verbose);
+    init_logging(&cli.logging);
     match cli.command {
         Command::Transcribe(args) => transcribe::transcribe(&args),
         Command::Analyze(args) => transcribe::analyze(&args),
@@ -95,8 +95,8 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// Logs go to stderr; whisper.cpp's own chatter only shows with -vv.
-pub fn init_logging(verbose: u8) {
-    let filter = match verbose {
+pub fn init_logging(logging: &cli::Logging) {
+    let filter = match logging.verbose {
         0 => "warn,whisper_rs=error",
         1 => "info,whisper_rs=warn",
         _ => "debug",
