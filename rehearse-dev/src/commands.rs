@@ -9,7 +9,7 @@ use crate::cli::{EvalArgs, TrainArgs};
 use crate::{eval as corpus_eval, spoken};
 use crate::{CorpusAnswer, Split};
 use rehearse::app::cli::WhisperArgs;
-use rehearse::models::sentence::{self, MiniLm};
+use rehearse::models::sentence::{self, WordPieces};
 use rehearse::models::{self};
 use rehearse::outln;
 use rehearse::paths;
@@ -187,8 +187,8 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     outln!("{} training answers also {description}", heard.len())?;
     answers.extend(heard);
     if let Some(file) = &args.export_sentences {
-        let model = MiniLm::load(&sentence::sentence_model_dir()?)?;
-        return crate::train::export_sentences(&answers, file, &|text| model.word_pieces(text));
+        let pieces = WordPieces::load(&sentence::sentence_model_dir()?)?;
+        return crate::train::export_sentences(&answers, file, &|text| pieces.of(text));
     }
     let mut encoder = load_sentence_model()?;
     crate::train::run(&args.corpus, &answers, &args.out, &mut encoder)

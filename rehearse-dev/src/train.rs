@@ -205,7 +205,7 @@ fn sentence_labels(answer: &CorpusAnswer) -> (Vec<usize>, Option<Vec<Vec<bool>>>
 }
 
 /// `rehearse-dev train --export-sentences`: writes the training split's sentences, one JSON line
-/// each (author, answer, word pieces, part, properties) in answer order, for the sentence
+/// each (author, answer, text, word pieces, part, properties) in answer order, for the sentence
 /// adapter's fine-tune
 /// (`scripts/train/finetune_adapter.py`). Only training authors: the adapter never sees a test
 /// answer.
@@ -222,6 +222,7 @@ pub fn export_sentences(
             let line = serde_json::json!({
                 "author": answer.author,
                 "answer": index,
+                "text": sentence,
                 "word_pieces": word_pieces(sentence)?,
                 "part": parts[i],
                 "properties": properties.as_ref().map(|p| &p[i]),

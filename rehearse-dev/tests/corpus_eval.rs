@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use rehearse::analysis::{ContentCheck, Judge, Property};
-use rehearse::models::sentence::{CachedEncoder, MiniLm, SENTENCE_MODEL_NAME};
+use rehearse::models::sentence::{CachedEncoder, SentenceModel, SENTENCE_MODEL_NAME};
 use rehearse_dev::eval::{agreement, evaluate_all};
 use rehearse_dev::train;
 use rehearse_dev::{
@@ -18,13 +18,14 @@ fn corpus_root() -> &'static Path {
 }
 
 /// One sentence model for the whole binary, so the training and test sets are encoded once.
-fn encoder() -> &'static Mutex<CachedEncoder<MiniLm>> {
-    static ENCODER: OnceLock<Mutex<CachedEncoder<MiniLm>>> = OnceLock::new();
+fn encoder() -> &'static Mutex<CachedEncoder<SentenceModel>> {
+    static ENCODER: OnceLock<Mutex<CachedEncoder<SentenceModel>>> = OnceLock::new();
     ENCODER.get_or_init(|| {
         let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .join("models")
             .join(SENTENCE_MODEL_NAME);
-        let model = MiniLm::load(&dir).expect("the sentence model is provisioned by setup.sh");
+        let model =
+            SentenceModel::load(&dir).expect("the sentence model is provisioned by setup.sh");
         Mutex::new(CachedEncoder::new(model))
     })
 }

@@ -1,4 +1,5 @@
-"""Fine-tunes the sentence model (all-MiniLM-L6-v2) for the judge: low-rank adapters on every
+"""Fine-tunes the sentence model (all-MiniLM-L6-v2, or all-mpnet-base-v2: the folder's
+config.json says which) for the judge: low-rank adapters on every
 attention and feed-forward matrix, trained to read each training sentence's part and
 properties from its mean-pooled unit vector. Writes the adapter that rehearse adds to the base
 weights at load time (src/models/sentence.rs): for each adapted matrix W, A [rank, in] and
@@ -6,7 +7,8 @@ B [out, rank] (scale folded in), so W' = W + B A.
 
     finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE] [--context]
 
-SENTENCES comes from `rehearse-dev train CORPUS --export-sentences FILE` (training authors only).
+SENTENCES comes from `rehearse-dev train CORPUS --export-sentences FILE` (training authors only),
+run with $REHEARSE_SENTENCE_MODEL naming MODEL_DIR, so the word pieces are that model's.
 --hold-out leaves authors out of the fine-tune (to measure what it buys on unseen writers);
 --vectors writes each exported sentence's new vector, one JSON list per line.
 --context trains the encoder through a small bidirectional GRU over each whole answer (the
@@ -51,9 +53,39 @@ CHUNK = 16
 SEED = 21
 PARTS = 5
 PROPERTIES = 11
-LAYERS, HIDDEN, HEADS = 6, 384, 12
-TARGETS = ["attention.self.query", "attention.self.key", "attention.self.value",
-           "attention.output.dense", "intermediate.dense", "output.dense"]
+# The shape of the sentence model, set from its config.json (configure): BERT (all-MiniLM-L6-v2)
+# or MPNet (all-mpnet-base-v2), with the matrices the adapter updates in each layer.
+LAYERS, HIDDEN, HEADS, EPS, MPNET = 6, 384, 12, 1e-12, False
+BERT_TARGETS = ["attention.self.query", "attention.self.key", "attention.self.value",
+                "attention.output.dense", "intermediate.dense", "output.dense"]
+MPNET_TARGETS = ["attention.attn.q", "attention.attn.k", "attention.attn.v",
+                 "attention.attn.o", "intermediate.dense", "output.dense"]
+TARGETS = BERT_TARGETS
+# MPNet: positions count from its padding id; attention scores get a bias by relative distance
+# (src/models/mpnet.rs).
+MPNET_PAD, MPNET_BUCKETS, MPNET_MAX_DISTANCE = 1, 32, 128
+
+
+def configure(model_dir):
+    global LAYERS, HIDDEN, HEADS, EPS, MPNET, TARGETS
+    config = json.load(open(f"{model_dir}/config.json"))
+    LAYERS, HIDDEN, HEADS = config["num_hidden_layers"], config["hidden_size"], config["num_attention_heads"]
+    MPNET = config.get("model_type") == "mpnet"
+    EPS = config.get("layer_norm_eps", 1e-12)
+    TARGETS = MPNET_TARGETS if MPNET else BERT_TARGETS
+
+
+def relative_buckets(length):
+    """[length, length] bias buckets of each key relative to each query, as MPNet computes them."""
+    position = torch.arange(length)
+    n = -(position[None, :] - position[:, None])
+    half = MPNET_BUCKETS // 2
+    side = (n < 0).long() * half
+    n = n.abs()
+    exact = half // 2
+    large = exact + (torch.log(n.float().clamp_min(1) / exact) / math.log(MPNET_MAX_DISTANCE / exact)
+                     * (half - exact)).long()
+    return side + torch.where(n < exact, n, large.clamp_max(half - 1))
 
 
 def read_safetensors(path):
@@ -104,8 +136,9 @@ class Adapted(nn.Module):
 
 
 class Encoder(nn.Module):
-    """BERT as candle-transformers runs it (erf GELU, layer norm eps 1e-12), then the masked
-    mean and unit length, as src/models/sentence.rs does."""
+    """BERT as candle-transformers runs it (erf GELU, layer norm eps 1e-12), or MPNet as
+    src/models/mpnet.rs does, then the masked mean and unit length, as src/models/sentence.rs
+    does."""
 
     def __init__(self, weights):
         super().__init__()
@@ -118,23 +151,31 @@ class Encoder(nn.Module):
         return self.adapted[f"{i}_{target.replace('.', '_')}"](x)
 
     def norm(self, x, prefix):
-        return F.layer_norm(x, (HIDDEN,), self.w[prefix + ".LayerNorm.weight"], self.w[prefix + ".LayerNorm.bias"], 1e-12)
+        return F.layer_norm(x, (HIDDEN,), self.w[prefix + ".LayerNorm.weight"], self.w[prefix + ".LayerNorm.bias"], EPS)
 
     def forward(self, ids, mask):
         n, length = ids.shape
         w = self.w
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length][None]
-             + w["embeddings.token_type_embeddings.weight"][0])
-        x = self.norm(x, "embeddings")
         masked = (1.0 - mask[:, None, None, :].float()) * -1e4
+        if MPNET:
+            positions = torch.cumsum(mask, 1) * mask + MPNET_PAD
+            x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
+            bias = w["encoder.relative_attention_bias.weight"][relative_buckets(length)].permute(2, 0, 1)[None]
+            masked = masked + bias
+            q_name, k_name, v_name, o_name, o_norm = (*TARGETS[:4], "attention")
+        else:
+            x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length][None]
+                 + w["embeddings.token_type_embeddings.weight"][0])
+            q_name, k_name, v_name, o_name, o_norm = (*TARGETS[:4], "attention.output")
+        x = self.norm(x, "embeddings")
         width = HIDDEN // HEADS
         for i in range(LAYERS):
             heads = lambda t: self.linear(i, t, x).view(n, length, HEADS, width).transpose(1, 2)
-            q, k, v = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
+            q, k, v = heads(q_name), heads(k_name), heads(v_name)
             attention = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(width) + masked, -1)
             context = (attention @ v).transpose(1, 2).reshape(n, length, HIDDEN)
             drop = lambda t: F.dropout(t, DROPOUT, self.training)
-            x = self.norm(drop(self.linear(i, "attention.output.dense", context)) + x, f"encoder.layer.{i}.attention.output")
+            x = self.norm(drop(self.linear(i, o_name, context)) + x, f"encoder.layer.{i}.{o_norm}")
             inner = F.gelu(self.linear(i, "intermediate.dense", x))
             x = self.norm(drop(self.linear(i, "output.dense", inner)) + x, f"encoder.layer.{i}.output")
         m = mask[..., None].float()
@@ -237,6 +278,7 @@ def main():
     parser.add_argument("--vectors")
     parser.add_argument("--context", action="store_true")
     args = parser.parse_args()
+    configure(args.model_dir)
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
     rng = random.Random(SEED)

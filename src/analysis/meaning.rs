@@ -568,7 +568,7 @@ const PART_WORDS: [&str; 5] = [
 mod tests {
     use super::*;
     use crate::analysis::{sentence_texts, SentenceEncoder};
-    use crate::models::sentence::{MiniLm, SENTENCE_MODEL_NAME};
+    use crate::models::sentence::{SentenceModel, SENTENCE_MODEL_NAME};
     use crate::transcript::paced::timed_transcript;
 
     /// A short answer written for this test (not from the corpus), one sentence per property
@@ -590,7 +590,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("models")
             .join(SENTENCE_MODEL_NAME);
-        let mut model = MiniLm::load(&dir).expect("the sentence model is provisioned");
+        let mut model = SentenceModel::load(&dir).expect("the sentence model is provisioned");
         let transcript = timed_transcript(text, 150.0);
         let texts = sentence_texts(&transcript);
         assert_eq!(texts.len(), sentence_count, "{texts:?}");

@@ -199,11 +199,11 @@ pub fn judge_reply_with(
 
 /// The real sentence model, as `scripts/setup.sh` provisions it, for the analysis's tests.
 #[cfg(test)]
-pub(crate) fn provisioned_sentence_model() -> crate::models::sentence::MiniLm {
+pub(crate) fn provisioned_sentence_model() -> crate::models::sentence::SentenceModel {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("models")
         .join(crate::models::sentence::SENTENCE_MODEL_NAME);
-    crate::models::sentence::MiniLm::load(&dir).expect("the sentence model is provisioned")
+    crate::models::sentence::SentenceModel::load(&dir).expect("the sentence model is provisioned")
 }
 
 /// Career level of the candidate; changes stakes expectations and follow-ups.
@@ -692,7 +692,7 @@ mod tests {
         assert!(!report.findings.iter().any(|f| f.code == "no_evidence"));
     }
 
-    fn sentence_model() -> crate::models::sentence::MiniLm {
+    fn sentence_model() -> crate::models::sentence::SentenceModel {
         super::provisioned_sentence_model()
     }
 

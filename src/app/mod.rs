@@ -11,7 +11,7 @@ use anyhow::Result;
 use crate::analysis::{AnalysisOptions, Framework, Level};
 use crate::app::config::{Config, Settings};
 use crate::library::FrameworkLibrary;
-use crate::models::sentence::{self, CachedEncoder, MiniLm};
+use crate::models::sentence::{self, CachedEncoder, SentenceModel};
 use crate::paths;
 use crate::speech::transcribe::{WhisperSpeechToText, WhisperTuning};
 use crate::stdout;
@@ -143,13 +143,13 @@ pub fn load_whisper_tuned(
 
 /// The sentence model, loaded once per command; sentences already encoded (while a session
 /// listens) are not encoded again.
-pub type Encoder = CachedEncoder<MiniLm>;
+pub type Encoder = CachedEncoder<SentenceModel>;
 
 /// Loads the sentence model the analysis reads meaning with.
 pub fn load_sentence_model() -> Result<Encoder> {
     let dir = sentence::sentence_model_dir()?;
     tracing::info!(model = %dir.display(), "loading the sentence model");
-    Ok(CachedEncoder::new(MiniLm::load(&dir)?))
+    Ok(CachedEncoder::new(SentenceModel::load(&dir)?))
 }
 
 impl From<LevelArg> for Level {

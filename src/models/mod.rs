@@ -2,6 +2,7 @@
 //! faster-whisper (CTranslate2) directories; and the sentence model the analysis reads meaning with.
 
 pub mod fetch;
+pub mod mpnet;
 pub mod sentence;
 
 use std::path::{Path, PathBuf};

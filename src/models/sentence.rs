@@ -16,6 +16,7 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 pub use crate::analysis::SentenceEncoder;
 use crate::analysis::VECTOR_DIMS;
+use crate::models::mpnet::{mean_pooled_unit, MpnetConfig, MpnetModel};
 use crate::paths;
 
 /// Moves the sentence model for one run (a directory), as `$REHEARSE_MODEL` moves Whisper's.
@@ -165,24 +166,99 @@ impl SimpleBackend for AdaptedWeights {
     }
 }
 
-/// all-MiniLM-L6-v2 on the CPU, with the task adapter: word pieces, six transformer layers, the
-/// mean of the token vectors over the attention mask, then unit length (how the model was
+/// A sentence model's tokenizer alone, for the adapter's fine-tune (`rehearse-dev train
+/// --export-sentences`): it reads any model folder with a `tokenizer.json` (MiniLM's, or a
+/// candidate encoder's), without loading the weights.
+pub struct WordPieces(Tokenizer);
+
+impl WordPieces {
+    pub fn load(dir: &Path) -> Result<WordPieces> {
+        let path = dir.join("tokenizer.json");
+        let mut tokenizer = Tokenizer::from_file(&path)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("cannot read the tokenizer {}; {FIX}", path.display()))?;
+        // Some models ship their tokenizer padding every sentence to a fixed length.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("cannot read the tokenizer {}; {FIX}", path.display()))?;
+        Ok(WordPieces(tokenizer))
+    }
+
+    /// The sentence's word pieces as the model reads them, its start and end markers included.
+    pub fn of(&self, text: &str) -> Result<Vec<u32>> {
+        let encoding = self.0.encode(text, true).map_err(|e| {
+            anyhow::anyhow!("the sentence model cannot split a sentence into word pieces: {e}")
+        })?;
+        Ok(encoding.get_ids().to_vec())
+    }
+}
+
+/// The model folder's `config.json`.
+fn read_config(dir: &Path) -> Result<serde_json::Value> {
+    let damaged = || {
+        format!(
+            "the sentence model's config.json at {} cannot be read; {FIX}",
+            dir.display()
+        )
+    };
+    let text = std::fs::read_to_string(dir.join("config.json")).with_context(damaged)?;
+    serde_json::from_str(&text).with_context(damaged)
+}
+
+/// The length of the vectors the model in `dir` makes, from its config.
+fn dims_of(config: &serde_json::Value, dir: &Path) -> Result<usize> {
+    config
+        .get("hidden_size")
+        .and_then(serde_json::Value::as_u64)
+        .map(|n| n as usize)
+        .with_context(|| {
+            format!(
+                "the sentence model's config.json at {} names no hidden_size; {FIX}",
+                dir.display()
+            )
+        })
+}
+
+/// The network a sentence model folder holds, by its `config.json`'s `model_type`: BERT
+/// (all-MiniLM-L6-v2, the shipped one) or MPNet (all-mpnet-base-v2, the larger candidate that
+/// reads new authors better in validation; docs/experiments.md, E30).
+enum Network {
+    Bert(BertModel),
+    Mpnet(MpnetModel),
+}
+
+/// A sentence model on the CPU, with the task adapter: word pieces, the transformer layers, the
+/// mean of the piece vectors over the attention mask, then unit length (how both models were
 /// trained to be used).
-pub struct MiniLm {
-    model: BertModel,
+pub struct SentenceModel {
+    network: Network,
+    dims: usize,
     tokenizer: Tokenizer,
     device: Device,
 }
 
-impl MiniLm {
-    /// Loads the model from a checked directory. The weights are memory-mapped, so start-up
-    /// reads only the header.
-    pub fn load(dir: &Path) -> Result<MiniLm> {
-        MiniLm::load_adapted(dir, ADAPTER)
+impl SentenceModel {
+    /// Loads the shipped model from a checked directory with the shipped adapter. Its vectors
+    /// must have the dimensions the judge was trained on.
+    pub fn load(dir: &Path) -> Result<SentenceModel> {
+        check_sentence_model(dir, false)?;
+        let dims = dims_of(&read_config(dir)?, dir)?;
+        if dims != VECTOR_DIMS {
+            bail!(
+                "the sentence model at {} makes {dims}-dimension vectors, but the judge reads                  {VECTOR_DIMS}; {FIX} (or point {SENTENCE_MODEL_ENV} at {SENTENCE_MODEL_NAME})",
+                dir.display()
+            );
+        }
+        SentenceModel::load_adapted(dir, ADAPTER)
     }
 
     /// Loads the model from a checked directory with `adapter`'s updates added to its weights.
-    fn load_adapted(dir: &Path, adapter: &[u8]) -> Result<MiniLm> {
+    fn load_adapted(dir: &Path, adapter: &[u8]) -> Result<SentenceModel> {
         check_sentence_model(dir, false)?;
         let damaged = |what: &str| {
             format!(
@@ -190,20 +266,25 @@ impl MiniLm {
                 dir.display()
             )
         };
-        let config_text = std::fs::read_to_string(dir.join("config.json"))
-            .with_context(|| damaged("config.json"))?;
-        let config: BertConfig =
-            serde_json::from_str(&config_text).with_context(|| damaged("config.json"))?;
-        if config.hidden_size != VECTOR_DIMS {
-            bail!("{}", damaged("config.json (not a 384-dimension model)"));
-        }
+        let config = read_config(dir)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| damaged("tokenizer.json"))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..PaddingParams::default()
-        }));
+        // Pad each batch to its longest sentence, with the model's own padding piece where its
+        // tokenizer names one (MPNet's is not BERT's).
+        let padding = match tokenizer.get_padding() {
+            Some(own) => PaddingParams {
+                strategy: PaddingStrategy::BatchLongest,
+                pad_id: own.pad_id,
+                pad_token: own.pad_token.clone(),
+                ..PaddingParams::default()
+            },
+            None => PaddingParams {
+                strategy: PaddingStrategy::BatchLongest,
+                ..PaddingParams::default()
+            },
+        };
+        tokenizer.with_padding(Some(padding));
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS,
@@ -220,20 +301,34 @@ impl MiniLm {
         let adapted = AdaptedWeights::new(base, adapter, &device)
             .context("the shipped sentence adapter cannot be read; rebuild rehearse")?;
         let vb = VarBuilder::from_backend(Box::new(adapted), DType::F32, device.clone());
-        let model = BertModel::load(vb, &config).with_context(|| damaged("model.safetensors"))?;
-        Ok(MiniLm {
-            model,
+        let dims = dims_of(&config, dir)?;
+        let network = match config.get("model_type").and_then(|t| t.as_str()) {
+            Some("mpnet") => {
+                let config: MpnetConfig =
+                    serde_json::from_value(config).with_context(|| damaged("config.json"))?;
+                Network::Mpnet(
+                    MpnetModel::load(vb, &config).with_context(|| damaged("model.safetensors"))?,
+                )
+            }
+            _ => {
+                let config: BertConfig =
+                    serde_json::from_value(config).with_context(|| damaged("config.json"))?;
+                Network::Bert(
+                    BertModel::load(vb, &config).with_context(|| damaged("model.safetensors"))?,
+                )
+            }
+        };
+        Ok(SentenceModel {
+            network,
+            dims,
             tokenizer,
             device,
         })
     }
 
-    /// The sentence's word pieces as the model reads them, `[CLS]` and `[SEP]` included.
-    pub fn word_pieces(&self, text: &str) -> Result<Vec<u32>> {
-        let encoding = self.tokenizer.encode(text, true).map_err(|e| {
-            anyhow::anyhow!("the sentence model cannot split a sentence into word pieces: {e}")
-        })?;
-        Ok(encoding.get_ids().to_vec())
+    /// The length of the vectors the model makes.
+    pub fn dims(&self) -> usize {
+        self.dims
     }
 
     fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -253,18 +348,15 @@ impl MiniLm {
         }
         let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
         let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?.clamp(1.0, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        Ok(mean.broadcast_div(&norm)?.to_vec2::<f32>()?)
+        let hidden = match &self.network {
+            Network::Bert(model) => model.forward(&ids, &ids.zeros_like()?, Some(&mask))?,
+            Network::Mpnet(model) => model.forward(&ids, &mask)?,
+        };
+        Ok(mean_pooled_unit(&hidden, &mask)?.to_vec2::<f32>()?)
     }
 }
 
-impl SentenceEncoder for MiniLm {
+impl SentenceEncoder for SentenceModel {
     fn encode(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(BATCH) {
@@ -321,11 +413,11 @@ impl<E: SentenceEncoder> SentenceEncoder for CachedEncoder<E> {
 mod tests {
     use super::*;
 
-    fn model() -> MiniLm {
+    fn model() -> SentenceModel {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("models")
             .join(SENTENCE_MODEL_NAME);
-        MiniLm::load(&dir).expect("the sentence model is provisioned by scripts/setup.sh")
+        SentenceModel::load(&dir).expect("the sentence model is provisioned by scripts/setup.sh")
     }
 
     fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -426,7 +518,7 @@ mod tests {
         let sentence = "The failure had two parts that were mine.";
         let adapted = model().encode(&[sentence]).expect("encodes");
         // The same model with an empty adapter: the base weights alone.
-        let mut unadapted = MiniLm::load_adapted(&dir, &safetensors(&[])).expect("loads");
+        let mut unadapted = SentenceModel::load_adapted(&dir, &safetensors(&[])).expect("loads");
         let before = unadapted.encode(&[sentence]).expect("encodes");
         let same = cosine(&adapted[0], &before[0]);
         assert!(
@@ -439,9 +531,84 @@ mod tests {
         );
     }
 
+    /// all-mpnet-base-v2 as `scripts/setup.sh` provisions it, without an adapter.
+    fn mpnet() -> SentenceModel {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join("all-mpnet-base-v2");
+        SentenceModel::load_adapted(&dir, &safetensors(&[]))
+            .expect("all-mpnet-base-v2 is provisioned by scripts/setup.sh")
+    }
+
+    #[test]
+    fn mpnet_gives_hugging_faces_vectors() {
+        // Entries 0, 1, 2, 3, 100, 200, 383, 500 and 767 of each sentence's unit vector from
+        // Hugging Face transformers 4.44.2 (MPNetModel, then the masked mean and unit length),
+        // the three sentences in one padded batch.
+        let expected = [
+            [
+                0.02097, 0.052209, -0.010583, 0.004442, -0.006501, 0.023451, 0.023972, -0.014662,
+                -0.001695,
+            ],
+            [
+                0.007354, -0.004061, 0.008966, 0.003997, -0.038898, 0.010997, 0.02494, -0.028421,
+                -0.01362,
+            ],
+            [
+                -0.051129, 0.025623, 0.006369, 0.008018, 0.025224, 0.004102, -0.001517, -0.025585,
+                0.001827,
+            ],
+        ];
+        let mut m = mpnet();
+        assert_eq!(m.dims(), 768);
+        let v = m
+            .encode(&[
+                "The failure had two parts that were mine.",
+                "Since then, the next three launches went out without a single incident.",
+                "I never told my manager the deadline was slipping.",
+            ])
+            .expect("encodes");
+        for (vector, expected) in v.iter().zip(expected) {
+            for (&i, want) in [0, 1, 2, 3, 100, 200, 383, 500, 767].iter().zip(expected) {
+                assert!(
+                    (vector[i] - want).abs() < 2e-5,
+                    "entry {i}: {} against {want}",
+                    vector[i]
+                );
+            }
+        }
+        // The shipped judge reads 384 dimensions: loading MPNet as the shipped model says so.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join("all-mpnet-base-v2");
+        let Err(err) = SentenceModel::load(&dir) else {
+            panic!("loaded a 768-dimension model for a 384-dimension judge")
+        };
+        assert!(err.to_string().contains("768-dimension"), "{err}");
+    }
+
+    #[test]
+    fn mpnet_word_pieces_are_unpadded_between_its_start_and_end_markers() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join("all-mpnet-base-v2");
+        let pieces = WordPieces::load(&dir)
+            .expect("the tokenizer loads")
+            .of("I own it.")
+            .expect("splits");
+        // <s> i own it . </s>: the tokenizer file pads to 128, which WordPieces turns off.
+        assert_eq!(pieces, vec![0, 1049, 2223, 2013, 1016, 2]);
+    }
+
     #[test]
     fn word_pieces_are_the_sentence_between_cls_and_sep_without_padding() {
-        let pieces = model().word_pieces("I own it.").expect("splits");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(SENTENCE_MODEL_NAME);
+        let pieces = WordPieces::load(&dir)
+            .expect("the tokenizer loads")
+            .of("I own it.")
+            .expect("splits");
         assert_eq!(pieces.first(), Some(&101));
         assert_eq!(pieces.last(), Some(&102));
         assert_eq!(pieces.len(), 6, "{pieces:?}");
@@ -465,7 +632,7 @@ mod tests {
     #[test]
     fn a_missing_or_damaged_model_is_one_line_naming_the_fix() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = MiniLm::load(&dir.path().join("nothing"))
+        let err = SentenceModel::load(&dir.path().join("nothing"))
             .err()
             .expect("fails");
         assert!(err.to_string().contains("scripts/setup.sh"), "{err}");
@@ -474,7 +641,7 @@ mod tests {
         }
         let err = check_sentence_model(dir.path(), true).expect_err("fails");
         assert!(err.to_string().contains("damaged"), "{err}");
-        let Err(err) = MiniLm::load(dir.path()) else {
+        let Err(err) = SentenceModel::load(dir.path()) else {
             panic!("loaded a damaged model")
         };
         assert!(format!("{err:#}").contains("scripts/setup.sh"), "{err:#}");
