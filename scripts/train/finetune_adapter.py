@@ -6,6 +6,7 @@ weights at load time (src/models/sentence.rs): for each adapted matrix W, A [ran
 B [out, rank] (scale folded in), so W' = W + B A.
 
     finetune_adapter.py SENTENCES MODEL_DIR OUT [--hold-out AUTHOR ...] [--vectors FILE] [--context]
+                        [--epochs N]
 
 SENTENCES comes from `rehearse-dev train CORPUS --export-sentences FILE` (training authors only),
 run with $REHEARSE_SENTENCE_MODEL naming MODEL_DIR, so the word pieces are that model's.
@@ -277,6 +278,8 @@ def main():
     parser.add_argument("--hold-out", nargs="*", default=[])
     parser.add_argument("--vectors")
     parser.add_argument("--context", action="store_true")
+    # One epoch is as good as two for MiniLM (E28) and is what validated MPNet (E30).
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args()
     configure(args.model_dir)
     torch.set_num_threads(1)
@@ -301,14 +304,14 @@ def main():
     optimiser = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
     train_answers = by_answer(train) if args.context else None
     steps = (math.ceil(len(train_answers) / CONTEXT_ANSWERS) if args.context
-             else math.ceil(len(train) / BATCH)) * EPOCHS
+             else math.ceil(len(train) / BATCH)) * args.epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda k: min(1.0, (k + 1) / WARMUP_STEPS) * max(0.0, 1 - k / steps))
     started = time.time()
     encoder.train()
     if reader is not None:
         reader.train()
-    for epoch in range(EPOCHS):
+    for epoch in range(args.epochs):
         if reader is not None:
             # Whole answers, a few per step, in a seeded random order.
             order = list(range(len(train_answers)))

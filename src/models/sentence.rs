@@ -250,7 +250,8 @@ impl SentenceModel {
         let dims = dims_of(&read_config(dir)?, dir)?;
         if dims != VECTOR_DIMS {
             bail!(
-                "the sentence model at {} makes {dims}-dimension vectors, but the judge reads                  {VECTOR_DIMS}; {FIX} (or point {SENTENCE_MODEL_ENV} at {SENTENCE_MODEL_NAME})",
+                "the sentence model at {} makes {dims}-dimension vectors, but the judge reads \
+                 {VECTOR_DIMS}; {FIX} (or point {SENTENCE_MODEL_ENV} at {SENTENCE_MODEL_NAME})",
                 dir.display()
             );
         }
@@ -541,39 +542,46 @@ mod tests {
     }
 
     #[test]
-    fn mpnet_gives_hugging_faces_vectors() {
-        // Entries 0, 1, 2, 3, 100, 200, 383, 500 and 767 of each sentence's unit vector from
-        // Hugging Face transformers 4.44.2 (MPNetModel, then the masked mean and unit length),
-        // the three sentences in one padded batch.
-        let expected = [
-            [
-                0.02097, 0.052209, -0.010583, 0.004442, -0.006501, 0.023451, 0.023972, -0.014662,
-                -0.001695,
-            ],
-            [
-                0.007354, -0.004061, 0.008966, 0.003997, -0.038898, 0.010997, 0.02494, -0.028421,
-                -0.01362,
-            ],
-            [
-                -0.051129, 0.025623, 0.006369, 0.008018, 0.025224, 0.004102, -0.001517, -0.025585,
-                0.001827,
-            ],
-        ];
+    fn mpnet_gives_hugging_faces_vectors_to_within_its_8_bit_weights() {
+        // Hugging Face transformers' vectors for three sentences (F32 weights); candle's, from
+        // weights held in 8 bits, point the same way: on 256 corpus sentences the two agreed
+        // to a cosine of 0.9973 at worst (docs/experiments.md), while different sentences'
+        // vectors are far apart.
+        let reference: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/mpnet-reference-vectors.json"
+        ))
+        .expect("the reference parses");
+        let sentences = reference["sentences"].as_array().expect("sentences");
+        let texts: Vec<&str> = sentences
+            .iter()
+            .map(|s| s["text"].as_str().expect("text"))
+            .collect();
+        let expected: Vec<Vec<f32>> = sentences
+            .iter()
+            .map(|s| {
+                s["vector"]
+                    .as_array()
+                    .expect("vector")
+                    .iter()
+                    .map(|x| x.as_f64().expect("number") as f32)
+                    .collect()
+            })
+            .collect();
         let mut m = mpnet();
         assert_eq!(m.dims(), 768);
-        let v = m
-            .encode(&[
-                "The failure had two parts that were mine.",
-                "Since then, the next three launches went out without a single incident.",
-                "I never told my manager the deadline was slipping.",
-            ])
-            .expect("encodes");
-        for (vector, expected) in v.iter().zip(expected) {
-            for (&i, want) in [0, 1, 2, 3, 100, 200, 383, 500, 767].iter().zip(expected) {
+        let v = m.encode(&texts).expect("encodes");
+        for (i, (mine, theirs)) in v.iter().zip(&expected).enumerate() {
+            assert_eq!(mine.len(), 768);
+            let same = cosine(mine, theirs);
+            assert!(
+                same > 0.995,
+                "sentence {i}: cosine {same} with Hugging Face's"
+            );
+            for (j, other) in expected.iter().enumerate().filter(|(j, _)| *j != i) {
+                let apart = cosine(mine, other);
                 assert!(
-                    (vector[i] - want).abs() < 2e-5,
-                    "entry {i}: {} against {want}",
-                    vector[i]
+                    apart < 0.5,
+                    "sentence {i} is near sentence {j}'s vector ({apart})"
                 );
             }
         }
