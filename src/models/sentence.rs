@@ -3,10 +3,11 @@
 //! `analysis::Meaning`; this file is the only place that knows a model produces them.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
@@ -100,16 +101,72 @@ pub fn adapter_sha256() -> String {
     format!("{:x}", Sha256::digest(ADAPTER))
 }
 
+/// A safetensors file of F32 tensors read one tensor at a time, not mapped whole: while a model
+/// loads, memory holds what it has kept plus the tensor at hand, where a mapping would count
+/// every page of the file read so far (MPNet's file is 438 MB; a session's budget is 400 MB).
+struct TensorFile {
+    file: File,
+    /// Each F32 tensor's shape and byte range in the file.
+    tensors: HashMap<String, (Vec<usize>, u64, u64)>,
+}
+
+impl TensorFile {
+    fn open(path: &Path) -> Result<TensorFile> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let size = file.metadata()?.len();
+        let mut length = [0u8; 8];
+        file.read_exact_at(&mut length, 0)?;
+        let length = u64::from_le_bytes(length);
+        if length.saturating_add(8) > size || length > 100 << 20 {
+            bail!("{} is not a safetensors file", path.display());
+        }
+        let mut header = vec![0u8; length as usize];
+        file.read_exact_at(&mut header, 8)?;
+        let header: HashMap<String, serde_json::Value> = serde_json::from_slice(&header)
+            .with_context(|| format!("{} is not a safetensors file", path.display()))?;
+        let mut tensors = HashMap::new();
+        for (name, info) in header {
+            if info["dtype"] != "F32" {
+                continue; // metadata, and the integer position ids neither model reads
+            }
+            let shape: Vec<usize> = serde_json::from_value(info["shape"].clone())?;
+            let (start, end): (u64, u64) = serde_json::from_value(info["data_offsets"].clone())?;
+            let elements: usize = shape.iter().product();
+            if end < start || end - start != 4 * elements as u64 || 8 + length + end > size {
+                bail!("{}'s tensor {name} lies outside the file", path.display());
+            }
+            tensors.insert(name, (shape, 8 + length + start, 8 + length + end));
+        }
+        Ok(TensorFile { file, tensors })
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.tensors.contains_key(name)
+    }
+
+    fn load(&self, name: &str, device: &Device) -> candle_core::Result<Tensor> {
+        let (shape, start, end) =
+            self.tensors
+                .get(name)
+                .ok_or_else(|| candle_core::Error::CannotFindTensor {
+                    path: name.to_string(),
+                })?;
+        let mut bytes = vec![0u8; (end - start) as usize];
+        self.file.read_exact_at(&mut bytes, *start)?;
+        Tensor::from_raw_buffer(&bytes, DType::F32, shape, device)
+    }
+}
+
 /// The base model's weights with the adapter's updates added: a matrix `W` that the adapter
 /// names comes back as `W + B A` (`A` is `[rank, in]`, `B` is `[out, rank]`, already scaled).
 struct AdaptedWeights {
-    base: MmapedSafetensors,
+    base: TensorFile,
     /// `(A, B)` by the matrix's name without `.weight`.
     updates: HashMap<String, (Tensor, Tensor)>,
 }
 
 impl AdaptedWeights {
-    fn new(base: MmapedSafetensors, adapter: &[u8], device: &Device) -> Result<AdaptedWeights> {
+    fn new(base: TensorFile, adapter: &[u8], device: &Device) -> Result<AdaptedWeights> {
         let tensors = candle_core::safetensors::load_buffer(adapter, device)?;
         let mut updates = HashMap::new();
         for (name, a) in &tensors {
@@ -162,7 +219,7 @@ impl SimpleBackend for AdaptedWeights {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.base.get(name).is_ok()
+        self.base.contains(name)
     }
 }
 
@@ -295,10 +352,7 @@ impl SentenceModel {
             .with_context(|| damaged("tokenizer.json"))?;
         let device = Device::Cpu;
         let weights = dir.join("model.safetensors");
-        // SAFETY: the file is mapped read-only and not written while mapped; rehearse never
-        // writes into the models directory while it runs.
-        let base = unsafe { MmapedSafetensors::new(&weights) }
-            .with_context(|| damaged("model.safetensors"))?;
+        let base = TensorFile::open(&weights).with_context(|| damaged("model.safetensors"))?;
         let adapted = AdaptedWeights::new(base, adapter, &device)
             .context("the shipped sentence adapter cannot be read; rebuild rehearse")?;
         let vb = VarBuilder::from_backend(Box::new(adapted), DType::F32, device.clone());
@@ -464,6 +518,24 @@ mod tests {
     }
 
     #[test]
+    fn a_tensor_file_reads_each_tensor_and_refuses_one_cut_short() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("model.safetensors");
+        let bytes = safetensors(&[
+            ("a", vec![2], vec![1.0, 2.0]),
+            ("b", vec![1, 3], vec![3.0, 4.0, 5.0]),
+        ]);
+        std::fs::write(&path, &bytes).expect("writes");
+        let file = TensorFile::open(&path).expect("opens");
+        let b = file.load("b", &Device::Cpu).expect("loads");
+        assert_eq!(b.to_vec2::<f32>().expect("values"), vec![vec![3.0, 4.0, 5.0]]);
+        assert!(file.load("c", &Device::Cpu).is_err());
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).expect("writes");
+        let err = TensorFile::open(&path).err().expect("refuses a cut file");
+        assert!(err.to_string().contains("outside the file"), "{err}");
+    }
+
+    #[test]
     fn an_adapted_matrix_is_the_base_plus_the_low_rank_update_and_others_stay_as_they_are() {
         let dir = tempfile::tempdir().expect("tempdir");
         let base_path = dir.path().join("model.safetensors");
@@ -480,8 +552,7 @@ mod tests {
             ("m.lora_a", vec![1, 3], vec![1.0, 0.0, -1.0]),
             ("m.lora_b", vec![2, 1], vec![1.0, 2.0]),
         ]);
-        // SAFETY: the file is not written while mapped.
-        let base = unsafe { MmapedSafetensors::new(&base_path) }.expect("maps");
+        let base = TensorFile::open(&base_path).expect("opens");
         let weights = AdaptedWeights::new(base, &adapter, &Device::Cpu).expect("reads");
         let w = weights
             .get(
