@@ -104,6 +104,8 @@ pub fn adapter_sha256() -> String {
 /// A safetensors file of F32 tensors read one tensor at a time, not mapped whole: while a model
 /// loads, memory holds what it has kept plus the tensor at hand, where a mapping would count
 /// every page of the file read so far (MPNet's file is 438 MB; a session's budget is 400 MB).
+/// The header is parsed here because the safetensors crate reads one only from a buffer that
+/// holds the whole file.
 struct TensorFile {
     file: File,
     /// Each F32 tensor's shape and byte range in the file.
