@@ -530,7 +530,10 @@ mod tests {
         std::fs::write(&path, &bytes).expect("writes");
         let file = TensorFile::open(&path).expect("opens");
         let b = file.load("b", &Device::Cpu).expect("loads");
-        assert_eq!(b.to_vec2::<f32>().expect("values"), vec![vec![3.0, 4.0, 5.0]]);
+        assert_eq!(
+            b.to_vec2::<f32>().expect("values"),
+            vec![vec![3.0, 4.0, 5.0]]
+        );
         assert!(file.load("c", &Device::Cpu).is_err());
         std::fs::write(&path, &bytes[..bytes.len() - 4]).expect("writes");
         let err = TensorFile::open(&path).err().expect("refuses a cut file");
