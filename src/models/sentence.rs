@@ -225,6 +225,24 @@ impl SimpleBackend for AdaptedWeights {
     }
 }
 
+/// The model folder's tokenizer, cutting sentences at `MAX_TOKENS` pieces; padding as the file
+/// sets it (each user sets its own).
+fn read_tokenizer(dir: &Path) -> Result<Tokenizer> {
+    let path = dir.join("tokenizer.json");
+    let damaged = || format!("cannot read the tokenizer {}; {FIX}", path.display());
+    let mut tokenizer = Tokenizer::from_file(&path)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(damaged)?;
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            max_length: MAX_TOKENS,
+            ..TruncationParams::default()
+        }))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(damaged)?;
+    Ok(tokenizer)
+}
+
 /// A sentence model's tokenizer alone, for the adapter's fine-tune (`rehearse-dev train
 /// --export-sentences`): it reads any model folder with a `tokenizer.json` (MiniLM's, or a
 /// candidate encoder's), without loading the weights.
@@ -232,19 +250,9 @@ pub struct WordPieces(Tokenizer);
 
 impl WordPieces {
     pub fn load(dir: &Path) -> Result<WordPieces> {
-        let path = dir.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&path)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("cannot read the tokenizer {}; {FIX}", path.display()))?;
+        let mut tokenizer = read_tokenizer(dir)?;
         // Some models ship their tokenizer padding every sentence to a fixed length.
         tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..TruncationParams::default()
-            }))
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("cannot read the tokenizer {}; {FIX}", path.display()))?;
         Ok(WordPieces(tokenizer))
     }
 
@@ -327,9 +335,7 @@ impl SentenceModel {
             )
         };
         let config = read_config(dir)?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| damaged("tokenizer.json"))?;
+        let mut tokenizer = read_tokenizer(dir)?;
         // Pad each batch to its longest sentence, with the model's own padding piece where its
         // tokenizer names one (MPNet's is not BERT's).
         let padding = match tokenizer.get_padding() {
@@ -345,13 +351,6 @@ impl SentenceModel {
             },
         };
         tokenizer.with_padding(Some(padding));
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..TruncationParams::default()
-            }))
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| damaged("tokenizer.json"))?;
         let device = Device::Cpu;
         let weights = dir.join("model.safetensors");
         let base = TensorFile::open(&weights).with_context(|| damaged("model.safetensors"))?;
